@@ -1,0 +1,52 @@
+"""Command line entry point: click parses, one API function runs, user errors print one line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from vidinvert import __version__
+from vidinvert.errors import VidinvertError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vidinvert")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Edit faces in real videos through a StyleGAN2 generator."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register_commands() -> None:
+    pass
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; a VidinvertError becomes one line on stderr and exit status 1."""
+    try:
+        cli.main(args=argv, prog_name="vidinvert", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except VidinvertError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
