@@ -1,0 +1,5 @@
+import sys
+
+from vidinvert.cli import main
+
+sys.exit(main())
