@@ -1,0 +1,125 @@
+"""Finding direction files by name and turning ``--attr``/``--direction``/``--layers`` into edits.
+
+A name such as ``smile`` is looked up, first match wins, in:
+  1. the weights store, subfolder ``directions/``: ``--weights-dir``, then ``$VIDINVERT_WEIGHTS``,
+     then the user cache folder (platformdirs);
+  2. the user directions folder: ``--directions-dir``, then ``$VIDINVERT_DIRECTIONS``, then the
+     user data folder (platformdirs) ``/directions``;
+  3. the directions shipped with vidinvert (``vidinvert/data/directions``).
+In each folder the candidates are ``NAME.npz``, ``NAME.npy``, ``NAME.pt``, ``NAME.pth`` and the same
+with ``_boundary`` appended to NAME (InterFaceGAN / FSE naming); NAME may contain a subfolder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import platformdirs
+
+from vidinvert.edit.direction_formats import DIRECTION_SUFFIXES
+from vidinvert.edit.directions import Direction, load_direction, parse_layers
+from vidinvert.edit.keyframes import Strength, parse_strength
+from vidinvert.errors import VidinvertError
+
+APP_NAME = "vidinvert"
+PACKAGE_DIRECTIONS = Path(__file__).resolve().parents[1] / "data" / "directions"
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """One edit to apply: a direction and its strength (a number or a schedule over time)."""
+
+    direction: Direction
+    strength: Strength
+
+
+def direction_search_dirs(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None) -> list[Path]:
+    """The folders searched for named directions, in order of precedence."""
+    stores = [weights_dir, os.environ.get("VIDINVERT_WEIGHTS"), platformdirs.user_cache_dir(APP_NAME)]
+    user = [directions_dir, os.environ.get("VIDINVERT_DIRECTIONS"),
+            Path(platformdirs.user_data_dir(APP_NAME)) / "directions"]
+    dirs = [Path(d) / "directions" for d in stores if d] + [Path(d) for d in user if d] + [PACKAGE_DIRECTIONS]
+    unique: list[Path] = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
+def find_direction(name: str, weights_dir: str | Path | None = None, directions_dir: str | Path | None = None) -> Path:
+    """The file a direction name resolves to; a clear error listing the folders searched otherwise."""
+    dirs = direction_search_dirs(weights_dir, directions_dir)
+    stems = [name, f"{name}_boundary"]
+    for folder in dirs:
+        for stem in stems:
+            for suffix in DIRECTION_SUFFIXES:
+                candidate = folder / f"{stem}{suffix}"
+                if candidate.is_file():
+                    return candidate
+    known = sorted(available_directions(weights_dir, directions_dir))
+    hint = f"known names: {', '.join(known)}" if known else "no direction files found there"
+    raise VidinvertError(
+        f"no direction named {name!r} in {', '.join(str(d) for d in dirs)} ({hint}); "
+        "put NAME.npy/.pt/.npz there or pass --direction FILE"
+    )
+
+
+def available_directions(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None) -> dict[str, Path]:
+    """Every direction name that resolves, with the file it resolves to."""
+    found: dict[str, Path] = {}
+    for folder in direction_search_dirs(weights_dir, directions_dir):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in DIRECTION_SUFFIXES and path.is_file():
+                stem = path.relative_to(folder).with_suffix("").as_posix()
+                name = stem[: -len("_boundary")] if stem.endswith("_boundary") else stem
+                found.setdefault(name, path)
+    return found
+
+
+def parse_attr(spec: str) -> tuple[str, str]:
+    """Split ``smile=1.5`` (or ``smile`` for strength 1, or ``smile=0s:0,2s:1``) into name and strength."""
+    name, sep, strength = spec.partition("=")
+    name = name.strip()
+    if not name or (sep and not strength.strip()):
+        raise VidinvertError(f"bad --attr {spec!r}: use NAME or NAME=STRENGTH, e.g. smile=1.5")
+    return name, strength.strip() if sep else "1"
+
+
+def resolve_edits(
+    attr: Sequence[str] = (),
+    direction: Sequence[str | Path] = (),
+    strength: str | float | None = None,
+    layers: str | None = None,
+    direction_format: str | None = None,
+    interpolation: str = "linear",
+    fps: float | None = None,
+    weights_dir: str | Path | None = None,
+    directions_dir: str | Path | None = None,
+) -> list[EditRequest]:
+    """Turn the edit options into edits.
+
+    attr: ``NAME[=STRENGTH]`` items resolved through the registry; direction: files of any format
+    (their strength is `strength`, default 1); strength also sets the strength of an ``--attr`` given
+    without one. layers (``0-7``, ``0,2,4``) overrides the layers of every edit; direction_format
+    overrides format detection for the ``--direction`` files.
+    """
+    default = "1" if strength is None else strength
+    layer_override = parse_layers(layers) if layers else None
+    requests: list[tuple[Direction, Strength]] = []
+    for item in attr:
+        name, value = parse_attr(item)
+        value = value if "=" in item else default
+        path = find_direction(name, weights_dir, directions_dir)
+        requests.append((load_direction(path, name=name), parse_strength(value, interpolation, fps)))
+    for path in direction:
+        requests.append((load_direction(path, format=direction_format), parse_strength(default, interpolation, fps)))
+    if not requests:
+        raise VidinvertError("no edit given: pass --attr NAME[=STRENGTH] or --direction FILE")
+    return [
+        EditRequest(d.with_layers(layer_override) if layer_override else d, s) for d, s in requests
+    ]
