@@ -151,7 +151,7 @@ class GaussianFilter:
 
 
 class EMAFilter:
-    """Causal exponential moving average: y_t = y_{t-1} + alpha (x_t - y_{t-1}); alpha 1 = no smoothing.
+    """Causal exponential moving average: y_t = (1 - alpha) y_{t-1} + alpha x_t; alpha 1 = no smoothing.
 
     A ramp of slope v is followed with a steady lag of (1 - alpha) / alpha frames.
     """
@@ -175,7 +175,8 @@ class EMAFilter:
         if self._state is None:
             self._state = frame
         else:
-            self._state = self._state + _param_like(self.alpha, frame, self.layer_axis) * (frame - self._state)
+            alpha = _param_like(self.alpha, frame, self.layer_axis)
+            self._state = self._state * (1 - alpha) + frame * alpha  # exact pass-through at alpha 1
         return self._state
 
     def __call__(self, frames: Iterable[Array | None]) -> Iterator[Array | None]:
