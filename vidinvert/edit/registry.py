@@ -1,8 +1,8 @@
 """Finding direction files by name and turning ``--attr``/``--direction``/``--layers`` into edits.
 
 A name such as ``smile`` is looked up, first match wins, in:
-  1. the weights store, subfolder ``directions/``: ``--weights-dir``, then ``$VIDINVERT_WEIGHTS``,
-     then the user cache folder (platformdirs);
+  1. the weights store folders (vidinvert.weights.search_dirs: ``--weights-dir``,
+     ``$VIDINVERT_WEIGHTS``, the user cache folder), subfolder ``directions/``;
   2. the user directions folder: ``--directions-dir``, then ``$VIDINVERT_DIRECTIONS``, then the
      user data folder (platformdirs) ``/directions``;
   3. the directions shipped with vidinvert (``vidinvert/data/directions``).
@@ -23,6 +23,7 @@ from vidinvert.edit.direction_formats import DIRECTION_SUFFIXES
 from vidinvert.edit.directions import Direction, load_direction, parse_layers
 from vidinvert.edit.keyframes import Strength, parse_strength
 from vidinvert.errors import VidinvertError
+from vidinvert.weights import search_dirs
 
 APP_NAME = "vidinvert"
 PACKAGE_DIRECTIONS = Path(__file__).resolve().parents[1] / "data" / "directions"
@@ -38,10 +39,9 @@ class EditRequest:
 
 def direction_search_dirs(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None) -> list[Path]:
     """The folders searched for named directions, in order of precedence."""
-    stores = [weights_dir, os.environ.get("VIDINVERT_WEIGHTS"), platformdirs.user_cache_dir(APP_NAME)]
     user = [directions_dir, os.environ.get("VIDINVERT_DIRECTIONS"),
             Path(platformdirs.user_data_dir(APP_NAME)) / "directions"]
-    dirs = [Path(d) / "directions" for d in stores if d] + [Path(d) for d in user if d] + [PACKAGE_DIRECTIONS]
+    dirs = [d / "directions" for d in search_dirs(weights_dir)] + [Path(d) for d in user if d] + [PACKAGE_DIRECTIONS]
     unique: list[Path] = []
     for d in dirs:
         if d not in unique:
