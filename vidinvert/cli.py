@@ -21,9 +21,10 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from vidinvert.commands import weights_cmd
+    from vidinvert.commands import directions_cmd, weights_cmd
 
     cli.add_command(weights_cmd.weights)
+    cli.add_command(directions_cmd.directions)
 
 
 _register_commands()

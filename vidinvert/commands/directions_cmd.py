@@ -1,0 +1,78 @@
+"""`vidinvert directions`: list named directions, find new ones (SeFa) or fit them (face-mesh scores)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from vidinvert.edit.registry import available_directions, direction_search_dirs
+
+GENERATOR_HELP = "Generator file, or a file name in the weights store."
+
+
+@click.group()
+def directions() -> None:
+    """List, find and fit attribute directions."""
+
+
+@directions.command("list")
+@click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra weights folder.")
+@click.option("--directions-dir", type=click.Path(file_okay=False, path_type=Path), help="User directions folder.")
+def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
+    """Show the direction names --attr accepts and the folders searched."""
+    found = available_directions(weights_dir, directions_dir)
+    for name, path in sorted(found.items()):
+        click.echo(f"{name}\t{path}")
+    click.echo("searched: " + ", ".join(str(d) for d in direction_search_dirs(weights_dir, directions_dir)), err=True)
+
+
+@directions.command("sefa")
+@click.option("--generator", default="stylegan2-ffhq-config-f.pt", show_default=True, help=GENERATOR_HELP)
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("sefa"),
+              show_default=True, help="Folder for sefa_NN.npz, eigenvalues.json and contact_sheet.png.")
+@click.option("--layers", help="Latent layers to factorise, e.g. 0-1 (pose), 2-5, 6-13; default all.")
+@click.option("--num", default=10, show_default=True, help="Number of directions to keep.")
+@click.option("--include-torgb", is_flag=True, help="Also factorise the ToRGB modulation weights.")
+@click.option("--strengths", default="-6,-3,0,3,6", show_default=True, help="Contact sheet columns.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the face shown in the contact sheet.")
+@click.option("--truncation", default=0.7, show_default=True, help="Truncation of that face.")
+@click.option("--tile", default=128, show_default=True, help="Contact sheet tile size in pixels.")
+@click.option("--sheet/--no-sheet", default=True, show_default=True, help="Render the contact sheet.")
+@click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra weights folder.")
+@click.option("--device", default="cpu", show_default=True)
+def sefa_cmd(**options) -> None:
+    """Closed-form (SeFa) directions of a generator, sorted by eigenvalue."""
+    from vidinvert.edit.sefa import sefa_directions
+
+    result = sefa_directions(**options)
+    for i, value in enumerate(result.eigenvalues):
+        click.echo(f"sefa_{i:02d}\teigenvalue {float(value):.4f}")
+
+
+@directions.command("fit")
+@click.option("--generator", default="stylegan2-ffhq-config-f.pt", show_default=True, help=GENERATOR_HELP)
+@click.option("--attribute", type=click.Choice(["smile", "mouth_open", "eyes_open", "yaw", "pitch"]),
+              default="smile", show_default=True, help="Face-mesh score to fit.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Direction file (.npz); a .json report and a .png contact sheet are written beside it.")
+@click.option("--samples", default=2000, show_default=True, help="Number of sampled faces.")
+@click.option("--batch-size", default=16, show_default=True)
+@click.option("--quantile", default=0.3, show_default=True, help="Top/bottom fraction used as the two classes.")
+@click.option("--held-out", default=0.2, show_default=True, help="Fraction kept aside to measure accuracy.")
+@click.option("--condition", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Direction file to project out (repeatable).")
+@click.option("--layers", help="Latent layers the direction applies to (default all).")
+@click.option("--truncation", default=1.0, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--strengths", default="-3,-1.5,0,1.5,3", show_default=True, help="Contact sheet columns.")
+@click.option("--sheet/--no-sheet", default=True, show_default=True, help="Render the contact sheet.")
+@click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra weights folder.")
+@click.option("--device", default="cpu", show_default=True)
+def fit_cmd(**options) -> None:
+    """Fit a direction in W from face-mesh scores of sampled faces (InterFaceGAN style)."""
+    from vidinvert.edit.fit import fit_direction
+
+    result = fit_direction(**options)
+    click.echo(f"{options['attribute']}: held-out accuracy {result.accuracy:.3f} "
+               f"(train {result.train_accuracy:.3f}; {result.n_scored} of {options['samples']} faces scored)")
