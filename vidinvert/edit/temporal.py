@@ -253,10 +253,11 @@ class Identity:
 FILTER_KINDS = ("none", "gaussian", "ema", "one-euro")
 
 
-def parse_filter(spec: str, fps: float = 30.0, layer_axis: int = -2) -> TemporalFilter:
+def parse_filter(spec: str, fps: float = 30.0, layer_axis: int = -2, layer_groups: bool = True) -> TemporalFilter:
     """Build a filter from a spec: ``none``, ``gaussian:SIGMA``, ``gaussian:COARSE,MIDDLE,FINE``,
     ``ema:ALPHA[,MIDDLE,FINE]``, ``one-euro:MIN_CUTOFF[,MIDDLE,FINE][:beta=B]`` (sigma in frames,
-    cutoff in Hz; three values are per layer group coarse 0-3, middle 4-7, fine 8+)."""
+    cutoff in Hz; three values are per layer group coarse 0-3, middle 4-7, fine 8+, allowed only
+    when `layer_groups`, i.e. for W+ latents and edit offsets, not feature tensors)."""
     kind, _, rest = spec.strip().partition(":")
     kind = kind.lower()
     if kind not in FILTER_KINDS:
@@ -270,8 +271,9 @@ def parse_filter(spec: str, fps: float = 30.0, layer_axis: int = -2) -> Temporal
         options = {k.strip(): float(v) for k, v in options.items()}
     except ValueError:
         raise VidinvertError(f"bad smoothing {spec!r}: e.g. gaussian:2 or gaussian:3,2,1 or one-euro:1:beta=0.01") from None
-    if len(values) not in (0, 1, 3):
-        raise VidinvertError(f"bad smoothing {spec!r}: give one value or three (coarse,middle,fine)")
+    if len(values) not in ((0, 1, 3) if layer_groups else (0, 1)):
+        expected = "one value or three (coarse,middle,fine)" if layer_groups else "one value"
+        raise VidinvertError(f"bad smoothing {spec!r}: give {expected}")
     defaults = {"gaussian": 2.0, "ema": 0.5, "one-euro": 1.0}
     param: Param = LayerGroups(*values) if len(values) == 3 else (values[0] if values else defaults[kind])
     allowed = {"gaussian": {"truncate"}, "ema": set(), "one-euro": {"beta", "d_cutoff"}}[kind]
