@@ -21,7 +21,9 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    pass
+    from vidinvert.commands.eval_cmd import eval_command
+
+    cli.add_command(eval_command)
 
 
 _register_commands()
