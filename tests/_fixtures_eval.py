@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import torch
 
+from vidinvert.errors import VideoError
 from vidinvert.eval.records import FrameRecord
 
 CLIPS = ("head_d18.mp4", "head_d19.mp4", "single_face.mp4", "talk_audio.mp4", "face_noface.mov")
@@ -65,7 +66,11 @@ def degraded_clip(
 ) -> Iterator[FrameRecord]:
     """Decode ``path`` with PyAV; each frame's centre crop (downscaled) against a blurred, noisy copy
     (noise seeded by the frame index, so the copy is the same on every run)."""
-    with av.open(str(path)) as container:
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise VideoError(f"cannot read {path.name}: {exc}") from None
+    with container:
         for index, frame in enumerate(container.decode(video=0)):
             if max_frames is not None and index >= max_frames:
                 break

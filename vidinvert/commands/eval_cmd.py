@@ -42,6 +42,7 @@ def _choices(table: dict[int, str]) -> str:
               help="IR-SE50 / CurricularFace weights for ID, TL-ID, TG-ID (else searched in the weights store).")
 @click.option("--lpips/--no-lpips", default=True, show_default=True, help="Measure LPIPS when its weights are present.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True, help="Frames per metric batch.")
+@click.option("--plots/--no-plots", default=True, show_default=True, help="Write PNG plots (shards can skip them).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 def eval_command(folders: tuple[Path, ...], report_dir: Path, merge_shards: bool, **options: object) -> None:
     """Evaluate inversion (or an edit) on the videos under ROOT into a report folder.
@@ -52,7 +53,7 @@ def eval_command(folders: tuple[Path, ...], report_dir: Path, merge_shards: bool
     vidinvert eval --merge part0 part1 part2 part3 -o REPORT_DIR
     """
     if merge_shards:
-        summary = merge(folders, report_dir)
+        summary = merge(folders, report_dir, plots=options["plots"])
     else:
         if len(folders) != 1:
             raise VidinvertError("eval takes one ROOT folder (several folders only with --merge)")

@@ -121,8 +121,9 @@ def _markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def build_report(out_dir: Path, wall_seconds: float | None = None) -> dict[str, Any]:
-    """Write per_video.csv, summary.json, summary.md and plots/ for the videos ``run.json`` lists."""
+def build_report(out_dir: Path, wall_seconds: float | None = None, plots: bool = True) -> dict[str, Any]:
+    """Write per_video.csv, summary.json, summary.md and (unless ``plots`` is False) plots/
+    for the videos ``run.json`` lists."""
     run = read_run(out_dir)
     results, failed, pending = [], [], []
     for key in run["keys"]:
@@ -144,7 +145,7 @@ def build_report(out_dir: Path, wall_seconds: float | None = None) -> dict[str, 
     write_text_atomic(out_dir / "per_video.csv", csv_text(PER_VIDEO_COLUMNS, rows))
 
     metrics = _metric_summary(results)
-    plot_paths = _plots(out_dir, results, metrics)
+    plot_paths = _plots(out_dir, results, metrics) if plots else []
     frames_total = sum(r["n_frames"] for r in results)
     seconds_total = sum(r["seconds"] for r in results)
     summary = {

@@ -107,6 +107,7 @@ def evaluate(
     result_config: dict[str, Any] | None = None,
     run_info: dict[str, Any] | None = None,
     progress: bool = True,
+    plots: bool = True,
 ) -> dict[str, Any]:
     """Evaluate ``videos`` with ``video_fn`` into the report folder ``out_dir``; return the summary.
 
@@ -144,7 +145,7 @@ def evaluate(
                 future.result()
                 bar.update()
     bar.close()
-    return build_report(out_dir, wall_seconds=time.perf_counter() - started)
+    return build_report(out_dir, wall_seconds=time.perf_counter() - started, plots=plots)
 
 
 def _describe(video_fn: VideoFn) -> str:
@@ -179,6 +180,7 @@ def evaluate_folder(
     lpips: bool = True,
     batch_size: int = 16,
     progress: bool = True,
+    plots: bool = True,
     video_fn: VideoFn | None = None,
 ) -> dict[str, Any]:
     """``vidinvert eval``: find, filter, sample and shard the videos under ``root``, evaluate them
@@ -235,10 +237,11 @@ def evaluate_folder(
         result_config=result_config,
         run_info=run_info,
         progress=progress,
+        plots=plots,
     )
 
 
-def merge(shard_dirs: Sequence[str | Path], out_dir: str | Path) -> dict[str, Any]:
+def merge(shard_dirs: Sequence[str | Path], out_dir: str | Path, plots: bool = True) -> dict[str, Any]:
     """Combine the report folders of shards 0/n .. n-1/n into the report of the unsharded run."""
     if not shard_dirs:
         raise VidinvertError("merge needs at least one shard report folder")
@@ -269,4 +272,4 @@ def merge(shard_dirs: Sequence[str | Path], out_dir: str | Path) -> dict[str, An
                 source = path_of(folder, key)
                 if source.is_file():
                     write_text_atomic(path_of(out_dir, key), source.read_text(encoding="utf-8"))
-    return build_report(out_dir)
+    return build_report(out_dir, plots=plots)

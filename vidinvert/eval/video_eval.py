@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -150,7 +149,3 @@ def evaluate_video(path: Path, video_fn: VideoFn, suite: MetricSuite, max_frames
     result.seconds = time.perf_counter() - started
     return result
 
-
-def metric_row(values: dict[str, Any]) -> dict[str, Any]:
-    """The per-video metric values in ``VIDEO_METRICS`` order."""
-    return {name: values.get(name, math.nan) for name in VIDEO_METRICS}
