@@ -2,7 +2,7 @@
 (120 random videos, first 120 frames). Every keyword of
 :func:`vidinvert.eval.runner.evaluate_folder` (the options of ``vidinvert eval``) passes through.
 
-    python pipelines/ravdess_eval.py RAVDESS_ROOT REPORT_DIR --generator G.pt --encoder E.pt
+    python -m pipelines.ravdess_eval RAVDESS_ROOT REPORT_DIR --generator G.pt --encoder E.pt
 """
 
 from __future__ import annotations

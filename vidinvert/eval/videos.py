@@ -93,7 +93,9 @@ def _discover_ravdess(root: Path, files: Sequence[Path], filters: RavdessFilter)
         elif filters.accepts(name):
             found.videos.append(VideoEntry(video_key(path.relative_to(root)), path, name))
     for relative, reason in found.skipped:
-        log.warning("skipping %s: %s", relative, reason)
+        log.debug("skipping %s: %s", relative, reason)
+    if found.skipped:
+        log.warning("skipped %d files under %s (listed in summary.json and summary.md)", len(found.skipped), root)
     return found
 
 
