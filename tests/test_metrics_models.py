@@ -61,7 +61,7 @@ def _loader(path, device):
 
 def test_identity_found_in_weights_store(tmp_path, faces):
     torch.save(_tiny_embedder().state_dict(), tmp_path / "model_ir_se50.pth")
-    model = load_identity_model(loader=_loader, search_dirs=[tmp_path / "empty", tmp_path])
+    model = load_identity_model(loader=_loader, weights_dir=tmp_path)
     assert isinstance(model, IdentityModel) and model.source.endswith("model_ir_se50.pth")
     embeddings = model.embed(faces)
     assert torch.allclose(embeddings.norm(dim=1), torch.ones(len(faces)))
@@ -69,10 +69,13 @@ def test_identity_found_in_weights_store(tmp_path, faces):
     assert (cosine_similarity(embeddings, model.embed(faces.flip(0))) < 0.9999).all()
 
 
-def test_identity_without_weights_is_unavailable(tmp_path):
-    result = load_identity_model(search_dirs=[tmp_path], loader=_loader)
+def test_identity_without_weights_is_unavailable(tmp_path, monkeypatch):
+    monkeypatch.delenv("VIDINVERT_WEIGHTS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = load_identity_model(weights_dir=tmp_path, loader=_loader)
     assert isinstance(result, Unavailable)
-    assert "model_ir_se50.pth" in result.reason and str(tmp_path) in result.reason
+    assert "model_ir_se50.pth" in result.reason and "CurricularFace_Backbone.pth" in result.reason
+    assert str(tmp_path / "cache" / "vidinvert" / "weights") in result.reason
 
 
 def test_identity_given_path_must_exist(tmp_path):

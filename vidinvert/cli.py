@@ -21,8 +21,11 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
+    from vidinvert.commands import weights_cmd
+
     from vidinvert.commands.eval_cmd import eval_command
 
+    cli.add_command(weights_cmd.weights)
     cli.add_command(eval_command)
 
 

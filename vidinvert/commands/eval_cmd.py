@@ -40,6 +40,8 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--shard", default=None, metavar="i/n", help="Evaluate shard i of n (0-based) of the sampled list.")
 @click.option("--identity-weights", type=click.Path(dir_okay=False), default=None,
               help="IR-SE50 / CurricularFace weights for ID, TL-ID, TG-ID (else searched in the weights store).")
+@click.option("--weights-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder searched first for weights (then $VIDINVERT_WEIGHTS and the user cache).")
 @click.option("--lpips/--no-lpips", default=True, show_default=True, help="Measure LPIPS when its weights are present.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True, help="Frames per metric batch.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write PNG plots (shards can skip them).")

@@ -102,6 +102,7 @@ def evaluate(
     workers: int = 1,
     device: str = "cpu",
     identity_weights: str | Path | None = None,
+    weights_dir: str | Path | None = None,
     lpips: bool = True,
     batch_size: int = 16,
     result_config: dict[str, Any] | None = None,
@@ -129,7 +130,13 @@ def evaluate(
 
     todo = [v for v in videos if not store.is_finished(out_dir, v.key, result_config)]
     log.info("%d of %d videos to evaluate (%d already finished)", len(todo), len(videos), len(videos) - len(todo))
-    suite_options = {"device": device, "identity_weights": identity_weights, "lpips": lpips, "batch_size": batch_size}
+    suite_options = {
+        "device": device,
+        "identity_weights": identity_weights,
+        "weights_dir": weights_dir,
+        "lpips": lpips,
+        "batch_size": batch_size,
+    }
     bar = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress or not todo)
     if workers <= 1 or len(todo) <= 1:
         if todo:
@@ -177,6 +184,7 @@ def evaluate_folder(
     workers: int = 1,
     shard: str | None = None,
     identity_weights: str | None = None,
+    weights_dir: str | None = None,
     lpips: bool = True,
     batch_size: int = 16,
     progress: bool = True,
@@ -213,6 +221,7 @@ def evaluate_folder(
         workers=workers,
         shard=shard,
         identity_weights=identity_weights,
+        weights_dir=weights_dir,
         lpips=lpips,
         batch_size=batch_size,
     )
@@ -232,6 +241,7 @@ def evaluate_folder(
         workers=workers,
         device=device,
         identity_weights=identity_weights,
+        weights_dir=weights_dir,
         lpips=lpips,
         batch_size=batch_size,
         result_config=result_config,

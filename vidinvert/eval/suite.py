@@ -28,12 +28,13 @@ class MetricSuite:
         identity_weights: str | Path | None = None,
         lpips: bool = True,
         batch_size: int = 16,
+        weights_dir: str | Path | None = None,
     ) -> MetricSuite:
         """Load LPIPS (unless ``lpips`` is False) and the identity model from what is on disk."""
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         perceptual = load_lpips(device) if lpips else Unavailable("lpips", "disabled (--no-lpips)")
-        identity = load_identity_model(identity_weights, device=device)
+        identity = load_identity_model(identity_weights, device=device, weights_dir=weights_dir)
         return cls(torch.device(device), perceptual, identity, batch_size)
 
     def unavailable(self) -> dict[str, str]:

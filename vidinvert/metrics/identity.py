@@ -14,19 +14,17 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import platformdirs
 import torch
 import torch.nn.functional as F
 
 from vidinvert.errors import WeightsError
 from vidinvert.metrics.unavailable import Unavailable
+from vidinvert.weights import KNOWN_WEIGHTS, search_dirs
 
 EmbedFn = Callable[[torch.Tensor], torch.Tensor]
 BackboneLoader = Callable[[Path, str], EmbedFn]
 
-# File names under which the usual identity backbones are distributed.
-IDENTITY_WEIGHT_NAMES = ("model_ir_se50.pth", "CurricularFace_Backbone.pth", "backbone.pth")
-WEIGHTS_ENV = "VIDINVERT_WEIGHTS"
+IDENTITY_WEIGHT_NAMES = tuple(k.name for k in KNOWN_WEIGHTS if k.kind == "identity")
 
 
 class IdentityModel:
@@ -49,16 +47,9 @@ def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return F.cosine_similarity(a.float(), b.float(), dim=1)
 
 
-def weights_store_dirs() -> list[Path]:
-    """Folders searched for identity weights: $VIDINVERT_WEIGHTS, then the user data folder."""
-    dirs = [Path(p) for p in os.environ.get(WEIGHTS_ENV, "").split(os.pathsep) if p]
-    dirs.append(platformdirs.user_data_path("vidinvert") / "weights")
-    return dirs
-
-
-def find_identity_weights(search_dirs: Sequence[Path]) -> Path | None:
-    """The first known identity weights file in ``search_dirs``, or None."""
-    for folder in search_dirs:
+def find_identity_weights(folders: Sequence[Path]) -> Path | None:
+    """The first known identity weights file in ``folders``, or None."""
+    for folder in folders:
         for name in IDENTITY_WEIGHT_NAMES:
             if (Path(folder) / name).is_file():
                 return Path(folder) / name
@@ -75,12 +66,13 @@ def default_backbone_loader() -> BackboneLoader | None:
 
 
 def load_identity_model(
-    path: str | Path | None = None,
+    path: str | os.PathLike | None = None,
     device: str = "cpu",
     loader: BackboneLoader | None = None,
-    search_dirs: Sequence[Path] | None = None,
+    weights_dir: str | os.PathLike | None = None,
 ) -> IdentityModel | Unavailable:
-    """Identity model from ``path`` (must exist when given) or the weights store.
+    """Identity model from ``path`` (must exist when given) or the weights store
+    (``weights_dir`` first, then the usual folders).
 
     ``loader(path, device)`` builds the embedding callable; it defaults to the project's
     backbone loader. Returns :class:`Unavailable` when no file is found or no loader exists.
@@ -90,12 +82,14 @@ def load_identity_model(
         if not weights.is_file():
             raise WeightsError(f"identity weights file not found: {weights}")
     else:
-        dirs = list(search_dirs) if search_dirs is not None else weights_store_dirs()
+        dirs = search_dirs(weights_dir)
         weights = find_identity_weights(dirs)
         if weights is None:
             names = ", ".join(IDENTITY_WEIGHT_NAMES)
             where = ", ".join(str(d) for d in dirs)
-            return Unavailable("identity", f"no identity weights given (--identity-weights) and none of {names} in {where}")
+            return Unavailable(
+                "identity", f"no identity weights given (--identity-weights) and none of {names} in {where}"
+            )
     loader = loader if loader is not None else default_backbone_loader()
     if loader is None:
         return Unavailable("identity", f"found {weights} but this build has no IR-SE50/CurricularFace backbone loader")
