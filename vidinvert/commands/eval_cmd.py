@@ -35,7 +35,7 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Refinement steps per frame, as in `edit`.")
 @click.option("--warm-start/--no-warm-start", default=True, show_default=True, help="Start each frame from the previous one.")
 @click.option("--edit", multiple=True, metavar="ATTR=S", help="Evaluate an edit (attribute and strength) instead of inversion.")
-@click.option("--device", default="cpu", show_default=True, help="auto, cpu or cuda.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Videos processed in parallel.")
 @click.option("--shard", default=None, metavar="i/n", help="Evaluate shard i of n (0-based) of the sampled list.")
 @click.option("--identity-weights", type=click.Path(dir_okay=False), default=None,

@@ -19,7 +19,7 @@ from vidinvert.eval.jsonio import write_text_atomic
 from vidinvert.eval.ravdess import RavdessFilter
 from vidinvert.eval.records import VideoFn
 from vidinvert.eval.report import build_report
-from vidinvert.eval.suite import MetricSuite
+from vidinvert.eval.suite import MetricSuite, resolve_device
 from vidinvert.eval.video_eval import evaluate_video
 from vidinvert.eval.videos import VideoEntry, discover_videos, parse_shard, sample_videos, shard_videos
 
@@ -148,9 +148,13 @@ def evaluate(
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(suite_options,)) as pool:
             futures = [pool.submit(_run_video, v, out_dir, video_fn, max_frames, result_config) for v in todo]
-            for future in as_completed(futures):
-                future.result()
-                bar.update()
+            try:
+                for future in as_completed(futures):
+                    future.result()
+                    bar.update()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
     bar.close()
     return build_report(out_dir, wall_seconds=time.perf_counter() - started, plots=plots)
 
@@ -180,7 +184,7 @@ def evaluate_folder(
     steps: int | None = None,
     warm_start: bool = True,
     edit: Sequence[str] = (),
-    device: str = "cpu",
+    device: str = "auto",
     workers: int = 1,
     shard: str | None = None,
     identity_weights: str | None = None,
@@ -194,6 +198,7 @@ def evaluate_folder(
     """``vidinvert eval``: find, filter, sample and shard the videos under ``root``, evaluate them
     into ``report_dir``. ``video_fn`` defaults to the video pipeline built from the model options."""
     filters = RavdessFilter.from_options(modality, channel, emotion, intensity, actor)
+    device = resolve_device(device)
     found = discover_videos(Path(root), layout, filters)
     sampled = sample_videos(found.videos, num_videos, seed)
     shard_index, shard_count = parse_shard(shard) if shard else (0, 1)
