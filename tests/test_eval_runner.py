@@ -16,6 +16,7 @@ from vidinvert.errors import VidinvertError
 from vidinvert.eval import evaluate_folder, merge
 from vidinvert.eval.suite import MetricSuite
 from vidinvert.eval.video_eval import evaluate_video
+from vidinvert.metrics.identity import default_backbone_loader
 from vidinvert.metrics.perceptual import load_lpips
 from vidinvert.metrics.pixel import psnr, ssim, to_unit_range
 from vidinvert.metrics.unavailable import Unavailable
@@ -88,7 +89,15 @@ def test_end_to_end_report(ravdess_root, tmp_path, shared_data):
     assert "plots/per_frame_ssim.png" in summary["plots"] and "plots/distribution_tg_id.png" in summary["plots"]
 
 
-def test_identity_unavailable_without_model_or_embeddings(tmp_path, shared_data):
+@pytest.fixture()
+def empty_weights_store(tmp_path, monkeypatch) -> Path:
+    """No identity weights anywhere the store looks, whatever this machine holds."""
+    monkeypatch.delenv("VIDINVERT_WEIGHTS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_identity_unavailable_without_model_or_embeddings(tmp_path, shared_data, empty_weights_store):
     summary = evaluate_folder(
         shared_data / "videos", tmp_path / "out", max_frames=3, video_fn=CountingVideoFn(tmp_path / "log"), progress=False, plots=False
     )
@@ -113,6 +122,21 @@ def test_resume_recomputes_nothing(ravdess_root, tmp_path):
     assert len(calls.calls()) == len(RAVDESS_VIDEOS)
     with pytest.raises(VidinvertError, match="other settings"):
         evaluate_folder(ravdess_root, out, **{**options, "max_frames": FRAMES + 1})
+
+
+def test_resume_measures_again_when_metric_models_change(ravdess_root, tmp_path, empty_weights_store):
+    if default_backbone_loader() is not None:
+        pytest.skip("this build has an identity backbone loader: an empty weights file would not load")
+    calls = CountingVideoFn(tmp_path / "calls.log")
+    options = {"max_frames": 2, "num_videos": 2, "video_fn": calls, "progress": False, "plots": False}
+    before = evaluate_folder(ravdess_root, tmp_path / "out", **options)
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "model_ir_se50.pth").write_bytes(b"")
+    after = evaluate_folder(ravdess_root, tmp_path / "out", weights_dir=str(store), **options)
+    assert len(calls.calls()) == 4
+    assert "none of model_ir_se50.pth" in before["metrics"]["id"]["reason"]
+    assert "no IR-SE50/CurricularFace backbone loader" in after["metrics"]["id"]["reason"]
 
 
 def test_crash_mid_video_loses_only_that_video(ravdess_root, tmp_path):

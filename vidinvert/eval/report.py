@@ -128,7 +128,10 @@ def build_report(out_dir: Path, wall_seconds: float | None = None, plots: bool =
     results, failed, pending = [], [], []
     for key in run["keys"]:
         result = read_video_result(out_dir, key)
-        if result is None or result["result_config"] != run["result_config"]:
+        if result is None or (result["result_config"], result["models_unavailable"]) != (
+            run["result_config"],
+            run["models_unavailable"],
+        ):
             pending.append(key)
         elif result["status"] == "ok":
             results.append(result)

@@ -45,30 +45,32 @@ def pipeline_video_fn(
 
 
 # Worker-process state: the metric models, loaded once per process.
-_SUITE: MetricSuite | None = None
-
-
-def _load_suite(suite_options: dict[str, Any]) -> None:
-    global _SUITE
-    _SUITE = MetricSuite.load(**suite_options)
+_WORKER_SUITE: MetricSuite | None = None
 
 
 def _init_worker(suite_options: dict[str, Any]) -> None:
+    global _WORKER_SUITE
     # One thread per worker: the workers, not torch's intra-op threads, share the cores.
     torch.set_num_threads(1)
-    _load_suite(suite_options)
+    _WORKER_SUITE = MetricSuite.load(**suite_options)
 
 
 def _run_video(
-    entry: VideoEntry, out_dir: Path, video_fn: VideoFn, max_frames: int | None, result_config: dict[str, Any]
+    entry: VideoEntry,
+    out_dir: Path,
+    video_fn: VideoFn,
+    max_frames: int | None,
+    result_config: dict[str, Any],
+    suite: MetricSuite | None = None,
 ) -> str:
-    """Evaluate one video and write its files; returns its status."""
-    suite = _SUITE
+    """Evaluate one video and write its files; returns its status. Worker processes use their own suite."""
+    suite = suite if suite is not None else _WORKER_SUITE
     result: dict[str, Any] = {
         "key": entry.key,
         "path": str(entry.path),
         "ravdess": entry.ravdess.as_dict() if entry.ravdess else None,
         "result_config": result_config,
+        "models_unavailable": suite.unavailable(),
     }
     try:
         measured = evaluate_video(entry.path, video_fn, suite, max_frames)
@@ -112,24 +114,15 @@ def evaluate(
 ) -> dict[str, Any]:
     """Evaluate ``videos`` with ``video_fn`` into the report folder ``out_dir``; return the summary.
 
-    Finished videos (same ``result_config``) are not recomputed; each video's files are written
-    atomically when it ends, so an interruption loses only the videos in flight.
-    ``result_config`` describes everything that changes the numbers (checked on resume and merge);
-    ``run_info`` adds layout, root, options, the sampled list and the shard for the report.
+    Finished videos (same ``result_config``, same metric models available) are not recomputed;
+    each video's files are written atomically when it ends, so an interruption loses only the
+    videos in flight. ``result_config`` describes everything that changes the numbers (checked on
+    resume and merge); ``run_info`` adds layout, root, options, the sampled list and the shard.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     store.remove_partial_files(out_dir)
-    keys = [v.key for v in videos]
-    result_config = dict(result_config or {"video_fn": _describe(video_fn)}, max_frames=max_frames)
-    run = {"layout": "folder", "root": None, "config": {}, "skipped": [], "sampled": keys, "shard": None}
-    run.update(run_info or {})
-    run.update(keys=keys, result_config=result_config)
-    store.write_run(out_dir, run)
-
-    todo = [v for v in videos if not store.is_finished(out_dir, v.key, result_config)]
-    log.info("%d of %d videos to evaluate (%d already finished)", len(todo), len(videos), len(videos) - len(todo))
     suite_options = {
         "device": device,
         "identity_weights": identity_weights,
@@ -137,12 +130,20 @@ def evaluate(
         "lpips": lpips,
         "batch_size": batch_size,
     }
+    suite = MetricSuite.load(**suite_options)
+    keys = [v.key for v in videos]
+    result_config = dict(result_config or {"video_fn": _describe(video_fn)}, max_frames=max_frames)
+    run = {"layout": "folder", "root": None, "config": {}, "skipped": [], "sampled": keys, "shard": None}
+    run.update(run_info or {})
+    run.update(keys=keys, result_config=result_config, models_unavailable=suite.unavailable())
+    store.write_run(out_dir, run)
+
+    todo = [v for v in videos if not store.is_finished(out_dir, v.key, result_config, suite.unavailable())]
+    log.info("%d of %d videos to evaluate (%d already finished)", len(todo), len(videos), len(videos) - len(todo))
     bar = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress or not todo)
     if workers <= 1 or len(todo) <= 1:
-        if todo:
-            _load_suite(suite_options)
         for entry in todo:
-            _run_video(entry, out_dir, video_fn, max_frames, result_config)
+            _run_video(entry, out_dir, video_fn, max_frames, result_config, suite)
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
@@ -268,7 +269,7 @@ def merge(shard_dirs: Sequence[str | Path], out_dir: str | Path, plots: bool = T
         runs.append((folder, run))
     first = runs[0][1]
     for folder, run in runs:
-        for field in ("result_config", "sampled", "root", "layout"):
+        for field in ("result_config", "models_unavailable", "sampled", "root", "layout"):
             if run[field] != first[field]:
                 raise VidinvertError(f"{folder} comes from a different evaluation ({field} differs from {runs[0][0]})")
     counts = {tuple(run["shard"])[1] if run["shard"] else 1 for _, run in runs}

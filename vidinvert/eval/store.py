@@ -73,10 +73,18 @@ def read_video_result(out_dir: Path, key: str) -> dict[str, Any] | None:
     return result
 
 
-def is_finished(out_dir: Path, key: str, result_config: dict[str, Any]) -> bool:
-    """Whether a video has an "ok" result made under ``result_config``."""
+def is_finished(
+    out_dir: Path, key: str, result_config: dict[str, Any], models_unavailable: dict[str, str]
+) -> bool:
+    """Whether a video has an "ok" result made under ``result_config`` with the same metric
+    models available (a model installed since is a reason to measure again)."""
     result = read_video_result(out_dir, key)
-    return result is not None and result["status"] == "ok" and result["result_config"] == result_config
+    return (
+        result is not None
+        and result["status"] == "ok"
+        and result["result_config"] == result_config
+        and result["models_unavailable"] == models_unavailable
+    )
 
 
 def read_frames(out_dir: Path, key: str) -> list[dict[str, float]]:
