@@ -83,6 +83,10 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"first {config.get('max_frames') or 'all'} frames each); {len(videos['failed'])} failed, "
         f"{len(videos['pending'])} pending, {len(videos['skipped'])} files skipped.",
         "",
+        "Metric models: "
+        + "; ".join(f"{name}: {source or 'unavailable'}" for name, source in summary["models"].items())
+        + ".",
+        "",
         "## Inversion quality (laid out like FeatureStyleEncoder's Table 2)",
         "",
         "| method | " + " | ".join(TABLE2_HEADERS[c] for c in TABLE2_COLUMNS) + " |",
@@ -156,6 +160,7 @@ def build_report(out_dir: Path, wall_seconds: float | None = None, plots: bool =
         "root": run["root"],
         "config": run["config"],
         "result_config": run["result_config"],
+        "models": run["models"],
         "videos": {
             "planned": len(run["keys"]),
             "evaluated": len(results),

@@ -135,7 +135,9 @@ def evaluate(
     result_config = dict(result_config or {"video_fn": _describe(video_fn)}, max_frames=max_frames)
     run = {"layout": "folder", "root": None, "config": {}, "skipped": [], "sampled": keys, "shard": None}
     run.update(run_info or {})
-    run.update(keys=keys, result_config=result_config, models_unavailable=suite.unavailable())
+    run.update(
+        keys=keys, result_config=result_config, models=suite.sources(), models_unavailable=suite.unavailable()
+    )
     store.write_run(out_dir, run)
 
     todo = [v for v in videos if not store.is_finished(out_dir, v.key, result_config, suite.unavailable())]

@@ -46,6 +46,13 @@ class MetricSuite:
         identity = load_identity_model(identity_weights, device=device, weights_dir=weights_dir)
         return cls(torch.device(device), perceptual, identity, batch_size)
 
+    def sources(self) -> dict[str, str | None]:
+        """What each loaded model is (weights file or variant); None for unavailable ones."""
+        return {
+            "lpips": None if isinstance(self.lpips, Unavailable) else "LPIPS v0.1, AlexNet trunk",
+            "identity": None if isinstance(self.identity, Unavailable) else self.identity.source,
+        }
+
     def unavailable(self) -> dict[str, str]:
         """Reasons of the models that could not be loaded, by metric name."""
         return {m.metric: m.reason for m in (self.lpips, self.identity) if isinstance(m, Unavailable)}
