@@ -7,7 +7,7 @@ name       encoder, pixel format            containers     use
 ========== ================================ ============== =========================================
 h264       libx264, yuv420p, ``crf``/``preset`` mp4 mov mkv  delivery (default, plays everywhere)
 lossless   libx264rgb, rgb24, qp 0            mp4 mov mkv    bit-exact RGB round trip, H.264 4:4:4
-ffv1       ffv1, gbrp                         mkv            archival lossless intra-only
+ffv1       ffv1, bgr0                         mkv            archival lossless intra-only
 prores     prores_ks HQ, yuv422p10le          mov            post-production intermediate
 ========== ================================ ============== =========================================
 
@@ -21,6 +21,7 @@ is tagged with the input's colour tags, so a pass-through keeps the colours.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 CodecName = Literal["h264", "lossless", "ffv1", "prores"]
 
+_AVCOL_SPC_RGB = 0  # FFmpeg's colour-matrix tag of RGB pictures
+_AVCOL_RANGE_MPEG = 1  # studio range
+
 X264_PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo",
 )
@@ -50,13 +54,14 @@ class CodecSpec:
     pix_fmt: str
     multiple: tuple[int, int]  # width and height must be multiples of these
     rgb: bool
+    limited_range: bool = False  # the codec stores studio-range YUV only
 
 
 CODECS: dict[str, CodecSpec] = {
     "h264": CodecSpec("libx264", "yuv420p", (2, 2), rgb=False),
     "lossless": CodecSpec("libx264rgb", "rgb24", (1, 1), rgb=True),
-    "ffv1": CodecSpec("ffv1", "gbrp", (1, 1), rgb=True),
-    "prores": CodecSpec("prores_ks", "yuv422p10le", (2, 1), rgb=False),
+    "ffv1": CodecSpec("ffv1", "bgr0", (1, 1), rgb=True),
+    "prores": CodecSpec("prores_ks", "yuv422p10le", (2, 1), rgb=False, limited_range=True),
 }
 
 
@@ -135,7 +140,7 @@ class VideoEncoder:
         self.stream.time_base = first.time_base
         if rate:
             ctx.framerate = rate
-        self.color = color if color is not None and not spec.rgb else None
+        self.color = _yuv_color(color, spec)
         if self.color is not None:
             ctx.colorspace = self.color.colorspace
             ctx.color_range = self.color.color_range
@@ -184,6 +189,16 @@ class VideoEncoder:
             if duration:
                 packet.duration = duration
         self.output.mux(packets)
+
+
+def _yuv_color(color: ColorInfo | None, spec: CodecSpec) -> ColorInfo | None:
+    """The colour tags to convert and label YUV output with: the input's when it was YUV, else none
+    (the default BT.601 studio range, matching how untagged video is decoded)."""
+    if spec.rgb or color is None or color.colorspace == _AVCOL_SPC_RGB:
+        return None
+    if spec.limited_range:
+        return dataclasses.replace(color, color_range=_AVCOL_RANGE_MPEG)
+    return color
 
 
 def _round_up(value: int, multiple: int) -> int:

@@ -11,6 +11,7 @@ import av
 
 from vidinvert.errors import VideoError
 from vidinvert.video.inputs import av_reason, main_video_stream, open_input
+from vidinvert.video.reader import normalize_rotation
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         if first is None:
             raise VideoError(f"no video frame could be decoded from {p}")
         duration = container.duration / av.time_base if container.duration else None
-        return VideoInfo(p, container.format.name, duration, streams, video.index, int(first.rotation))
+        return VideoInfo(p, container.format.name, duration, streams, video.index, normalize_rotation(first.rotation))
 
 
 def _stream_info(stream: av.stream.Stream) -> StreamInfo:

@@ -38,6 +38,11 @@ class ColorInfo:
     color_trc: int
 
 
+def normalize_rotation(degrees: float) -> int:
+    """The nearest multiple of 90 degrees, in (-180, 180]."""
+    return (round(degrees / 90) * 90 + 179) % 360 - 179
+
+
 def upright(image: np.ndarray, rotation: int) -> np.ndarray:
     """Apply a display rotation (degrees counter-clockwise, as FFmpeg reports it) to an HWC image."""
     turns = round(rotation / 90) % 4
@@ -133,9 +138,9 @@ class VideoReader:
             self.color = ColorInfo(
                 int(frame.colorspace), int(frame.color_range), int(frame.color_primaries), int(frame.color_trc)
             )
-            self.rotation = int(frame.rotation)
-            if self.rotation % 90:
-                logger.warning("%s: rotation %d degrees rounded to a multiple of 90", self.path, self.rotation)
+            self.rotation = normalize_rotation(frame.rotation)
+            if frame.rotation % 90:
+                logger.warning("%s: rotation %d degrees rounded to %d", self.path, frame.rotation, self.rotation)
         image = frame.to_ndarray(format="rgb24", src_color_range=frame.color_range)
         pts, duration = timing.next(frame)
         return FrameRecord(index, pts, timing.time_base, duration, upright(image, self.rotation))

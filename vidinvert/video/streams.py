@@ -24,6 +24,17 @@ def copy_metadata(src: dict[str, str], dst: dict[str, str]) -> None:
             dst[key] = value
 
 
+_DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+def _named_layout(ctx: av.audio.codeccontext.AudioCodecContext) -> av.AudioLayout | str:
+    """The input's channel layout, or the usual one for its channel count when the container
+    stored only a count (encoders refuse such layouts)."""
+    if ctx.layout.name.endswith("channels") and ctx.channels in _DEFAULT_LAYOUTS:
+        return _DEFAULT_LAYOUTS[ctx.channels]
+    return ctx.layout
+
+
 class PassThroughStream:
     """One input stream (not the edited video) and what happens to it in the output."""
 
@@ -39,7 +50,7 @@ class PassThroughStream:
             target = next((c for c in _AUDIO_FALLBACKS if c in output.supported_codecs), None)
             if target is not None:
                 self.out_stream = output.add_stream(target, rate=stream.codec_context.sample_rate)
-                self.out_stream.codec_context.layout = stream.codec_context.layout
+                self.out_stream.codec_context.layout = _named_layout(stream.codec_context)
                 self.reencode = True
                 logger.warning(
                     "audio stream %d (%s) cannot be stored in this container; re-encoding it to %s",
