@@ -101,11 +101,12 @@ class VideoReader:
         """Yield every video frame; hand every non-empty packet of the other streams to ``on_packet``.
 
         Damaged video packets are skipped and counted (a warning is logged at the end); a file whose
-        demuxing fails part way (truncated, corrupt container) or from which no frame decodes raises
-        VideoError.
+        demuxing fails part way, that ends before the frames its index lists (truncated), or from
+        which no frame decodes raises VideoError.
         """
         streams = list(self.container.streams) if on_packet is not None else [self.stream]
         index = 0
+        video_packets = 0
         timing = _Timing(self.stream)
         packets = self.container.demux(streams)
         while True:
@@ -119,6 +120,7 @@ class VideoReader:
                 if packet.size and on_packet is not None:
                     on_packet(packet)
                 continue
+            video_packets += bool(packet.size)
             try:
                 decoded = packet.decode()
             except _PACKET_ERRORS as exc:
@@ -128,6 +130,11 @@ class VideoReader:
             for frame in decoded:
                 yield self._record(frame, index, timing)
                 index += 1
+        if self.stream.frames and video_packets < self.stream.frames:
+            raise VideoError(
+                f"{self.path} is truncated or corrupt: its index lists {self.stream.frames} video frames, "
+                f"the file holds {video_packets}"
+            )
         if self.skipped_packets:
             logger.warning("%s: skipped %d undecodable video packets", self.path, self.skipped_packets)
         if index == 0:
