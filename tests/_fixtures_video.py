@@ -28,6 +28,7 @@ def write_clip(
     time_base: Fraction = Fraction(1, 1000),
     audio_codec: str | None = None,
     faststart: bool = False,
+    sample_aspect_ratio: Fraction | None = None,
 ) -> Path:
     """Write an H.264 (4:4:4 so odd sizes work) clip; ``pts`` gives variable frame timing in ms."""
     options = {"movflags": "faststart"} if faststart else {}
@@ -40,6 +41,8 @@ def write_clip(
         video.codec_context.framerate = Fraction(25)
         if rotation:
             video.set_display_rotation(rotation)
+        if sample_aspect_ratio:
+            video.codec_context.sample_aspect_ratio = sample_aspect_ratio
         audio = out.add_stream(audio_codec, rate=16000) if audio_codec else None
         if audio is not None:
             audio.codec_context.layout = "mono"

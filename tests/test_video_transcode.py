@@ -27,7 +27,7 @@ def _end_time(path: Path) -> Fraction:
 def passed_through(request, shared_data, tmp_path_factory) -> tuple[Path, Path]:
     src = shared_data / "videos" / request.param
     dst = tmp_path_factory.mktemp("pass") / f"out{src.suffix}"
-    result = transcode(src, dst, preset="veryfast")
+    result = transcode(src, dst, preset="ultrafast")
     assert result.output == dst and result.frames == result.processed
     return src, dst
 
@@ -153,6 +153,14 @@ def test_rotation_metadata_honoured(tmp_path, rotation):
     assert probe(tmp_path / "out.mp4").rotation == 0
     with open_video(tmp_path / "out.mp4") as video:
         assert np.array_equal(next(iter(video)).image, first.image)
+
+
+def test_pixel_aspect_ratio_kept(tmp_path):
+    src = write_clip(tmp_path / "anamorphic.mp4", frames=3, sample_aspect_ratio=Fraction(4, 3))
+    transcode(src, tmp_path / "out.mp4", preset="ultrafast")
+    with av.open(str(src)) as a, av.open(str(tmp_path / "out.mp4")) as b:
+        assert a.streams.video[0].sample_aspect_ratio == Fraction(4, 3)
+        assert b.streams.video[0].sample_aspect_ratio == Fraction(4, 3)
 
 
 def test_audio_reencoded_only_when_container_cannot_hold_it(tmp_path):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 import av
@@ -120,6 +121,7 @@ class VideoEncoder:
         first: FrameRecord,
         rate: av.Rational | None,
         color: ColorInfo | None,
+        sample_aspect_ratio: Fraction | None = None,
     ) -> None:
         spec = settings.spec
         self.output = output
@@ -140,6 +142,8 @@ class VideoEncoder:
         self.stream.time_base = first.time_base
         if rate:
             ctx.framerate = rate
+        if sample_aspect_ratio:
+            ctx.sample_aspect_ratio = sample_aspect_ratio
         self.color = _yuv_color(color, spec)
         if self.color is not None:
             ctx.colorspace = self.color.colorspace

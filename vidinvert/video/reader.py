@@ -101,8 +101,8 @@ class VideoReader:
         """Yield every video frame; hand every non-empty packet of the other streams to ``on_packet``.
 
         Damaged video packets are skipped and counted (a warning is logged at the end); a file whose
-        demuxing fails part way, that ends before the frames its index lists (truncated), or from
-        which no frame decodes raises VideoError.
+        demuxing fails part way, that ends before the frames its mp4/mov index lists (truncated),
+        or from which no frame decodes raises VideoError.
         """
         streams = list(self.container.streams) if on_packet is not None else [self.stream]
         index = 0
@@ -130,7 +130,7 @@ class VideoReader:
             for frame in decoded:
                 yield self._record(frame, index, timing)
                 index += 1
-        if self.stream.frames and video_packets < self.stream.frames:
+        if self._index_counts_samples() and video_packets < self.stream.frames:
             raise VideoError(
                 f"{self.path} is truncated or corrupt: its index lists {self.stream.frames} video frames, "
                 f"the file holds {video_packets}"
@@ -139,6 +139,11 @@ class VideoReader:
             logger.warning("%s: skipped %d undecodable video packets", self.path, self.skipped_packets)
         if index == 0:
             raise VideoError(f"no video frame could be decoded from {self.path}")
+
+    def _index_counts_samples(self) -> bool:
+        # mp4/mov indexes list every sample, so fewer packets than listed means the data was cut;
+        # other containers' counts are estimates (AVI counts time units, Matroska has none).
+        return bool(self.stream.frames) and "mov" in self.container.format.name.split(",")
 
     def _record(self, frame: av.VideoFrame, index: int, timing: _Timing) -> FrameRecord:
         if self.color is None:

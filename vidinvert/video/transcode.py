@@ -9,6 +9,7 @@ the other streams keep flowing to the muxer, which interleaves them by time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -65,23 +66,42 @@ def transcode(
     selection = parse_frame_range(frames)
     source = check_input_path(input)
     target = check_output_path(source, output, overwrite)
-    with VideoReader(source, selection) as reader, atomic_output(target, overwrite) as tmp:
-        try:
-            container = av.open(str(tmp), mode="w")
-        except (av.error.FFmpegError, ValueError, OSError) as exc:
-            raise VideoError(f"cannot write {target} ({av_reason(exc)})") from exc
-        with container:
-            check_container_holds(container, settings, target.name)
-            _exact_movie_timescale(container, reader)
-            muxer = _Muxer(reader, container, settings)
-            counter = _Counter()
-            records = reader.decode_all(on_packet=muxer.packet)
-            for record in _route(records, process, selection, counter):
-                muxer.frame(record)
-            muxer.finish()
+    with (
+        VideoReader(source) as reader,
+        atomic_output(target, overwrite) as tmp,
+        _output_container(tmp, target) as container,
+    ):
+        check_container_holds(container, settings, target.name)
+        _exact_movie_timescale(container, reader)
+        muxer = _Muxer(reader, container, settings, target)
+        counter = _Counter()
+        records = reader.decode_all(on_packet=muxer.packet)
+        for record in _route(records, process, selection, counter):
+            muxer.frame(record)
+        muxer.finish()
     if counter.selected == 0:
         logger.warning("frame range %s selected no frame of %s (%d frames)", selection, source, muxer.count)
     return TranscodeResult(target, muxer.count, counter.selected, reader.skipped_packets, muxer.actions())
+
+
+@contextlib.contextmanager
+def _output_container(tmp: Path, target: Path) -> Iterator[av.container.OutputContainer]:
+    """Open the output muxer on ``tmp`` (format from ``target``'s extension); closing it writes the
+    trailer, and a failure there is a VideoError too. After an error it is closed quietly."""
+    try:
+        container = av.open(str(tmp), mode="w")
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        raise VideoError(f"cannot write {target} ({av_reason(exc)})") from exc
+    try:
+        yield container
+    except BaseException:
+        with contextlib.suppress(Exception):
+            container.close()
+        raise
+    try:
+        container.close()
+    except (av.error.FFmpegError, OSError) as exc:
+        raise VideoError(f"writing {target} failed ({av_reason(exc)})") from exc
 
 
 _MOV_FAMILY = {"mov", "mp4", "ipod", "3gp", "3g2", "ismv", "psp", "f4v"}
@@ -102,8 +122,9 @@ def _exact_movie_timescale(container: av.container.OutputContainer, reader: Vide
     container.options["movie_timescale"] = str(scale)
 
 
+@dataclass
 class _Counter:
-    selected = 0
+    selected: int = 0
 
 
 def _route(
@@ -140,8 +161,11 @@ class _Muxer:
     """Owns the output streams; creates them at the first processed frame (size known by then) and
     holds other streams' packets until that moment."""
 
-    def __init__(self, reader: VideoReader, container: av.container.OutputContainer, settings: EncodeSettings) -> None:
+    def __init__(
+        self, reader: VideoReader, container: av.container.OutputContainer, settings: EncodeSettings, target: Path
+    ) -> None:
         self.reader = reader
+        self.target = target
         self.container = container
         self.settings = settings
         self.video: VideoEncoder | None = None
@@ -150,10 +174,19 @@ class _Muxer:
         self.count = 0
         self.last_pts: int | None = None
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Encoder and muxer failures (full disk, a codec refusing the size...) as VideoError."""
+        try:
+            yield
+        except (av.error.FFmpegError, OSError) as exc:
+            raise VideoError(f"writing {self.target} failed ({av_reason(exc)})") from exc
+
     def packet(self, packet: av.Packet) -> None:
         if self.video is None:
             self.pending.append(packet)
-        else:
+            return
+        with self._writing():
             self._mux_other(packet)
 
     def frame(self, record: FrameRecord) -> None:
@@ -161,19 +194,21 @@ class _Muxer:
             raise ValueError(f"processing gave back frame {record.index} where frame {self.count} was due")
         if self.last_pts is not None and record.pts <= self.last_pts:
             raise ValueError(f"frame {record.index}: pts {record.pts} does not follow {self.last_pts}")
-        if self.video is None:
-            self._start(record)
-        assert self.video is not None
-        self.video.encode(record)
+        with self._writing():
+            if self.video is None:
+                self._start(record)
+            assert self.video is not None
+            self.video.encode(record)
         self.count += 1
         self.last_pts = record.pts
 
     def finish(self) -> None:
         if self.video is None:
             raise VideoError(f"no video frame could be decoded from {self.reader.path}")
-        self.video.flush()
-        for stream in self.others.values():
-            stream.flush()
+        with self._writing():
+            self.video.flush()
+            for stream in self.others.values():
+                stream.flush()
 
     def actions(self) -> dict[int, str]:
         result = {self.reader.video_index: "video"}
@@ -186,7 +221,10 @@ class _Muxer:
         for stream in self.reader.container.streams:
             if stream.index == source.index:
                 rate = source.average_rate or source.guessed_rate
-                self.video = VideoEncoder(self.container, self.settings, first, rate, self.reader.color)
+                sar = source.sample_aspect_ratio
+                if sar and self.reader.rotation % 180:
+                    sar = 1 / sar
+                self.video = VideoEncoder(self.container, self.settings, first, rate, self.reader.color, sar)
                 copy_metadata(dict(source.metadata), self.video.stream.metadata)
             else:
                 self.others[stream.index] = PassThroughStream(stream, self.container)
