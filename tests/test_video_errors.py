@@ -132,6 +132,8 @@ def test_unwritable_output_directory(clip, tmp_path):
     _assert_fails_cleanly(clip, tmp_path / "missing", "does not exist")
     (tmp_path / "file").write_bytes(b"x")
     _assert_fails_cleanly(clip, tmp_path / "file", "does not exist")
+    (tmp_path / "folder.mp4").mkdir()
+    _assert_fails_cleanly(clip, tmp_path, "is a directory", name="folder.mp4")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="permission bits do not stop the root user")
