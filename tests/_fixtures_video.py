@@ -29,13 +29,16 @@ def write_clip(
     audio_codec: str | None = None,
     faststart: bool = False,
     sample_aspect_ratio: Fraction | None = None,
+    video_codec: str = "libx264rgb",
 ) -> Path:
-    """Write an H.264 (4:4:4 so odd sizes work) clip; ``pts`` gives variable frame timing in ms."""
+    """Write a clip (default H.264 RGB, lossless, odd sizes allowed); ``pts`` gives frame times in
+    ``time_base`` units (variable frame rate)."""
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as out:
-        video = out.add_stream("libx264rgb", options={"qp": "0", "preset": "ultrafast"})
+        rgb = video_codec == "libx264rgb"
+        video = out.add_stream(video_codec, options={"qp": "0", "preset": "ultrafast"} if rgb else {})
         video.codec_context.width, video.codec_context.height = width, height
-        video.codec_context.pix_fmt = "rgb24"
+        video.codec_context.pix_fmt = "rgb24" if rgb else "yuv420p"
         video.codec_context.time_base = time_base
         video.time_base = time_base
         video.codec_context.framerate = Fraction(25)
@@ -49,6 +52,8 @@ def write_clip(
         times = pts if pts is not None else [i * 40 for i in range(frames)]
         for i, t in enumerate(times):
             frame = av.VideoFrame.from_ndarray(pattern(i, width, height), format="rgb24")
+            if not rgb:
+                frame = frame.reformat(format="yuv420p")
             frame.pts, frame.time_base = t, time_base
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
@@ -80,11 +85,17 @@ def write_audio_only(path: Path) -> Path:
     return path
 
 
-def decode_all(path: Path) -> tuple[list[int], list[np.ndarray]]:
-    """Every frame's pts and RGB image, straight from PyAV (no vidinvert code)."""
+def decode_all(path: Path, keep: set[int] | None = None) -> tuple[list[int], dict[int, np.ndarray]]:
+    """Every frame's pts, and the RGB image of the frames in ``keep`` (all when None), straight
+    from PyAV (no vidinvert code)."""
+    pts: list[int] = []
+    images: dict[int, np.ndarray] = {}
     with av.open(str(path)) as container:
-        frames = [(f.pts, f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
-    return [p for p, _ in frames], [i for _, i in frames]
+        for i, frame in enumerate(container.decode(video=0)):
+            pts.append(frame.pts)
+            if keep is None or i in keep:
+                images[i] = frame.to_ndarray(format="rgb24")
+    return pts, images
 
 
 def packets(path: Path, kind: str) -> list[tuple[int | None, bytes]]:

@@ -172,6 +172,29 @@ def test_interrupted_processing_leaves_no_file(clip, tmp_path, error):
     assert _snapshot(clip) == before
 
 
+def test_output_appears_only_when_complete(clip, tmp_path):
+    seen: list[list[str]] = []
+
+    def look(records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
+        for rec in records:
+            seen.append(sorted(p.name for p in tmp_path.iterdir()))
+            yield rec
+
+    transcode(clip, tmp_path / "out.mp4", look, preset="ultrafast")
+    during = seen[-1]
+    assert "out.mp4" not in during and len(during) == 2
+    temp = next(name for name in during if name != "in.mp4")
+    assert temp.startswith(".out.") and temp.endswith(".mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]
+    assert oct((tmp_path / "out.mp4").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def test_processing_must_return_every_frame(clip, tmp_path):
     def drop_odd(records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
         return (r for r in records if r.index % 2 == 0)
