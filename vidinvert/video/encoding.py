@@ -25,7 +25,6 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
 
 import av
 import av.container
@@ -36,8 +35,6 @@ from vidinvert.video.reader import ColorInfo
 from vidinvert.video.records import FrameRecord
 
 logger = logging.getLogger(__name__)
-
-CodecName = Literal["h264", "lossless", "ffv1", "prores"]
 
 _AVCOL_SPC_RGB = 0  # FFmpeg's colour-matrix tag of RGB pictures
 _AVCOL_RANGE_MPEG = 1  # studio range

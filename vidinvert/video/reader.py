@@ -52,8 +52,8 @@ def upright(image: np.ndarray, rotation: int) -> np.ndarray:
 class VideoReader:
     """Decode a video file frame by frame.
 
-    Use as a context manager; iterating yields :class:`FrameRecord` for the selected ``frames`` range
-    only (decoding stops after its end). :meth:`decode_all` yields every frame and passes every packet
+    Use as a context manager and iterate once; iterating yields :class:`FrameRecord` for the
+    selected ``frames`` range only (decoding stops after its end). :meth:`decode_all` yields every frame and passes every packet
     of the other streams to a callback, in file order.
 
     Attributes after opening: ``path``, ``container`` (PyAV input), ``stream`` (the video stream),
@@ -76,7 +76,6 @@ class VideoReader:
         self.color: ColorInfo | None = None
         self.rotation = 0
         self.skipped_packets = 0
-        self._decoded = 0
 
     def __enter__(self) -> VideoReader:
         return self
