@@ -23,7 +23,10 @@ def cli(verbose: int) -> None:
 def _register_commands() -> None:
     from vidinvert.commands import directions_cmd, weights_cmd
 
+    from vidinvert.commands.eval_cmd import eval_command
+
     cli.add_command(weights_cmd.weights)
+    cli.add_command(eval_command)
     cli.add_command(directions_cmd.directions)
 
 

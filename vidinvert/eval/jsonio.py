@@ -1,0 +1,53 @@
+"""JSON and text files written atomically, with non-finite floats kept JSON-safe."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf}
+
+
+def encode_float(value: float | None) -> float | str | None:
+    """NaN/None -> None, +-inf -> "inf"/"-inf", finite -> float."""
+    if value is None or math.isnan(value):
+        return None
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return float(value)
+
+
+def decode_float(value: float | str | None) -> float:
+    """Inverse of :func:`encode_float` (None -> NaN)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, str):
+        return _NON_FINITE[value]
+    return float(value)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Strict JSON (no NaN/Infinity literals) written atomically."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))

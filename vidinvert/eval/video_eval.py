@@ -1,0 +1,151 @@
+"""Metrics of one video from its frame records, streamed in batches (bounded memory)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vidinvert.eval.records import FrameRecord, VideoFn
+from vidinvert.eval.suite import MetricSuite
+from vidinvert.metrics.identity import IdentityModel, cosine_similarity
+from vidinvert.metrics.perceptual import Lpips
+from vidinvert.metrics.pixel import mse, psnr_from_mse, ssim, to_unit_range
+from vidinvert.metrics.temporal import crop_jitter, crop_jitter_curve, flicker_ratio, frame_change, tg_id, tl_id
+
+FRAME_METRICS = ("ssim", "psnr", "mse", "lpips", "id")
+VIDEO_METRICS = FRAME_METRICS + ("tl_id", "tg_id", "flicker", "jitter")
+FRAME_COLUMNS = ("frame",) + FRAME_METRICS + ("change_in", "change_out", "jitter")
+
+
+@dataclass
+class VideoMetrics:
+    """Per-frame rows, per-video values and the metrics that could not be computed (with reasons)."""
+
+    rows: list[dict[str, float]]
+    values: dict[str, float]
+    unavailable: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class _Accumulator:
+    def __init__(self, suite: MetricSuite) -> None:
+        self.suite = suite
+        self.rows: list[dict[str, float]] = []
+        self.quads: list[np.ndarray | None] = []
+        self.input_embeddings: list[torch.Tensor] = []
+        self.output_embeddings: list[torch.Tensor] = []
+        self.identity_missing = False
+        self.previous: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    @torch.no_grad()
+    def add(self, batch: Sequence[FrameRecord]) -> None:
+        device = self.suite.device
+        inputs = torch.cat([to_unit_range(r.input_crop) for r in batch]).to(device)
+        outputs = torch.cat([to_unit_range(r.output_crop) for r in batch]).to(device)
+        errors = mse(inputs, outputs)
+        columns: dict[str, list[float]] = {
+            "ssim": ssim(inputs, outputs).tolist(),
+            "psnr": psnr_from_mse(errors).tolist(),
+            "mse": errors.tolist(),
+            "lpips": self._lpips(inputs, outputs),
+            "id": self._identity(batch, inputs, outputs),
+        }
+        changes_in, changes_out = self._changes(inputs, outputs)
+        for offset, record in enumerate(batch):
+            row = {"frame": record.index}
+            row.update({name: float(values[offset]) for name, values in columns.items()})
+            row.update(change_in=changes_in[offset], change_out=changes_out[offset], jitter=math.nan)
+            self.rows.append(row)
+            self.quads.append(None if record.quad is None else np.asarray(record.quad, dtype=np.float64))
+
+    def _lpips(self, inputs: torch.Tensor, outputs: torch.Tensor) -> list[float]:
+        if isinstance(self.suite.lpips, Lpips):
+            return self.suite.lpips(inputs, outputs).tolist()
+        return [math.nan] * len(inputs)
+
+    def _identity(self, batch: Sequence[FrameRecord], inputs: torch.Tensor, outputs: torch.Tensor) -> list[float]:
+        if all(r.input_embedding is not None and r.output_embedding is not None for r in batch):
+            source = torch.stack([torch.as_tensor(r.input_embedding).float().flatten() for r in batch])
+            result = torch.stack([torch.as_tensor(r.output_embedding).float().flatten() for r in batch])
+        elif isinstance(self.suite.identity, IdentityModel):
+            source, result = self.suite.identity.embed(inputs).cpu(), self.suite.identity.embed(outputs).cpu()
+        else:
+            self.identity_missing = True
+            return [math.nan] * len(batch)
+        self.input_embeddings.append(source.cpu())
+        self.output_embeddings.append(result.cpu())
+        return cosine_similarity(source, result).tolist()
+
+    def _changes(self, inputs: torch.Tensor, outputs: torch.Tensor) -> tuple[list[float], list[float]]:
+        if self.previous is None:
+            previous_in, previous_out = inputs[:1], outputs[:1]
+            changes_in = [math.nan] + frame_change(inputs[:-1], inputs[1:]).tolist()
+            changes_out = [math.nan] + frame_change(outputs[:-1], outputs[1:]).tolist()
+        else:
+            previous_in = torch.cat([self.previous[0], inputs[:-1]])
+            previous_out = torch.cat([self.previous[1], outputs[:-1]])
+            changes_in = frame_change(previous_in, inputs).tolist()
+            changes_out = frame_change(previous_out, outputs).tolist()
+        self.previous = (inputs[-1:], outputs[-1:])
+        return changes_in, changes_out
+
+    def finish(self, unavailable_models: dict[str, str]) -> VideoMetrics:
+        unavailable: dict[str, str] = {}
+        values = {name: _mean([row[name] for row in self.rows]) for name in FRAME_METRICS}
+        if "lpips" in unavailable_models:
+            unavailable["lpips"] = unavailable_models["lpips"]
+        if self.identity_missing or not self.input_embeddings:
+            reason = unavailable_models.get("identity", "no identity embeddings")
+            unavailable["id"] = reason
+            unavailable["tl_id"] = unavailable["tg_id"] = f"needs the identity model ({reason})"
+            values.update(id=math.nan, tl_id=math.nan, tg_id=math.nan)
+        else:
+            source, result = torch.cat(self.input_embeddings), torch.cat(self.output_embeddings)
+            values.update(tl_id=tl_id(source, result), tg_id=tg_id(source, result))
+        pairs = [row for row in self.rows if not math.isnan(row["change_in"])]
+        values["flicker"] = flicker_ratio(
+            np.array([row["change_out"] for row in pairs]), np.array([row["change_in"] for row in pairs])
+        )
+        if any(quad is None for quad in self.quads):
+            unavailable["jitter"] = "the video function gave no crop quads"
+            values["jitter"] = math.nan
+        else:
+            quads = np.stack(self.quads)
+            for row, value in zip(self.rows, crop_jitter_curve(quads)):
+                row["jitter"] = float(value)
+            values["jitter"] = crop_jitter(quads)
+        return VideoMetrics(self.rows, values, unavailable)
+
+
+def _mean(values: list[float]) -> float:
+    finite_or_inf = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite_or_inf)) if finite_or_inf else math.nan
+
+
+def _batches(records: Iterable[FrameRecord], size: int) -> Iterable[list[FrameRecord]]:
+    batch: list[FrameRecord] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def evaluate_video(path: Path, video_fn: VideoFn, suite: MetricSuite, max_frames: int | None) -> VideoMetrics:
+    """Run ``video_fn`` on ``path`` and measure every frame record it yields."""
+    started = time.perf_counter()
+    accumulator = _Accumulator(suite)
+    for batch in _batches(video_fn(path, max_frames), suite.batch_size):
+        accumulator.add(batch)
+    result = accumulator.finish(suite.unavailable())
+    result.seconds = time.perf_counter() - started
+    return result
+

@@ -1,0 +1,206 @@
+"""Video encoder choices and the encoder that turns FrameRecords back into packets.
+
+Codecs (the ``codec`` keyword / ``--codec`` option):
+
+========== ================================ ============== =========================================
+name       encoder, pixel format            containers     use
+========== ================================ ============== =========================================
+h264       libx264, yuv420p, ``crf``/``preset`` mp4 mov mkv  delivery (default, plays everywhere)
+lossless   libx264rgb, rgb24, qp 0            mp4 mov mkv    bit-exact RGB round trip, H.264 4:4:4
+ffv1       ffv1, bgr0                         mkv            archival lossless intra-only
+prores     prores_ks HQ, yuv422p10le          mov            post-production intermediate
+========== ================================ ============== =========================================
+
+Odd sizes: yuv420p needs even width and height and yuv422p an even width; the picture is padded by
+one pixel at the right and/or bottom, repeating the last column/row, and a warning says so (the
+output is then one pixel larger). The RGB codecs (lossless, ffv1) keep odd sizes exactly.
+
+Colour: the RGB picture is converted with the input's colour matrix and range, and the output stream
+is tagged with the input's colour tags, so a pass-through keeps the colours.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import av.container
+import numpy as np
+
+from vidinvert.errors import VidinvertError, VideoError
+from vidinvert.video.reader import ColorInfo
+from vidinvert.video.records import FrameRecord
+
+logger = logging.getLogger(__name__)
+
+_AVCOL_SPC_RGB = 0  # FFmpeg's colour-matrix tag of RGB pictures
+_AVCOL_RANGE_MPEG = 1  # studio range
+
+X264_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo",
+)
+
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """How one ``codec`` choice is encoded."""
+
+    encoder: str
+    pix_fmt: str
+    multiple: tuple[int, int]  # width and height must be multiples of these
+    rgb: bool
+    limited_range: bool = False  # the codec stores studio-range YUV only
+
+
+CODECS: dict[str, CodecSpec] = {
+    "h264": CodecSpec("libx264", "yuv420p", (2, 2), rgb=False),
+    "lossless": CodecSpec("libx264rgb", "rgb24", (1, 1), rgb=True),
+    "ffv1": CodecSpec("ffv1", "bgr0", (1, 1), rgb=True),
+    "prores": CodecSpec("prores_ks", "yuv422p10le", (2, 1), rgb=False, limited_range=True),
+}
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """The user's encoding choice: ``codec`` from CODECS; ``crf`` and ``preset`` apply to h264
+    (``preset`` also sets the lossless encoder's speed)."""
+
+    codec: str = "h264"
+    crf: int = 18
+    preset: str = "medium"
+
+    def __post_init__(self) -> None:
+        if self.codec not in CODECS:
+            raise VidinvertError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODECS)}")
+        if not 0 <= self.crf <= 51:
+            raise VidinvertError(f"crf must be between 0 and 51, got {self.crf}")
+        if self.preset not in X264_PRESETS:
+            raise VidinvertError(f"unknown preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
+
+    @property
+    def spec(self) -> CodecSpec:
+        return CODECS[self.codec]
+
+    def encoder_options(self) -> dict[str, str]:
+        """Private options passed to the FFmpeg encoder."""
+        if self.codec == "h264":
+            return {"crf": str(self.crf), "preset": self.preset}
+        if self.codec == "lossless":
+            return {"qp": "0", "preset": self.preset}
+        if self.codec == "ffv1":
+            return {"level": "3", "slicecrc": "1"}
+        return {"profile": "3", "vendor": "apl0"}
+
+
+def check_container_holds(output: av.container.OutputContainer, settings: EncodeSettings, name: str) -> None:
+    """Raise VideoError when the output format cannot carry the chosen video codec."""
+    if settings.spec.encoder not in output.supported_codecs:
+        raise VideoError(
+            f"codec {settings.codec!r} cannot be written into {name}; use another extension "
+            f"(e.g. .mkv for ffv1, .mov for prores)"
+        )
+
+
+class VideoEncoder:
+    """Adds one video stream to an output container and encodes FrameRecords into it.
+
+    Frames keep their own pts (in the input stream's time base), so variable frame rate and the
+    start offset survive; each frame's duration is passed on so the last frame lasts as long as it did.
+    """
+
+    def __init__(
+        self,
+        output: av.container.OutputContainer,
+        settings: EncodeSettings,
+        first: FrameRecord,
+        rate: av.Rational | None,
+        color: ColorInfo | None,
+        sample_aspect_ratio: Fraction | None = None,
+    ) -> None:
+        spec = settings.spec
+        self.output = output
+        self.height, self.width = first.image.shape[:2]
+        self.padded = (_round_up(self.width, spec.multiple[0]), _round_up(self.height, spec.multiple[1]))
+        if self.padded != (self.width, self.height):
+            logger.warning(
+                "%dx%d cannot be stored as %s; padding to %dx%d by repeating the last column/row "
+                "(codec 'lossless' or 'ffv1' keeps odd sizes)",
+                self.width, self.height, spec.pix_fmt, *self.padded,
+            )
+        self.time_base = first.time_base
+        self.stream = output.add_stream(spec.encoder, options=settings.encoder_options())
+        ctx = self.stream.codec_context
+        ctx.width, ctx.height = self.padded
+        ctx.pix_fmt = spec.pix_fmt
+        ctx.time_base = first.time_base
+        self.stream.time_base = first.time_base
+        if rate:
+            ctx.framerate = rate
+        if sample_aspect_ratio:
+            ctx.sample_aspect_ratio = sample_aspect_ratio
+        self.color = _yuv_color(color, spec)
+        if self.color is not None:
+            ctx.colorspace = self.color.colorspace
+            ctx.color_range = self.color.color_range
+            ctx.color_primaries = self.color.color_primaries
+            ctx.color_trc = self.color.color_trc
+        self.spec = spec
+        self.durations: dict[int, int] = {}
+
+    def encode(self, record: FrameRecord) -> None:
+        """Encode one frame and mux the packets the encoder releases."""
+        image = record.image
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"frame {record.index}: expected uint8 (H, W, 3), got {image.dtype} {image.shape}")
+        if image.shape[:2] != (self.height, self.width):
+            raise ValueError(
+                f"frame {record.index} is {image.shape[1]}x{image.shape[0]}, the video is {self.width}x{self.height}"
+            )
+        pad_w, pad_h = self.padded[0] - self.width, self.padded[1] - self.height
+        if pad_w or pad_h:
+            image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        if self.color is not None:
+            frame = frame.reformat(
+                format=self.spec.pix_fmt,
+                src_colorspace=self.color.colorspace,
+                dst_colorspace=self.color.colorspace,
+                dst_color_range=self.color.color_range,
+            )
+        elif self.spec.pix_fmt != "rgb24":
+            frame = frame.reformat(format=self.spec.pix_fmt)
+        frame.pts = record.pts
+        frame.time_base = self.time_base
+        frame.duration = record.duration
+        self.durations[record.pts] = record.duration
+        self._mux(self.stream.encode(frame))
+
+    def flush(self) -> None:
+        """Drain the encoder's delayed frames into the container."""
+        self._mux(self.stream.encode(None))
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        # Delayed encoders leave packet durations unset and the muxer would guess them from the
+        # average rate; give each packet its own frame's duration (exact last-frame length, VFR).
+        for packet in packets:
+            duration = self.durations.pop(packet.pts, None)
+            if duration:
+                packet.duration = duration
+        self.output.mux(packets)
+
+
+def _yuv_color(color: ColorInfo | None, spec: CodecSpec) -> ColorInfo | None:
+    """The colour tags to convert and label YUV output with: the input's when it was YUV, else none
+    (the default BT.601 studio range, matching how untagged video is decoded)."""
+    if spec.rgb or color is None or color.colorspace == _AVCOL_SPC_RGB:
+        return None
+    if spec.limited_range:
+        return dataclasses.replace(color, color_range=_AVCOL_RANGE_MPEG)
+    return color
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple

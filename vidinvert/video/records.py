@@ -1,0 +1,74 @@
+"""Frame records flowing between decoding, processing and encoding, and the frame-range selection."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from vidinvert.errors import VidinvertError
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """One decoded video frame.
+
+    ``index`` counts frames from 0 in decoding (presentation) order; ``pts`` and ``duration`` are in
+    units of ``time_base`` exactly as the input stream carries them, so variable frame rate survives;
+    ``time`` is ``pts * time_base`` in seconds (absolute, not shifted to start at 0); ``image`` is the
+    upright picture (rotation metadata already applied) as uint8 RGB, shape (H, W, 3).
+    """
+
+    index: int
+    pts: int
+    time_base: Fraction
+    duration: int
+    image: np.ndarray
+
+    @property
+    def time(self) -> float:
+        """Presentation time in seconds."""
+        return float(self.pts * self.time_base)
+
+    def with_image(self, image: np.ndarray) -> FrameRecord:
+        """The same frame (index, timing) carrying another picture."""
+        return dataclasses.replace(self, image=image)
+
+
+@dataclass(frozen=True)
+class FrameRange:
+    """Frames ``start <= index < stop`` (``stop=None``: to the end), like a Python slice."""
+
+    start: int = 0
+    stop: int | None = None
+
+    def __contains__(self, index: int) -> bool:
+        return index >= self.start and (self.stop is None or index < self.stop)
+
+    def __str__(self) -> str:
+        return f"{self.start}:{'' if self.stop is None else self.stop}"
+
+
+_RANGE = re.compile(r"^\s*(\d*)\s*:\s*(\d*)\s*$")
+
+
+def parse_frame_range(text: str | FrameRange | None) -> FrameRange:
+    """Parse ``"START:END"`` (END exclusive; either side may be empty) into a :class:`FrameRange`.
+
+    ``None`` or ``""`` selects every frame. Raises :class:`VidinvertError` for anything else.
+    """
+    if isinstance(text, FrameRange):
+        return text
+    if text is None or not text.strip():
+        return FrameRange()
+    match = _RANGE.match(text)
+    if match is None:
+        raise VidinvertError(f"bad frame range {text!r}: expected START:END with frame numbers, e.g. 10:250 or :100")
+    start = int(match.group(1)) if match.group(1) else 0
+    stop = int(match.group(2)) if match.group(2) else None
+    if stop is not None and stop <= start:
+        raise VidinvertError(f"bad frame range {text!r}: END must be greater than START")
+    return FrameRange(start, stop)

@@ -1,0 +1,236 @@
+"""One-pass transcode: demux once, hand video frames to the caller's processing, encode what comes
+back, and copy every other stream's packets as they are demuxed.
+
+``process`` is an iterator stage, ``Iterator[FrameRecord] -> Iterable[FrameRecord]``: it may hold a
+bounded number of frames to look ahead (e.g. a Gaussian filter over time) and must give back every
+frame it received, in order, with its index and timing unchanged. While it holds frames, packets of
+the other streams keep flowing to the muxer, which interleaves them by time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.container
+
+from vidinvert.errors import VideoError
+from vidinvert.video.encoding import EncodeSettings, VideoEncoder, check_container_holds
+from vidinvert.video.inputs import av_reason, check_input_path
+from vidinvert.video.outputs import atomic_output, check_output_path
+from vidinvert.video.reader import VideoReader
+from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
+from vidinvert.video.streams import PassThroughStream, copy_metadata
+
+logger = logging.getLogger(__name__)
+
+Process = Callable[[Iterator[FrameRecord]], Iterable[FrameRecord]]
+
+
+@dataclass(frozen=True)
+class TranscodeResult:
+    """What a transcode wrote: frame counts and what happened to each other input stream."""
+
+    output: Path
+    frames: int
+    processed: int
+    skipped_packets: int
+    streams: dict[int, str]  # input stream index -> 'video', 'copy', 'reencode' or 'drop'
+
+
+def transcode(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    process: Process | None = None,
+    *,
+    frames: str | FrameRange | None = None,
+    codec: str = "h264",
+    crf: int = 18,
+    preset: str = "medium",
+    overwrite: bool = False,
+) -> TranscodeResult:
+    """Re-encode ``input``'s video into ``output`` through ``process``, keeping timing and other streams.
+
+    Only frames inside ``frames`` ("START:END", END exclusive) go through ``process``; the others are
+    re-encoded unchanged. ``codec``/``crf``/``preset`` choose the video encoding (see
+    :mod:`vidinvert.video.encoding`). The output appears only when complete; ``overwrite`` allows
+    replacing an existing file. Raises VideoError for unusable input or output.
+    """
+    settings = EncodeSettings(codec, crf, preset)
+    selection = parse_frame_range(frames)
+    source = check_input_path(input)
+    target = check_output_path(source, output, overwrite)
+    with (
+        VideoReader(source) as reader,
+        atomic_output(target, overwrite) as tmp,
+        _output_container(tmp, target) as container,
+    ):
+        check_container_holds(container, settings, target.name)
+        _exact_movie_timescale(container, reader)
+        muxer = _Muxer(reader, container, settings, target)
+        counter = _Counter()
+        records = reader.decode_all(on_packet=muxer.packet)
+        for record in _route(records, process, selection, counter):
+            muxer.frame(record)
+        muxer.finish()
+    if counter.selected == 0:
+        logger.warning("frame range %s selected no frame of %s (%d frames)", selection, source, muxer.count)
+    return TranscodeResult(target, muxer.count, counter.selected, reader.skipped_packets, muxer.actions())
+
+
+@contextlib.contextmanager
+def _output_container(tmp: Path, target: Path) -> Iterator[av.container.OutputContainer]:
+    """Open the output muxer on ``tmp`` (format from ``target``'s extension); closing it writes the
+    trailer, and a failure there is a VideoError too. After an error it is closed quietly."""
+    try:
+        container = av.open(str(tmp), mode="w")
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        raise VideoError(f"cannot write {target} ({av_reason(exc)})") from exc
+    try:
+        yield container
+    except BaseException:
+        with contextlib.suppress(Exception):
+            container.close()
+        raise
+    try:
+        container.close()
+    except (av.error.FFmpegError, OSError) as exc:
+        raise VideoError(f"writing {target} failed ({av_reason(exc)})") from exc
+
+
+_MOV_FAMILY = {"mov", "mp4", "ipod", "3gp", "3g2", "ismv", "psp", "f4v"}
+
+
+def _exact_movie_timescale(container: av.container.OutputContainer, reader: VideoReader) -> None:
+    """The mov/mp4 muxer writes track start offsets (edit lists) in a movie timescale of 1000 by
+    default, which moves a track starting at 2.40177 s to 2.401 s; use a timescale every input
+    stream's time base divides, so start offsets stay exact."""
+    if container.format.name not in _MOV_FAMILY:
+        return
+    scale = 1
+    for stream in reader.container.streams:
+        if stream.time_base:
+            scale = math.lcm(scale, stream.time_base.denominator)
+    if scale >= 2**31:
+        scale = max(s.time_base.denominator for s in reader.container.streams if s.time_base)
+    container.options["movie_timescale"] = str(scale)
+
+
+@dataclass
+class _Counter:
+    selected: int = 0
+
+
+def _route(
+    records: Iterator[FrameRecord], process: Process | None, selection: FrameRange, counter: _Counter
+) -> Iterator[FrameRecord]:
+    """Frames before/after ``selection`` straight through; the frames inside it through ``process``."""
+    stash: list[FrameRecord] = []
+
+    def inside(first: FrameRecord) -> Iterator[FrameRecord]:
+        counter.selected += 1
+        yield first
+        for record in records:
+            if record.index not in selection:
+                stash.append(record)
+                return
+            counter.selected += 1
+            yield record
+
+    for record in records:
+        if record.index not in selection:
+            yield record
+            continue
+        yield from (process or _identity)(inside(record))
+        break
+    yield from stash
+    yield from records
+
+
+def _identity(records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
+    return records
+
+
+class _Muxer:
+    """Owns the output streams; creates them at the first processed frame (size known by then) and
+    holds other streams' packets until that moment."""
+
+    def __init__(
+        self, reader: VideoReader, container: av.container.OutputContainer, settings: EncodeSettings, target: Path
+    ) -> None:
+        self.reader = reader
+        self.target = target
+        self.container = container
+        self.settings = settings
+        self.video: VideoEncoder | None = None
+        self.others: dict[int, PassThroughStream] = {}
+        self.pending: list[av.Packet] = []
+        self.count = 0
+        self.last_pts: int | None = None
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Encoder and muxer failures (full disk, a codec refusing the size...) as VideoError."""
+        try:
+            yield
+        except (av.error.FFmpegError, OSError) as exc:
+            raise VideoError(f"writing {self.target} failed ({av_reason(exc)})") from exc
+
+    def packet(self, packet: av.Packet) -> None:
+        if self.video is None:
+            self.pending.append(packet)
+            return
+        with self._writing():
+            self._mux_other(packet)
+
+    def frame(self, record: FrameRecord) -> None:
+        if record.index != self.count:
+            raise ValueError(f"processing gave back frame {record.index} where frame {self.count} was due")
+        if self.last_pts is not None and record.pts <= self.last_pts:
+            raise ValueError(f"frame {record.index}: pts {record.pts} does not follow {self.last_pts}")
+        with self._writing():
+            if self.video is None:
+                self._start(record)
+            assert self.video is not None
+            self.video.encode(record)
+        self.count += 1
+        self.last_pts = record.pts
+
+    def finish(self) -> None:
+        if self.video is None:
+            raise VideoError(f"no video frame could be decoded from {self.reader.path}")
+        with self._writing():
+            self.video.flush()
+            for stream in self.others.values():
+                stream.flush()
+
+    def actions(self) -> dict[int, str]:
+        result = {self.reader.video_index: "video"}
+        result.update({index: stream.action for index, stream in self.others.items()})
+        return result
+
+    def _start(self, first: FrameRecord) -> None:
+        source = self.reader.stream
+        copy_metadata(dict(self.reader.container.metadata), self.container.metadata)
+        for stream in self.reader.container.streams:
+            if stream.index == source.index:
+                rate = source.average_rate or source.guessed_rate
+                sar = source.sample_aspect_ratio
+                if sar and self.reader.rotation % 180:
+                    sar = 1 / sar
+                self.video = VideoEncoder(self.container, self.settings, first, rate, self.reader.color, sar)
+                copy_metadata(dict(source.metadata), self.video.stream.metadata)
+            else:
+                self.others[stream.index] = PassThroughStream(stream, self.container)
+        for packet in self.pending:
+            self._mux_other(packet)
+        self.pending.clear()
+
+    def _mux_other(self, packet: av.Packet) -> None:
+        self.others[packet.stream.index].mux(packet)
