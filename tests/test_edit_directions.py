@@ -179,6 +179,8 @@ def test_registry_precedence_and_parsing(tmp_path: Path, unit: np.ndarray, monke
     np.save(env_store / "directions" / "smile_boundary.npy", unit[None])
     np.save(user / "smile.npy", -unit[None])
     np.save(user / "age.npy", unit[None])
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # keep the real user folders out
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("VIDINVERT_WEIGHTS", str(env_store))
     monkeypatch.setenv("VIDINVERT_DIRECTIONS", str(user))
     assert find_direction("smile") == env_store / "directions" / "smile_boundary.npy"
