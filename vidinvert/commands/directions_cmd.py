@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from vidinvert.edit.registry import available_directions, direction_search_dirs
+from vidinvert.edit.render import DEFAULT_GENERATOR
 
 GENERATOR_HELP = "Generator file, or a file name in the weights store."
 
@@ -28,7 +29,7 @@ def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
 
 
 @directions.command("sefa")
-@click.option("--generator", default="stylegan2-ffhq-config-f.pt", show_default=True, help=GENERATOR_HELP)
+@click.option("--generator", default=DEFAULT_GENERATOR, show_default=True, help=GENERATOR_HELP)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("sefa"),
               show_default=True, help="Folder for sefa_NN.npz, eigenvalues.json and contact_sheet.png.")
 @click.option("--layers", help="Latent layers to factorise, e.g. 0-1 (pose), 2-5, 6-13; default all.")
@@ -51,7 +52,7 @@ def sefa_cmd(**options) -> None:
 
 
 @directions.command("fit")
-@click.option("--generator", default="stylegan2-ffhq-config-f.pt", show_default=True, help=GENERATOR_HELP)
+@click.option("--generator", default=DEFAULT_GENERATOR, show_default=True, help=GENERATOR_HELP)
 @click.option("--attribute", type=click.Choice(["smile", "mouth_open", "eyes_open", "yaw", "pitch"]),
               default="smile", show_default=True, help="Face-mesh score to fit.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,

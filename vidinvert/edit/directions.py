@@ -72,11 +72,6 @@ class Direction:
         out[index] = self.offset[index] if rows > 1 else self.offset[0].expand(len(layers), dim)
         return out * float(self.scale)
 
-    def touched_layers(self, n_latent: int) -> tuple[int, ...]:
-        """The latent layers whose offset is non-zero on this generator."""
-        nonzero = self.delta(n_latent).abs().sum(dim=1) > 0
-        return tuple(int(i) for i in torch.nonzero(nonzero).flatten())
-
 
 def edit(w: torch.Tensor, direction: Direction, strength: float | torch.Tensor) -> torch.Tensor:
     """Move W+ latents (B, n_latent, D) or (n_latent, D) along a direction.

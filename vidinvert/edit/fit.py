@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
 
 from vidinvert.edit.directions import Direction, load_direction, parse_layers, save_direction
-from vidinvert.edit.render import contact_sheet, parse_strengths, resolve_generator, save_image, to_uint8
+from vidinvert.edit.render import DEFAULT_GENERATOR, contact_sheet, parse_strengths, resolve_generator, save_image, to_uint8
 from vidinvert.edit.scorers import FaceMeshScorer, Scorer
 from vidinvert.errors import VidinvertError
 from vidinvert.models import Generator
@@ -105,7 +105,7 @@ def direction_vector(direction: Direction) -> torch.Tensor:
     return direction.offset[0]
 
 
-def fit_direction(generator: str | Path | Generator = "stylegan2-ffhq-config-f.pt", attribute: str = "smile",
+def fit_direction(generator: str | Path | Generator = DEFAULT_GENERATOR, attribute: str = "smile",
                   output: str | Path | None = None, scorer: Scorer | None = None, samples: int = 2000,
                   batch_size: int = 16, quantile: float = 0.3, held_out: float = 0.2,
                   condition: Sequence[str | Path] = (), layers: str | None = None, truncation: float = 1.0,

@@ -81,13 +81,13 @@ def available_directions(weights_dir: str | Path | None = None, directions_dir: 
     return found
 
 
-def parse_attr(spec: str) -> tuple[str, str]:
-    """Split ``smile=1.5`` (or ``smile`` for strength 1, or ``smile=0s:0,2s:1``) into name and strength."""
+def parse_attr(spec: str) -> tuple[str, str | None]:
+    """Split ``smile=1.5`` or ``smile=0s:0,2s:1`` into name and strength; ``smile`` gives no strength."""
     name, sep, strength = spec.partition("=")
     name = name.strip()
     if not name or (sep and not strength.strip()):
         raise VidinvertError(f"bad --attr {spec!r}: use NAME or NAME=STRENGTH, e.g. smile=1.5")
-    return name, strength.strip() if sep else "1"
+    return name, strength.strip() if sep else None
 
 
 def resolve_edits(
@@ -113,9 +113,8 @@ def resolve_edits(
     requests: list[tuple[Direction, Strength]] = []
     for item in attr:
         name, value = parse_attr(item)
-        value = value if "=" in item else default
         path = find_direction(name, weights_dir, directions_dir)
-        requests.append((load_direction(path, name=name), parse_strength(value, interpolation, fps)))
+        requests.append((load_direction(path, name=name), parse_strength(value or default, interpolation, fps)))
     for path in direction:
         requests.append((load_direction(path, format=direction_format), parse_strength(default, interpolation, fps)))
     if not requests:
