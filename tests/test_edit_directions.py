@@ -202,3 +202,19 @@ def test_registry_precedence_and_parsing(tmp_path: Path, unit: np.ndarray, monke
     assert all(e.direction.layers == (0, 1, 2, 3) for e in edits)
     with pytest.raises(VidinvertError, match="no edit given"):
         resolve_edits()
+
+
+def test_directions_list_command(tmp_path: Path, unit: np.ndarray, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from vidinvert.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("VIDINVERT_WEIGHTS", raising=False)
+    paths = write_all_formats(tmp_path / "user", unit)
+    assert main(["directions", "list", "--directions-dir", str(tmp_path / "user")]) == 0
+    out = capsys.readouterr()
+    names = [line.split("\t")[0] for line in out.out.splitlines()]
+    assert names == ["boundaries_ours/smile", "editing_directions/smile", "interfacegan/smile",
+                     "interfacegan_directions/pose", "interfacegan_directions/smile", "w_directions/smile"]
+    assert "searched:" in out.err
+    assert find_direction("w_directions/smile", directions_dir=tmp_path / "user") == paths["stit"]
