@@ -74,3 +74,5 @@ def test_strength_values_and_callables() -> None:
     assert strength_at(1.5, 10.0) == 1.5
     assert strength_at(lambda t: 2 * t, 0.25) == 0.5
     assert strength_at(parse_strength("0s:0,1s:1"), 0.5) == pytest.approx(0.5)
+    ramp = lambda t: 3 * t  # noqa: E731
+    assert parse_strength(ramp) is ramp

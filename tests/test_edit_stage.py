@@ -105,3 +105,11 @@ def test_edit_options_reach_make_edit_stage(G, direction_file: Path) -> None:
     seen.pop("attr")
     stage = make_edit_stage(G, FPS, attr=["smile=1.5"], **{k: v for k, v in seen.items()})
     assert [e.direction.layers for e in stage.edits] == [(0, 1, 2, 3)] * 2
+
+
+def test_python_api_takes_direction_objects_and_functions_of_time(G) -> None:
+    d = Direction(torch.ones(1, 64) / 8, None, "ones", "vidinvert")
+    stage = make_edit_stage(G, FPS, direction=[d], strength=lambda t: 10 * t)
+    frame = frames(G, 3)[2]
+    out = next(stage(iter([frame])))
+    assert torch.allclose(out.w - frame.w, torch.full_like(frame.w, 2.0 / 8), atol=1e-6)

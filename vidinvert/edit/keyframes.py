@@ -139,8 +139,12 @@ def load_keyframes(path: str | Path, interpolation: str | None = None, fps: floa
     return Keyframes(tuple(keys), interpolation or file_interp, fps)
 
 
-def parse_strength(spec: str | float, interpolation: str = "linear", fps: float | None = None) -> Strength:
-    """A strength option: a number, a keyframe list, or a path to a .json/.csv keyframe file."""
+def parse_strength(spec: str | float | Callable[[float], float], interpolation: str = "linear",
+                   fps: float | None = None) -> Strength:
+    """A strength option: a number, a keyframe list, a path to a .json/.csv keyframe file, or (from
+    Python) any callable ``t_seconds -> strength``, returned as it is."""
+    if callable(spec):
+        return spec
     if isinstance(spec, (int, float)):
         return float(spec)
     text = spec.strip()

@@ -92,8 +92,8 @@ def parse_attr(spec: str) -> tuple[str, str | None]:
 
 def resolve_edits(
     attr: Sequence[str] = (),
-    direction: Sequence[str | Path] = (),
-    strength: str | float | None = None,
+    direction: Sequence[str | Path | Direction] = (),
+    strength: Strength | str | None = None,
     layers: str | None = None,
     direction_format: str | None = None,
     interpolation: str = "linear",
@@ -103,8 +103,9 @@ def resolve_edits(
 ) -> list[EditRequest]:
     """Turn the edit options into edits.
 
-    attr: ``NAME[=STRENGTH]`` items resolved through the registry; direction: files of any format
-    (their strength is `strength`, default 1); strength also sets the strength of an ``--attr`` given
+    attr: ``NAME[=STRENGTH]`` items resolved through the registry; direction: files of any format or
+    Direction objects (their strength is `strength`, default 1); strength (a number, keyframes, a
+    keyframe file or a callable of time in seconds) also sets the strength of an ``--attr`` given
     without one. layers (``0-7``, ``0,2,4``) overrides the layers of every edit; direction_format
     overrides format detection for the ``--direction`` files.
     """
@@ -115,8 +116,9 @@ def resolve_edits(
         name, value = parse_attr(item)
         path = find_direction(name, weights_dir, directions_dir)
         requests.append((load_direction(path, name=name), parse_strength(value or default, interpolation, fps)))
-    for path in direction:
-        requests.append((load_direction(path, format=direction_format), parse_strength(default, interpolation, fps)))
+    for item in direction:
+        loaded = item if isinstance(item, Direction) else load_direction(item, format=direction_format)
+        requests.append((loaded, parse_strength(default, interpolation, fps)))
     if not requests:
         raise VidinvertError("no edit given: pass --attr NAME[=STRENGTH] or --direction FILE")
     return [

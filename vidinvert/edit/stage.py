@@ -21,7 +21,8 @@ from typing import Any, Iterable, Iterator, Sequence
 import torch
 
 from vidinvert.edit.feature_edit import edit_feature, fixed_noise
-from vidinvert.edit.keyframes import strength_at
+from vidinvert.edit.directions import Direction
+from vidinvert.edit.keyframes import Strength, strength_at
 from vidinvert.edit.registry import EditRequest, resolve_edits
 from vidinvert.edit.temporal import TemporalFilter, parse_filter
 from vidinvert.models import Generator
@@ -101,8 +102,8 @@ class EditStage:
                 yield replace(frame, w=w + offset, feature=corrected.get(i, f))
 
 
-def make_edit_stage(G: Generator, fps: float, attr: Sequence[str] = (), direction: Sequence[str | Path] = (),
-                    strength: str | float | None = None, layers: str | None = None,
+def make_edit_stage(G: Generator, fps: float, attr: Sequence[str] = (),
+                    direction: Sequence[str | Path | Direction] = (), strength: Strength | str | None = None, layers: str | None = None,
                     direction_format: str | None = None, interpolation: str = "linear",
                     smooth: str = "none", smooth_features: str = "none", smooth_offset: str = "none",
                     weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
