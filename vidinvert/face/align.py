@@ -138,7 +138,11 @@ def crop(image: np.ndarray, quad: np.ndarray, size: int, *, padding: bool = True
 
 
 def _pad_like_ffhq(patch: np.ndarray, quad: np.ndarray, qsize: float) -> tuple[np.ndarray, np.ndarray]:
-    """The recipe's reflect padding with blur and median fade; returns the patch and its (x, y) offset."""
+    """The recipe's reflect padding with blur and median fade.
+
+    Returns only the part of the padded patch the quad covers, and the (x, y) offset to add to
+    patch coordinates. Wide blurs, and the median colour, are computed on a reduced copy.
+    """
     h, w = patch.shape[:2]
     border = max(int(np.rint(qsize * 0.1)), 3)
     lo = np.floor(quad.min(axis=0)).astype(int)
@@ -148,34 +152,76 @@ def _pad_like_ffhq(patch: np.ndarray, quad: np.ndarray, qsize: float) -> tuple[n
     if pad.max() <= border - 4:
         return patch, np.zeros(2)
     pad = np.maximum(pad, int(np.rint(qsize * 0.3)))
-    img = cv2.copyMakeBorder(patch, pad[1], pad[3], pad[0], pad[2], cv2.BORDER_REFLECT_101)
-    blurred = _gaussian_blur(img, qsize * 0.02)
-    img = img.astype(np.float32)
-    ph, pw = img.shape[:2]
-    y, x = np.ogrid[:ph, :pw]
-    x = x.astype(np.float32)
-    y = y.astype(np.float32)
-    mask = np.maximum(1.0 - np.minimum(x / pad[0], (pw - 1 - x) / pad[2]),
-                      1.0 - np.minimum(y / pad[1], (ph - 1 - y) / pad[3]))[..., None]
-    img += (blurred - img) * np.clip(mask * 3.0 + 1.0, 0.0, 1.0)
-    img += (_median_colour(img) - img) * np.clip(mask, 0.0, 1.0)
-    return np.clip(np.rint(img), 0, 255).astype(np.uint8), pad[:2].astype(np.float64)
+    padded = cv2.copyMakeBorder(patch, pad[1], pad[3], pad[0], pad[2], cv2.BORDER_REFLECT_101)
+    ph, pw = padded.shape[:2]
 
+    def ramp(at: np.ndarray, n: int, before: int, after: int) -> np.ndarray:
+        """The recipe's 1-D mask 1 - min(i / before, (n - 1 - i) / after) at coordinates i."""
+        at = at.astype(np.float32)
+        return 1.0 - np.minimum(at / before, (n - 1 - at) / after)
 
-def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur (float32 result); wide ones are done on a smaller copy, the result being smooth."""
-    h, w = image.shape[:2]
+    def blend(img: np.ndarray, blurred: np.ndarray, mask: np.ndarray, median: np.ndarray | None) -> np.ndarray:
+        img = img.astype(np.float32)
+        mask = mask[..., None]
+        img += (blurred - img) * np.clip(mask * 3.0 + 1.0, 0.0, 1.0)
+        if median is not None:
+            img += (median - img) * np.clip(mask, 0.0, 1.0)
+        return img
+
+    # Blur (and find the median colour) on a copy reduced so that the blur stays >= 3 pixels wide.
+    sigma = qsize * 0.02
     factor = max(int(sigma // 3), 1)
-    small = image
+    small = padded
     if factor > 1:
-        small = cv2.resize(image, (-(-w // factor), -(-h // factor)), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(padded, (-(-pw // factor), -(-ph // factor)), interpolation=cv2.INTER_AREA)
         sigma = math.sqrt(max(sigma**2 - (factor**2 - 1) / 12, 0.25)) / factor
     radius = max(int(4.0 * sigma + 0.5), 1)  # the support scipy.ndimage.gaussian_filter uses
-    small = cv2.GaussianBlur(small.astype(np.float32), (2 * radius + 1, 2 * radius + 1), sigma,
-                             borderType=cv2.BORDER_REFLECT)
-    if factor > 1:
-        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    return small
+    small_blurred = cv2.GaussianBlur(small.astype(np.float32), (2 * radius + 1, 2 * radius + 1), sigma,
+                                     borderType=cv2.BORDER_REFLECT)
+    centre = (factor - 1) / 2  # where a reduced pixel's centre lies in padded coordinates
+    small_mask = np.maximum(ramp(centre + factor * np.arange(small.shape[0]), ph, pad[1], pad[3])[:, None],
+                            ramp(centre + factor * np.arange(small.shape[1]), pw, pad[0], pad[2])[None, :])
+    median = _median_colour(blend(small, small_blurred, small_mask, None))
+
+    # Full resolution only where the warp will read (the quad's bounds plus a pixel for interpolation),
+    # and there only in the bands near the padded edges where the recipe's blur ramp is above 0.
+    x0, y0 = np.maximum(np.floor(quad.min(axis=0) + pad[:2]).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(quad.max(axis=0) + pad[:2]).astype(int) + 3, (pw, ph))
+    out = padded[y0:y1, x0:x1].copy()
+    mask_y = ramp(np.arange(y0, y1), ph, pad[1], pad[3])
+    mask_x = ramp(np.arange(x0, x1), pw, pad[0], pad[2])
+    for rows, cols in _bands(mask_y > -1 / 3, mask_x > -1 / 3):
+        ys, xs = slice(y0 + rows.start, y0 + rows.stop), slice(x0 + cols.start, x0 + cols.stop)
+        if factor > 1:
+            to_small = np.array([[1 / factor, 0, (xs.start + 0.5) / factor - 0.5],
+                                 [0, 1 / factor, (ys.start + 0.5) / factor - 0.5]])
+            blurred = cv2.warpAffine(small_blurred, to_small, (xs.stop - xs.start, ys.stop - ys.start),
+                                     flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        else:
+            blurred = small_blurred[ys, xs]
+        mask = np.maximum(mask_y[rows, None], mask_x[None, cols])
+        out[rows, cols] = np.clip(np.rint(blend(padded[ys, xs], blurred, mask, median)), 0, 255)
+    return out, (pad[:2] - (x0, y0)).astype(np.float64)
+
+
+def _bands(active_rows: np.ndarray, active_cols: np.ndarray) -> list[tuple[slice, slice]]:
+    """Rectangles (rows, cols) covering every cell whose row or column is active.
+
+    Active rows and columns are runs at the two ends (the padded edges' ramps).
+    """
+    n_rows, n_cols = len(active_rows), len(active_cols)
+    bands = []
+    for active, n, whole, as_rows in ((active_rows, n_rows, slice(0, n_cols), True),
+                                      (active_cols, n_cols, slice(0, n_rows), False)):
+        inactive = np.flatnonzero(~active)
+        if len(inactive) == 0:
+            spans = [slice(0, n)]
+        else:
+            spans = [slice(0, inactive[0]), slice(inactive[-1] + 1, n)]
+        for span in spans:
+            if span.stop > span.start:
+                bands.append((span, whole) if as_rows else (whole, span))
+    return bands
 
 
 def _median_colour(image: np.ndarray) -> np.ndarray:
