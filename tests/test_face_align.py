@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from _fixtures_face import clip_frames, portraits
+from vidinvert.errors import VidinvertError
 from vidinvert.face.align import crop, crop_transform, ffhq_quad, quad_from_params, quad_params, quad_side
 from vidinvert.face.align_reference import crop_reference
 from vidinvert.face.detect import MeshDetector
@@ -53,15 +54,21 @@ def test_transform_maps_quad_corners_to_crop_corners():
 def test_fast_crop_matches_the_reference_recipe(portrait_faces, size):
     image, face = portrait_faces[0]
     quad = ffhq_quad(face)
-    fast, transform = crop(image, quad, size)
-    assert fast.shape == (size, size, 3) and fast.dtype == np.uint8
-    assert transform.size == size
     # the reference shifts the quad by (shrink - 1) / 2 pixels when it shrinks; compare like with like
     shrink = int(np.floor(quad_side(quad) / size * 0.5))
-    ref = crop_reference(image, quad - max(shrink - 1, 0) / 2, size)
-    diff = np.abs(fast.astype(int) - ref.astype(int))
-    assert diff.mean() < 2.0
-    assert np.percentile(diff, 99) < 12
+    ref = crop_reference(image, quad - max(shrink - 1, 0) / 2, size).astype(int)
+    for resample, max_tol, mean_tol in (("lanczos", 12, 1.2), ("area", 25, 2.0)):
+        fast, transform = crop(image, quad, size, resample=resample)
+        assert fast.shape == (size, size, 3) and fast.dtype == np.uint8
+        assert transform.size == size
+        diff = np.abs(fast.astype(int) - ref)
+        assert diff.max() <= max_tol and diff.mean() < mean_tol, resample
+
+
+def test_unknown_resample_filter(portrait_faces):
+    image, face = portrait_faces[0]
+    with pytest.raises(VidinvertError, match="resample"):
+        crop(image, ffhq_quad(face), 64, resample="nearest")
 
 
 def test_padding_outside_the_frame(portrait_faces):
