@@ -139,8 +139,8 @@ def crop(image: np.ndarray, quad: np.ndarray, size: int, *, padding: bool = True
         patch, offset = _pad_like_ffhq(patch, patch_quad, patch_qsize)
         patch_quad = patch_quad + offset
 
-    # Warp to a supersampled square (at most ~1 source pixel per sample), then box-filter down.
-    factor = max(int(math.ceil(patch_qsize / size)), 1)
+    # Warp to a supersampled square (at most ~1.25 source pixels per sample), then filter down.
+    factor = max(int(math.ceil(patch_qsize / size - 0.25)), 1)
     warp = crop_transform(patch_quad, size * factor).matrix
     out = cv2.warpAffine(patch, warp[:2], (size * factor, size * factor), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
