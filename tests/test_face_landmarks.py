@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from _fixtures_face import portraits
+from _fixtures_face import portraits, read_image
 from vidinvert.errors import VidinvertError
 from vidinvert.face import mesh_indices as mi
 from vidinvert.face.detect import MeshDetector, detect, make_detector
@@ -82,3 +82,18 @@ def test_bad_backend_and_bad_image():
         make_detector("dlib")
     with pytest.raises(VidinvertError, match="uint8 RGB"):
         detect(np.zeros((10, 10), np.float32))
+
+
+def test_pixel_centres_sit_at_integers(shared_data):
+    # mirroring an image maps pixel x to w - 1 - x, so a point and its mirror image sum to w - 1
+    paths = sorted((shared_data / "celeba" / "train").glob("*/*.jpg"))[:300:15]
+    offsets = []
+    with MeshDetector() as detector:
+        for path in paths:
+            image = read_image(path)
+            plain, mirrored = detector.detect(image), detector.detect(np.ascontiguousarray(image[:, ::-1]))
+            if plain and mirrored:
+                width = image.shape[1]
+                offsets.append(plain[0].points[:, 0].mean() + mirrored[0].points[:, 0].mean() - (width - 1))
+    assert len(offsets) >= 15
+    assert abs(np.mean(offsets)) < 0.6

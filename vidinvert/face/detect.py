@@ -66,7 +66,8 @@ class MeshDetector:
         result = self._mesh.process(image)
         faces = []
         for face in result.multi_face_landmarks or ():
-            points = np.array([(p.x * w, p.y * h) for p in face.landmark], dtype=np.float64)
+            # the mesh's normalised coordinates put pixel edges at integers; ours put centres there
+            points = np.array([(p.x * w - 0.5, p.y * h - 0.5) for p in face.landmark], dtype=np.float64)
             faces.append(from_mesh(points))
         return _largest_first(faces)
 
