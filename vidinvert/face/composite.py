@@ -28,17 +28,17 @@ def paste(frame: np.ndarray, crop: np.ndarray, transform: CropTransform, mask: n
     if mask.shape != frame.shape[:2]:
         raise VidinvertError(f"mask shape {mask.shape} does not match frame shape {frame.shape[:2]}")
     out = frame.copy()
-    ys, xs = np.nonzero(mask > 0)
-    if len(xs) == 0:
+    x0, y0, roi_w, roi_h = cv2.boundingRect((mask > 0).view(np.uint8))
+    if roi_w == 0 or roi_h == 0:
         return out
-    x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+    x1, y1 = x0 + roi_w, y0 + roi_h
     size = crop.shape[0]
     # crop pixels -> frame pixels (rescaled when the crop's size differs), shifted into the ROI
     scale = transform.size / size
     to_crop_grid = np.array([[scale, 0, (scale - 1) / 2], [0, scale, (scale - 1) / 2], [0, 0, 1]])
     to_roi = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], dtype=np.float64)
     warp = (to_roi @ transform.inverse @ to_crop_grid)[:2]
-    roi_size = (int(x1 - x0), int(y1 - y0))
+    roi_size = (roi_w, roi_h)
     warped = cv2.warpAffine(crop, warp, roi_size, flags=INTERPOLATIONS[interpolation],
                             borderMode=cv2.BORDER_REPLICATE)
     covered = cv2.warpAffine(np.ones((size, size), np.float32), warp, roi_size, flags=cv2.INTER_LINEAR,
