@@ -1,0 +1,1 @@
+"""Faces in frames: landmarks, tracking, FFHQ alignment, temporal smoothing and compositing."""
