@@ -18,16 +18,19 @@ from typing import Callable
 import numpy as np
 
 from vidinvert.errors import VidinvertError
+from vidinvert.face import mesh_indices as mi
+from vidinvert.face.detect import MeshDetector
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
-# face mesh (468 points) indices; "right"/"left" are the subject's
-MOUTH_RIGHT, MOUTH_LEFT = 61, 291
+# face mesh (468 points) indices; "right"/"left" are the subject's (the subject's right is the image's left)
+MOUTH_RIGHT, MOUTH_LEFT = mi.MOUTH_IMAGE_LEFT, mi.MOUTH_IMAGE_RIGHT
+NOSE_TIP = mi.NOSE_TIP
 LIP_UPPER_OUTER, LIP_LOWER_OUTER = 0, 17
 LIP_UPPER_INNER, LIP_LOWER_INNER = 13, 14
 RIGHT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_LID_UP, RIGHT_LID_DOWN = 33, 133, 159, 145
 LEFT_EYE_OUTER, LEFT_EYE_INNER, LEFT_LID_UP, LEFT_LID_DOWN = 263, 362, 386, 374
-NOSE_TIP, CHIN, RIGHT_CHEEK, LEFT_CHEEK = 1, 152, 234, 454
+CHIN, RIGHT_CHEEK, LEFT_CHEEK = 152, 234, 454
 
 ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "yaw", "pitch")
 
@@ -59,28 +62,21 @@ def landmark_scores(points: np.ndarray) -> dict[str, float]:
 
 
 class FaceMeshScorer:
-    """Scores one attribute of face images with mediapipe's face mesh (model shipped inside mediapipe)."""
+    """Scores one attribute of face images with mediapipe's face mesh (the largest face of each image)."""
 
-    def __init__(self, attribute: str = "smile", min_detection_confidence: float = 0.5) -> None:
+    def __init__(self, attribute: str = "smile", min_confidence: float = 0.5) -> None:
         if attribute not in ATTRIBUTES:
             raise VidinvertError(f"unknown attribute {attribute!r}; choose one of {', '.join(ATTRIBUTES)}")
         self.attribute = attribute
-        self.min_detection_confidence = min_detection_confidence
-        self._mesh = None
+        self.min_confidence = min_confidence
+        self._mesh: MeshDetector | None = None
 
     def landmarks(self, image: np.ndarray) -> np.ndarray | None:
-        """Mesh points (468, 3) in pixels of one uint8 RGB image, or None when no face is found."""
+        """Mesh points (468, 2) in pixels of one uint8 RGB image, or None when no face is found."""
         if self._mesh is None:
-            import mediapipe as mp
-
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=True, max_num_faces=1, refine_landmarks=False,
-                min_detection_confidence=self.min_detection_confidence)
-        result = self._mesh.process(np.ascontiguousarray(image))
-        if not result.multi_face_landmarks:
-            return None
-        h, w = image.shape[:2]
-        return np.array([(lm.x * w, lm.y * h, lm.z * w) for lm in result.multi_face_landmarks[0].landmark])
+            self._mesh = MeshDetector(video=False, max_faces=1, min_confidence=self.min_confidence)
+        faces = self._mesh.detect(image)
+        return faces[0].points if faces else None
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         scores = np.full(len(images), np.nan)
