@@ -58,7 +58,7 @@ def test_keyframed_edit_without_smoothing_is_exact(G, direction_file: Path) -> N
 
 
 def test_smoothing_is_bounded_and_reduces_jitter(G, direction_file: Path) -> None:
-    stage = make_edit_stage(G, FPS, direction=[direction_file], strength="1", smooth="gaussian:2",
+    stage = make_edit_stage(G, FPS, direction=[direction_file], strength="1", smooth_latents="gaussian:2",
                             smooth_offset="ema:0.5", smooth_features="gaussian:1", batch_size=2)
     assert stage.latency == 6
     base = G.sample_w(1, seed=2)[0]
@@ -98,7 +98,7 @@ def test_edit_options_reach_make_edit_stage(G, direction_file: Path) -> None:
         seen.update(options)
 
     result = CliRunner().invoke(fake_edit, ["--attr", "smile=1.5", "--attr", "age=-2", "--direction",
-                                            str(direction_file), "--layers", "0-3", "--smooth", "gaussian:3,2,1",
+                                            str(direction_file), "--layers", "0-3", "--smooth-latents", "gaussian:3,2,1",
                                             "--directions-dir", str(direction_file.parent)])
     assert result.exit_code == 0, result.output
     assert seen["attr"] == ("smile=1.5", "age=-2") and seen["layers"] == "0-3"

@@ -26,7 +26,7 @@ EDIT_OPTIONS = (
     click.option("--direction-format", type=click.Choice(sorted(FORMATS)), help="Format of --direction files."),
     click.option("--interpolation", type=click.Choice(INTERPOLATIONS), default="linear", show_default=True,
                  help="Interpolation between strength keyframes."),
-    click.option("--smooth", default="none", show_default=True, help="Temporal filter for W+ latents: " + SMOOTH_HELP),
+    click.option("--smooth-latents", default="none", show_default=True, help="Temporal filter for W+ latents: " + SMOOTH_HELP),
     click.option("--smooth-features", default="none", show_default=True,
                  help="Temporal filter for the feature tensor (one value)."),
     click.option("--smooth-offset", default="none", show_default=True,

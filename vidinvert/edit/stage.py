@@ -105,7 +105,7 @@ class EditStage:
 def make_edit_stage(G: Generator, fps: float, attr: Sequence[str] = (),
                     direction: Sequence[str | Path | Direction] = (), strength: Strength | str | None = None, layers: str | None = None,
                     direction_format: str | None = None, interpolation: str = "linear",
-                    smooth: str = "none", smooth_features: str = "none", smooth_offset: str = "none",
+                    smooth_latents: str = "none", smooth_features: str = "none", smooth_offset: str = "none",
                     weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
                     feature_index: int = 5, noise: NoiseSpec = "stored", batch_size: int = 8) -> EditStage:
     """Build the editing stage from the `edit` command's editing options (same names as the flags)."""
@@ -115,7 +115,7 @@ def make_edit_stage(G: Generator, fps: float, attr: Sequence[str] = (),
         request.direction.delta(G.n_latent, G.style_dim)
     return EditStage(
         G, edits,
-        wplus_filter=parse_filter(smooth, fps=fps, layer_axis=-2),
+        wplus_filter=parse_filter(smooth_latents, fps=fps, layer_axis=-2),
         feature_filter=parse_filter(smooth_features, fps=fps, layer_groups=False),
         offset_filter=parse_filter(smooth_offset, fps=fps, layer_axis=-2),
         feature_index=feature_index, noise=noise, batch_size=batch_size,
