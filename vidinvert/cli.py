@@ -21,7 +21,9 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    pass
+    from vidinvert.commands import weights_cmd
+
+    cli.add_command(weights_cmd.weights)
 
 
 _register_commands()

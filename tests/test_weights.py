@@ -1,0 +1,53 @@
+"""The weights store: search order, clear errors, and the `vidinvert weights` listing."""
+
+from __future__ import annotations
+
+import pytest
+
+from model_factories import tiny_generator
+from vidinvert.cli import main
+from vidinvert.errors import WeightsError
+from vidinvert.models import save_generator
+from vidinvert.weights import ENV_VAR, find_weights, require_weights, search_dirs
+
+
+@pytest.fixture
+def stores(tmp_path, monkeypatch):
+    explicit, env = tmp_path / "explicit", tmp_path / "env"
+    explicit.mkdir()
+    env.mkdir()
+    monkeypatch.setenv(ENV_VAR, str(env))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return explicit, env
+
+
+def test_search_order_is_flag_then_env_then_cache(stores, tmp_path):
+    explicit, env = stores
+    dirs = search_dirs(explicit)
+    assert dirs[:2] == [explicit, env] and str(dirs[2]).startswith(str(tmp_path / "cache"))
+    (env / "143_enc.pth").write_bytes(b"x")
+    assert find_weights("143_enc.pth", explicit) == env / "143_enc.pth"
+    (explicit / "143_enc.pth").write_bytes(b"y")
+    assert find_weights("143_enc.pth", explicit) == explicit / "143_enc.pth"
+
+
+def test_missing_file_error_names_file_places_and_flag(stores):
+    explicit, env = stores
+    with pytest.raises(WeightsError) as info:
+        require_weights("stylegan2-ffhq-config-f.pt", explicit, flag="--generator")
+    message = str(info.value)
+    assert "stylegan2-ffhq-config-f.pt" in message and str(env) in message and "--generator" in message
+    assert "rosinality/stylegan2-pytorch" in message
+
+
+def test_weights_command_lists_found_missing_and_bad(stores, capsys):
+    explicit, _ = stores
+    save_generator(tiny_generator(), explicit / "stylegan2-ffhq-config-f.pt")
+    (explicit / "143_enc.pth").write_text("garbage")
+    assert main(["weights", "--weights-dir", str(explicit)]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line and not line.startswith(" ")}
+    assert "ok: stylegan2 (g_ema), 32px" in lines["stylegan2-ffhq-config-f.pt"]
+    assert "bad: " in lines["143_enc.pth"] and "not a torch checkpoint" in lines["143_enc.pth"]
+    assert "missing" in lines["model_ir_se50.pth"]
+    assert "2 of " in out

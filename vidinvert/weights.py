@@ -1,0 +1,160 @@
+"""Where weights live, which files vidinvert knows, and how to check them.
+
+Folders are searched in order: an explicit `--weights-dir`, `$VIDINVERT_WEIGHTS`, then the user
+cache folder (`~/.cache/vidinvert/weights` on Linux). Nothing is ever downloaded: a missing file is
+an error that names the file, where it was looked for and where it comes from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import platformdirs
+
+from vidinvert.errors import WeightsError
+
+ENV_VAR = "VIDINVERT_WEIGHTS"
+
+
+@dataclass(frozen=True)
+class KnownWeights:
+    """A weights file vidinvert can use."""
+
+    name: str
+    kind: str
+    purpose: str
+    source: str
+    check: str  # name of the format check in FORMAT_CHECKS
+
+
+KNOWN_WEIGHTS: tuple[KnownWeights, ...] = (
+    KnownWeights("stylegan2-ffhq-config-f.pt", "generator",
+                 "StyleGAN2 FFHQ 1024 generator (rosinality layout)",
+                 "rosinality/stylegan2-pytorch (converted NVIDIA FFHQ config-f)", "generator"),
+    KnownWeights("143_enc.pth", "encoder", "FeatureStyleEncoder (fs_encoder_v2) for FFHQ 1024",
+                 "InterDigitalInc/FeatureStyleEncoder", "state_dict"),
+    KnownWeights("psp_ffhq_encode.pt", "latent_avg", "pSp FFHQ encoder; FSE takes latent_avg from it",
+                 "eladrich/pixel2style2pixel", "encoder_checkpoint"),
+    KnownWeights("restyle_psp_ffhq_encode.pt", "encoder", "ReStyle pSp encoder + decoder, FFHQ",
+                 "yuval-alaluf/restyle-encoder", "encoder_checkpoint"),
+    KnownWeights("restyle_e4e_ffhq_encode.pt", "encoder", "ReStyle e4e encoder + decoder, FFHQ",
+                 "yuval-alaluf/restyle-encoder", "encoder_checkpoint"),
+    KnownWeights("e2style_inversion.pt", "encoder", "E2Style inversion encoder + decoder, FFHQ",
+                 "wty-ustc/e2style", "encoder_checkpoint"),
+    KnownWeights("model_ir_se50.pth", "identity", "ArcFace IR-SE50 identity network (ID loss, ID metric)",
+                 "TreB1eN/InsightFace_Pytorch (as used by pSp/ReStyle)", "state_dict"),
+    KnownWeights("CurricularFace_Backbone.pth", "identity", "CurricularFace IR-101 identity network (ID metric)",
+                 "HuangYG123/CurricularFace", "state_dict"),
+    KnownWeights("directions/smile.pt", "direction", "InterFaceGAN smile direction in W (1,512)",
+                 "yuval-alaluf/restyle-encoder editing/interfacegan_directions", "direction"),
+    KnownWeights("directions/age.pt", "direction", "InterFaceGAN age direction in W (1,512)",
+                 "yuval-alaluf/restyle-encoder editing/interfacegan_directions", "direction"),
+    KnownWeights("directions/pose.pt", "direction", "InterFaceGAN pose direction in W+ (1,18,512)",
+                 "yuval-alaluf/restyle-encoder editing/interfacegan_directions", "direction"),
+)
+
+
+def search_dirs(weights_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for weights, in order."""
+    dirs = []
+    if weights_dir:
+        dirs.append(Path(weights_dir).expanduser())
+    if os.environ.get(ENV_VAR):
+        dirs.extend(Path(p).expanduser() for p in os.environ[ENV_VAR].split(os.pathsep) if p)
+    dirs.append(Path(platformdirs.user_cache_dir("vidinvert")) / "weights")
+    return dirs
+
+
+def find_weights(name: str, weights_dir: str | os.PathLike | None = None) -> Path | None:
+    """First existing file called `name` in the search folders, or None."""
+    for folder in search_dirs(weights_dir):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def require_weights(name: str, weights_dir: str | os.PathLike | None = None,
+                    flag: str | None = None) -> Path:
+    """Path of weights file `name`, or a WeightsError saying where it was looked for and how to add it."""
+    found = find_weights(name, weights_dir)
+    if found is not None:
+        return found
+    known = next((k for k in KNOWN_WEIGHTS if k.name == name), None)
+    origin = f" (from {known.source})" if known else ""
+    where = ", ".join(str(d) for d in search_dirs(weights_dir))
+    hint = f", or pass {flag} PATH" if flag else ""
+    raise WeightsError(f"{name}{origin} not found in {where}; place it in one of these folders "
+                       f"(--weights-dir or ${ENV_VAR}){hint}")
+
+
+@dataclass(frozen=True)
+class WeightsStatus:
+    entry: KnownWeights
+    path: Path | None
+    check: str  # "ok: ...", "missing", or "bad: ..."
+
+
+def _check_generator(path: Path) -> str:
+    from vidinvert.models.generator_file import generator_config, generator_state
+    from vidinvert.checkpoint import load_checkpoint
+
+    state, _, layout = generator_state(load_checkpoint(path, what="generator"))
+    cfg = generator_config(state)
+    return f"{layout}, {cfg['size']}px"
+
+
+def _check_state_dict(path: Path) -> str:
+    from vidinvert.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    if not isinstance(ckpt, dict) or not ckpt:
+        raise WeightsError("not a state dict")
+    n = sum(1 for v in ckpt.values() if hasattr(v, "shape"))
+    return f"state dict, {n} tensors"
+
+
+def _check_encoder_checkpoint(path: Path) -> str:
+    from vidinvert.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise WeightsError("no 'state_dict' entry")
+    return f"encoder checkpoint, {len(ckpt['state_dict'])} tensors"
+
+
+def _check_direction(path: Path) -> str:
+    from vidinvert.checkpoint import load_checkpoint
+
+    t = load_checkpoint(path, what="direction")
+    shape = tuple(getattr(t, "shape", ()))
+    if not shape or shape[-1] != 512:
+        raise WeightsError(f"unexpected shape {shape}")
+    return f"direction {shape}"
+
+
+FORMAT_CHECKS: dict[str, Callable[[Path], str]] = {
+    "generator": _check_generator,
+    "state_dict": _check_state_dict,
+    "encoder_checkpoint": _check_encoder_checkpoint,
+    "direction": _check_direction,
+}
+
+
+def weights_status(weights_dir: str | os.PathLike | None = None,
+                   entries: Iterable[KnownWeights] = KNOWN_WEIGHTS) -> list[WeightsStatus]:
+    """Each known file: where it was found (if anywhere) and whether its format checks out."""
+    out = []
+    for entry in entries:
+        path = find_weights(entry.name, weights_dir)
+        if path is None:
+            out.append(WeightsStatus(entry, None, "missing"))
+            continue
+        try:
+            out.append(WeightsStatus(entry, path, "ok: " + FORMAT_CHECKS[entry.check](path)))
+        except WeightsError as exc:
+            out.append(WeightsStatus(entry, path, f"bad: {exc}"))
+    return out
