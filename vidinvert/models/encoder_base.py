@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vidinvert.errors import WeightsError
+
 
 def resize_square(image: torch.Tensor, size: int) -> torch.Tensor:
     """Resize (B,C,H,W) to (B,C,size,size): box average for integer shrink factors, else bilinear."""
@@ -22,6 +24,16 @@ def resize_square(image: torch.Tensor, size: int) -> torch.Tensor:
     if height == width and height > size and height % size == 0:
         return F.adaptive_avg_pool2d(image, size)
     return F.interpolate(image, size=(size, size), mode="bilinear", align_corners=False, antialias=height > size)
+
+
+def load_state_strict(module: nn.Module, state_dict: dict[str, torch.Tensor], where: str) -> None:
+    """Load every key of `state_dict` into `module` (no missing, no extra, same shapes) or raise WeightsError."""
+    try:
+        module.load_state_dict(state_dict, strict=True)
+    except RuntimeError as exc:
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        detail = lines[1] if len(lines) > 1 else lines[0]
+        raise WeightsError(f"{where}: weights do not match the expected layout ({detail[:300]})") from None
 
 
 class InversionEncoder(nn.Module):
@@ -59,8 +71,6 @@ class InversionEncoder(nn.Module):
         if latent_avg.shape[0] == 1:
             latent_avg = latent_avg.expand(self.n_styles, -1)
         if latent_avg.shape[0] != self.n_styles:
-            from vidinvert.errors import WeightsError
-
             raise WeightsError(
                 f"average latent has {latent_avg.shape[0]} rows but the encoder predicts {self.n_styles} latents"
             )
@@ -68,6 +78,10 @@ class InversionEncoder(nn.Module):
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device
+
+    def feature_shape(self) -> tuple[int, int, int] | None:
+        """(channels, side, side) of the feature tensor this encoder predicts, None without features."""
+        return None
 
     def prepare(self, image: torch.Tensor) -> torch.Tensor:
         """Bring a (B,3,H,W) image in [-1,1] to the encoder's input size."""

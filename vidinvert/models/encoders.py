@@ -20,8 +20,8 @@ from typing import Any
 import torch
 
 from vidinvert.errors import WeightsError
-from vidinvert.models.checkpoint_io import load_state_strict, read_checkpoint
-from vidinvert.models.encoder_base import InversionEncoder
+from vidinvert.checkpoint import load_checkpoint
+from vidinvert.models.encoder_base import InversionEncoder, load_state_strict
 from vidinvert.models.fse import FSE_FEATURE_SIZE, FSE_INPUT_SIZE, FeatureStyleEncoder, fse_stride
 from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.vidinvert_encoder import FORMAT_NAME, vidinvert_encoder_from_checkpoint
@@ -52,7 +52,7 @@ def load_encoder(
     damaged files, naming the path.
     """
     where = str(path)
-    checkpoint = read_checkpoint(path)
+    checkpoint = load_checkpoint(path, what="encoder")
     encoder = _encoder_from_object(checkpoint, where, input_size)
     if latent_avg is not None:
         encoder.set_latent_avg(_read_latent_avg(latent_avg))
@@ -160,7 +160,7 @@ def _as_float(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def _read_latent_avg(source: torch.Tensor | str | Path) -> torch.Tensor:
     if isinstance(source, torch.Tensor):
         return source
-    checkpoint = read_checkpoint(source)
+    checkpoint = load_checkpoint(source, what="average latent")
     value = checkpoint.get("latent_avg") if isinstance(checkpoint, dict) else None
     if not isinstance(value, torch.Tensor):
         raise WeightsError(f"{source}: no 'latent_avg' tensor in this file")

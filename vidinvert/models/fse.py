@@ -85,6 +85,11 @@ class FeatureStyleEncoder(InversionEncoder):
         )
         self.styles = nn.ModuleList(nn.Linear(FSE_STYLE_FEATURES, style_dim) for _ in range(n_styles))
 
+    def feature_shape(self) -> tuple[int, int, int]:
+        """(channels, side, side) of the content feature tensor at this input size."""
+        side = self.input_size // 8 // self.fs_stride
+        return (self.content_layer[4].out_channels, side, side)
+
     def prepare(self, image: torch.Tensor) -> torch.Tensor:
         """Apply the FSE input convention (`fse_prepare`)."""
         return fse_prepare(image, self.input_size)

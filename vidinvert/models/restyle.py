@@ -13,28 +13,15 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from vidinvert.models.encoder_base import InversionEncoder
 from vidinvert.models.ir_se import ir_se50_body, ir_se_input_layer
 from vidinvert.models.resnet import resnet34_body
+from vidinvert.models.stylegan2 import EqualLinear
 
 RESTYLE_INPUT_SIZE = 256
 STYLE_MAP_SIZE = 16  # spatial size GradualStyleBlock reduces to 1x1
-
-
-class EqualLinear(nn.Module):
-    """Linear layer with the equalised learning-rate scale 1/sqrt(in) (pSp's map-to-style head, lr_mul 1)."""
-
-    def __init__(self, in_dim: int, out_dim: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_dim, in_dim))
-        self.bias = nn.Parameter(torch.zeros(out_dim))
-        self.scale = 1.0 / math.sqrt(in_dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight * self.scale, self.bias)
 
 
 class GradualStyleBlock(nn.Module):

@@ -31,7 +31,6 @@ Readers must refuse a higher `version` and unknown `backbone` values.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -39,24 +38,14 @@ from typing import Any
 import torch
 
 from vidinvert.errors import WeightsError
-from vidinvert.models.checkpoint_io import load_state_strict
+from vidinvert.checkpoint import save_checkpoint
+from vidinvert.models.encoder_base import load_state_strict
 from vidinvert.models.fse import FSE_FEATURE_INDEX, FSE_INPUT_SIZE, FeatureStyleEncoder, fse_stride
+from vidinvert.models.stylegan2 import Generator
 
 FORMAT_NAME = "vidinvert-encoder"
 FORMAT_VERSION = 1
 BACKBONES = ("iresnet50",)
-
-
-def styled_conv_resolution(feature_index: int) -> int:
-    """Side of the activation after the `feature_index`-th styled conv (1: the 4x4 conv1; 2,3: 8x8; 4,5: 16x16...)."""
-    return 4 * 2 ** (feature_index // 2)
-
-
-def generator_channels(resolution: int, channel_multiplier: int = 2) -> int:
-    """Channels of a rosinality StyleGAN2 activation at `resolution`."""
-    if resolution <= 32:
-        return 512
-    return {64: 256, 128: 128, 256: 64, 512: 32, 1024: 16}[resolution] * channel_multiplier
 
 
 @dataclass(frozen=True)
@@ -76,30 +65,19 @@ class EncoderConfig:
 
     @classmethod
     def for_generator(
-        cls,
-        generator_size: int,
-        style_dim: int = 512,
-        feature_index: int = FSE_FEATURE_INDEX,
-        input_size: int = FSE_INPUT_SIZE,
-        channel_multiplier: int = 2,
+        cls, G: Generator, feature_index: int = FSE_FEATURE_INDEX, input_size: int = FSE_INPUT_SIZE
     ) -> EncoderConfig:
-        """The configuration pairing with a generator of side `generator_size` (any power of two >= 16)."""
-        log_size = int(math.log2(generator_size))
-        if generator_size < 16 or 2**log_size != generator_size:
-            raise ValueError(f"generator size must be a power of two >= 16, got {generator_size}")
-        n_latent = 2 * log_size - 2
-        feature_size = styled_conv_resolution(feature_index)
-        if feature_index < 1 or feature_index > 2 * log_size - 3 or feature_size > generator_size:
-            raise ValueError(f"feature index {feature_index} does not exist in a {generator_size} px generator")
+        """The configuration pairing with generator `G` (any size): its latents and its activation `feature_index`."""
+        channels, side, _ = G.feature_shape(feature_index)
         return cls(
-            generator_size=generator_size,
-            n_latent=n_latent,
-            style_dim=style_dim,
+            generator_size=G.size,
+            n_latent=G.n_latent,
+            style_dim=G.style_dim,
             feature_index=feature_index,
-            feature_size=feature_size,
-            feature_channels=generator_channels(feature_size, channel_multiplier),
+            feature_size=side,
+            feature_channels=channels,
             input_size=input_size,
-            fs_stride=fse_stride(input_size, feature_size),
+            fs_stride=fse_stride(input_size, side),
         )
 
 
@@ -107,7 +85,7 @@ def build_vidinvert_encoder(config: EncoderConfig) -> FeatureStyleEncoder:
     """A randomly initialised vidinvert encoder for `config` (weights come from training or a checkpoint)."""
     if config.backbone not in BACKBONES:
         raise WeightsError(f"unknown vidinvert encoder backbone {config.backbone!r} (known: {', '.join(BACKBONES)})")
-    return FeatureStyleEncoder(
+    encoder = FeatureStyleEncoder(
         n_styles=config.n_latent,
         in_channels=config.in_channels,
         fs_stride=config.fs_stride,
@@ -117,32 +95,18 @@ def build_vidinvert_encoder(config: EncoderConfig) -> FeatureStyleEncoder:
         feature_index=config.feature_index,
         kind="vidinvert",
     )
+    encoder.config = config
+    return encoder
 
 
-def encoder_config(encoder: FeatureStyleEncoder, generator_size: int) -> EncoderConfig:
-    """The config describing an existing FSE-architecture encoder."""
-    content_conv = encoder.content_layer[4]
-    return EncoderConfig(
-        generator_size=generator_size,
-        n_latent=encoder.n_styles,
-        style_dim=encoder.styles[0].out_features,
-        feature_index=encoder.feature_index or FSE_FEATURE_INDEX,
-        feature_size=encoder.input_size // 8 // encoder.fs_stride,
-        feature_channels=content_conv.out_channels,
-        input_size=encoder.input_size,
-        in_channels=encoder.in_channels,
-        fs_stride=encoder.fs_stride,
-    )
-
-
-def save_encoder(encoder: FeatureStyleEncoder, path: str | Path, generator_size: int, latent_avg: torch.Tensor | None = None) -> Path:
+def save_encoder(encoder: FeatureStyleEncoder, path: str | Path, latent_avg: torch.Tensor | None = None) -> Path:
     """Write `encoder` as a vidinvert-encoder checkpoint (version 1); returns the path written.
 
-    The file is written beside its destination and renamed into place, so a failure never
-    leaves a half-written checkpoint.
+    The file is written beside its destination and renamed into place: never half-written.
     """
-    path = Path(path)
-    config = encoder_config(encoder, generator_size)
+    config = getattr(encoder, "config", None)
+    if encoder.kind != "vidinvert" or not isinstance(config, EncoderConfig):
+        raise ValueError("only encoders built by build_vidinvert_encoder can be saved as vidinvert-encoder files")
     payload: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -153,10 +117,7 @@ def save_encoder(encoder: FeatureStyleEncoder, path: str | Path, generator_size:
         latent_avg = encoder.latent_avg
     if latent_avg is not None:
         payload["latent_avg"] = latent_avg.detach().cpu().float()
-    partial = path.with_name(path.name + ".partial")
-    torch.save(payload, partial)
-    partial.replace(path)
-    return path
+    return save_checkpoint(payload, path)
 
 
 def vidinvert_encoder_from_checkpoint(checkpoint: dict[str, Any], where: str) -> FeatureStyleEncoder:
