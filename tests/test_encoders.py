@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from _fixtures_enc import encoder_generator, fse_encoder, restyle_checkpoint, restyle_encoder
+from _fixtures_enc import FSE_TEST_INPUT, RESTYLE_TEST_INPUT, encoder_generator, fse_encoder, restyle_checkpoint, restyle_encoder
 from vidinvert.errors import WeightsError
 from vidinvert.models import EncoderConfig, Generator, build_vidinvert_encoder, load_encoder, load_generator, save_encoder
 from vidinvert.models.fse import fse_prepare
@@ -23,7 +23,7 @@ def G():
 @pytest.fixture(scope="module")
 def image():
     torch.manual_seed(3)
-    return torch.rand(1, 3, 256, 256) * 2 - 1
+    return torch.rand(1, 3, FSE_TEST_INPUT, FSE_TEST_INPUT) * 2 - 1
 
 
 def shapes(module: torch.nn.Module) -> dict[str, tuple[int, ...]]:
@@ -76,7 +76,7 @@ def test_restyle_encoder_types_have_official_layout():
 
 
 def test_fse_layout_matches_the_official_file_description():
-    s = shapes(fse_encoder(n_styles=18))
+    s = shapes(fse_encoder(n_styles=18, input_size=256))
     assert s["conv.0.weight"] == (64, 3, 3, 3) and s["conv.2.weight"] == (64,)
     assert s["content_layer.0.weight"] == (256,) and s["content_layer.1.weight"] == (512, 256, 3, 3)
     assert s["content_layer.3.weight"] == (512,) and s["content_layer.4.weight"] == (512, 512, 3, 3)
@@ -104,7 +104,7 @@ def test_fse_state_dict_loads_unchanged(tmp_path, G, image):
     latent_avg = torch.randn(G.n_latent, 512)
     torch.save({"state_dict": {}, "opts": {}, "latent_avg": latent_avg}, psp_file)
 
-    E = load_encoder(path, latent_avg=psp_file)
+    E = load_encoder(path, latent_avg=psp_file, input_size=FSE_TEST_INPUT)
     assert E.kind == "fse" and E.in_channels == 3 and not E.residual and E.n_styles == G.n_latent
     assert "FeatureStyleEncoder state_dict" in E.source and "3-channel" in E.source
     assert torch.equal(E.latent_avg, latent_avg)
@@ -118,7 +118,7 @@ def test_fse_state_dict_loads_unchanged(tmp_path, G, image):
 def test_fse_video_input_stem_is_read_from_the_file(tmp_path, G):
     path = tmp_path / "enc6.pth"
     torch.save(fse_encoder(n_styles=G.n_latent, in_channels=6).state_dict(), path)
-    E = load_encoder(path)
+    E = load_encoder(path, input_size=FSE_TEST_INPUT)
     assert E.kind == "fse" and E.in_channels == 6 and E.residual and "video-input" in E.source
 
 
@@ -132,12 +132,12 @@ def test_restyle_checkpoint_loads_unchanged(tmp_path, G, image, encoder_type, ba
     path = tmp_path / "restyle.pt"
     torch.save(checkpoint, path)
 
-    E = load_encoder(path)
+    E = load_encoder(path, input_size=RESTYLE_TEST_INPUT)
     assert E.kind == kind and E.n_styles == G.n_latent and E.in_channels == 6
     assert E.opts["device"] == "cpu" and E.opts["encoder_type"] == encoder_type
     assert encoder_type in E.source
     assert torch.equal(E.latent_avg, checkpoint["latent_avg"])
-    x = torch.cat([image, image.flip(-1)], dim=1)
+    x = E.prepare(torch.cat([image, image.flip(-1)], dim=1))
     with torch.no_grad():
         delta, feature = E(x)
         ref, _ = source(x)
@@ -161,8 +161,8 @@ def test_e4e_progressive_broadcasts_style_zero():
 
 
 def test_vidinvert_encoder_round_trip(tmp_path, G, image):
-    config = EncoderConfig.for_generator(G)
-    assert (config.n_latent, config.feature_size, config.feature_channels, config.fs_stride) == (8, 16, 512, 2)
+    config = EncoderConfig.for_generator(G, input_size=FSE_TEST_INPUT)
+    assert (config.n_latent, config.feature_size, config.feature_channels, config.fs_stride) == (8, 16, 512, 1)
     source = build_vidinvert_encoder(config).eval()
     path = save_encoder(source, tmp_path / "enc.pt", latent_avg=torch.zeros(8, 512))
     assert not list(tmp_path.glob("*.tmp"))
