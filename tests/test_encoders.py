@@ -115,11 +115,12 @@ def test_fse_state_dict_loads_unchanged(tmp_path, G, image):
     assert torch.allclose(delta, ref_delta, atol=1e-5) and torch.allclose(feature, ref_feature, atol=1e-5)
 
 
-def test_fse_video_input_stem_is_read_from_the_file(tmp_path, G):
-    path = tmp_path / "enc6.pth"
-    torch.save(fse_encoder(n_styles=G.n_latent, in_channels=6).state_dict(), path)
+def test_fse_video_input_stem_is_read_from_a_training_checkpoint(tmp_path, G):
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"n_epoch": 3, "enc_state_dict": fse_encoder(n_styles=G.n_latent, in_channels=6).state_dict()}, path)
     E = load_encoder(path, input_size=FSE_TEST_INPUT)
-    assert E.kind == "fse" and E.in_channels == 6 and E.residual and "video-input" in E.source
+    assert E.kind == "fse" and E.in_channels == 6 and E.residual
+    assert "training checkpoint" in E.source and "video-input" in E.source
 
 
 @pytest.mark.parametrize(
@@ -187,6 +188,7 @@ def test_config_for_a_1024_generator_matches_fse():
     assert (config.n_latent, config.feature_size, config.feature_channels, config.fs_stride) == (18, 16, 512, 2)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_bad_files_raise_one_line_weights_errors(tmp_path, G):
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"\x80" + b"not a checkpoint" * 8)

@@ -88,6 +88,9 @@ class Inverter:
         self.G = G
         self.E = E
         avg = E.latent_avg if E.latent_avg is not None else G.latent_avg.expand(G.n_latent, -1)
+        if tuple(avg.shape) != (G.n_latent, G.style_dim):
+            raise VidinvertError(f"the encoder's average latent {tuple(avg.shape)} does not fit the generator's W+ "
+                                 f"({G.n_latent},{G.style_dim})")
         self.latent_avg = avg.to(G.latent_avg.device)
         self._average: InversionResult | None = None
 
