@@ -184,4 +184,13 @@ def test_mismatched_models_and_inputs_are_user_errors(G, encoders):
     with pytest.raises(VidinvertError, match=r"\(B,3,H,W\)"):
         Inverter(G, encoders["restyle-psp"]).invert(torch.zeros(3, 32, 32))
     with pytest.raises(VidinvertError, match="one pass"):
-        SequenceInverter(Inverter(G, encoders["fse"]), next_steps=2)
+        SequenceInverter(Inverter(G, encoders["fse"]), first_steps=5, next_steps=1)
+
+
+def test_one_pass_encoder_inverts_each_frame_on_its_own(G, encoders, targets):
+    inverter = Inverter(G, encoders["fse"])
+    sequence = SequenceInverter(inverter, first_steps=1, next_steps=1)
+    frames = [targets[1][:1], targets[1][1:]]
+    for frame, x in zip(sequence.run(frames), frames):
+        assert not frame.cold.any() and not frame.restarted.any()
+        assert torch.allclose(frame.result.wplus, inverter.invert(x, steps=1).wplus, atol=1e-5)

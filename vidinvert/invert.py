@@ -192,8 +192,10 @@ class SequenceInverter:
     ) -> None:
         if first_steps < 1 or next_steps < 0:
             raise VidinvertError("first_steps must be 1 or more and next_steps 0 or more")
-        if not inverter.E.residual and next_steps > 1:
-            raise VidinvertError(f"the {inverter.E.kind} encoder answers in one pass; use next_steps of 0 or 1")
+        if not inverter.E.residual and (first_steps > 1 or next_steps > 1):
+            raise VidinvertError(
+                f"the {inverter.E.kind} encoder answers in one pass from the frame alone; use first_steps=1 and next_steps=1"
+            )
         self.inverter = inverter
         self.first_steps = first_steps
         self.next_steps = next_steps
@@ -212,7 +214,11 @@ class SequenceInverter:
         """Invert the next frame of each sequence in the batch `x` (B,3,H,W); `force_cold` (B,) bool starts entries afresh."""
         inv = self.inverter
         batch = len(x)
-        if self.state is None or len(self.state) != batch:
+        if not inv.E.residual:  # a one-pass encoder ignores the previous frame: nothing to warm-start or restart
+            result = inv.invert(x, 1)
+            cold = torch.zeros(batch, dtype=torch.bool)
+            restarted = cold.clone()
+        elif self.state is None or len(self.state) != batch:
             result = inv.invert(x, self.first_steps)
             cold = torch.ones(batch, dtype=torch.bool)
             restarted = torch.zeros(batch, dtype=torch.bool)
