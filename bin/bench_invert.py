@@ -4,7 +4,9 @@
 On consecutive real video frames (centre crops resized to the generator size) this prints the
 seconds per frame of a cold start with `--cold-steps` steps and of warm starts from the previous
 frame with each of `--warm-steps`, the speed-up over cold, and the PSNR between each warm
-reconstruction and the cold one of the same frame. Models are the vidinvert encoder (FSE
+reconstruction and the cold one of the same frame. When the generator is larger than the
+encoder input, it also times cold inversion whose intermediate steps stop at the skip RGB of
+the encoder's input size. Models are the vidinvert encoder (FSE
 architecture, 6-channel input) and a config-f generator, with random weights unless files are
 given: then the PSNR column only checks the harness, it says nothing about quality.
 
@@ -105,6 +107,16 @@ def main() -> None:
             scores.append(psnr(state.image, cold_results[t].image))
         warm_time = float(np.mean(seconds))
         print(f"{f'warm {steps}-step':>12} {warm_time:>8.3f} {cold_time / warm_time:>8.2f} {np.mean(scores):>18.2f}")
+    if E.input_size < G.size:
+        fast = Inverter(G, E, intermediate_resolution=E.input_size)
+        seconds, scores = [], []
+        for x, reference in zip(frames, cold_results):
+            result, spent = timed(lambda: fast.invert(x[None], steps=args.cold_steps))
+            seconds.append(spent)
+            scores.append(psnr(result.image, reference.image))
+        fast_time = float(np.mean(seconds))
+        label = f"cold {args.cold_steps}-step, intermediate {E.input_size} px skip RGB"
+        print(f"{label}: {fast_time:.3f} s/frame, speed-up {cold_time / fast_time:.2f}, PSNR vs cold {np.mean(scores):.2f} dB")
     if random_weights:
         print("note: random weights; the PSNR column only checks the harness, not reconstruction quality")
 

@@ -194,3 +194,15 @@ def test_one_pass_encoder_inverts_each_frame_on_its_own(G, encoders, targets):
     for frame, x in zip(sequence.run(frames), frames):
         assert not frame.cold.any() and not frame.restarted.any()
         assert torch.allclose(frame.result.wplus, inverter.invert(x, steps=1).wplus, atol=1e-5)
+
+
+def test_intermediate_steps_can_stop_at_a_smaller_skip_image(G, encoders, targets):
+    E = encoders["restyle-psp"]
+    x = targets[1][:1]
+    result = Inverter(G, E, intermediate_resolution=16).invert(x, steps=2, return_steps=True)
+    assert result.steps[1].image.shape[-1] == 16 and result.image.shape[-1] == 32
+    with torch.no_grad():
+        delta, _ = E(torch.cat([E.prepare(x), E.prepare(G.synthesize(result.steps[1].wplus, resolution=16))], dim=1))
+    assert torch.allclose(result.wplus, result.steps[1].wplus + delta, atol=1e-5)
+    with pytest.raises(VidinvertError, match="power of two"):
+        Inverter(G, E, intermediate_resolution=48)

@@ -74,7 +74,10 @@ class InversionResult:
 class Inverter:
     """Inverts images into generator `G`'s W+ space (plus feature tensor) with encoder `E`."""
 
-    def __init__(self, G: Generator, E: InversionEncoder) -> None:
+    def __init__(self, G: Generator, E: InversionEncoder, intermediate_resolution: int | None = None) -> None:
+        """`intermediate_resolution` (e.g. the encoder's input size) renders every step but the last
+        only up to StyleGAN2's skip RGB at that size instead of the full image: cheaper for large
+        generators, but the encoder then sees a softer reconstruction (off by default)."""
         if E.n_styles != G.n_latent:
             raise VidinvertError(
                 f"the encoder predicts {E.n_styles} latents but the {G.size} px generator takes {G.n_latent}; "
@@ -85,8 +88,11 @@ class Inverter:
                 f"the encoder's feature tensor {E.feature_shape()} does not fit the generator's activation "
                 f"{G.feature_shape(E.feature_index)} at index {E.feature_index}"
             )
+        if intermediate_resolution is not None and intermediate_resolution not in {2**i for i in range(2, G.log_size + 1)}:
+            raise VidinvertError(f"intermediate resolution must be a power of two up to {G.size}, got {intermediate_resolution}")
         self.G = G
         self.E = E
+        self.intermediate_resolution = intermediate_resolution
         avg = E.latent_avg if E.latent_avg is not None else G.latent_avg.expand(G.n_latent, -1)
         if tuple(avg.shape) != (G.n_latent, G.style_dim):
             raise VidinvertError(f"the encoder's average latent {tuple(avg.shape)} does not fit the generator's W+ "
@@ -94,11 +100,13 @@ class Inverter:
         self.latent_avg = avg.to(G.latent_avg.device)
         self._average: InversionResult | None = None
 
-    def render(self, wplus: torch.Tensor, feature: torch.Tensor | None) -> torch.Tensor:
-        """The generator image of latents `wplus`, with the feature tensor in place when there is one."""
+    def render(self, wplus: torch.Tensor, feature: torch.Tensor | None, resolution: int | None = None) -> torch.Tensor:
+        """The generator image of latents `wplus` (the skip RGB at `resolution` if given), with the feature tensor in place."""
         if feature is None:
-            return self.G.synthesize(wplus, noise="stored")
-        return self.G.synthesize(wplus, noise="stored", feature=feature, feature_index=self.E.feature_index)
+            return self.G.synthesize(wplus, noise="stored", resolution=resolution)
+        return self.G.synthesize(
+            wplus, noise="stored", feature=feature, feature_index=self.E.feature_index, resolution=resolution
+        )
 
     @torch.no_grad()
     def average(self, batch: int) -> InversionResult:
@@ -117,7 +125,8 @@ class Inverter:
         """Invert `x` (B,3,H,W) in [-1,1] with `steps` refinement steps, from `init` or the average latent.
 
         With `steps=0` the starting point itself is returned. Encoders that read the target alone
-        (the official FeatureStyleEncoder) allow at most one step.
+        (the official FeatureStyleEncoder) allow at most one step. The returned image is always
+        full size; recorded intermediate images are smaller when `intermediate_resolution` is set.
         """
         x = self._check_input(x)
         if steps < 0:
@@ -130,14 +139,15 @@ class Inverter:
         state = self.average(len(x)) if init is None else self._check_init(init, len(x))
         history = [InversionStep(state.wplus, state.feature, state.image)] if return_steps else []
         target = self.E.prepare(x) if steps else None
-        for _ in range(steps):
+        for step in range(1, steps + 1):
             if self.E.residual:
                 delta, feature = self.E(torch.cat([target, self.E.prepare(state.image)], dim=1))
                 wplus = state.wplus + delta
             else:
                 delta, feature = self.E(target)
                 wplus = self.latent_avg + delta
-            state = InversionResult(wplus, feature, self.render(wplus, feature))
+            resolution = self.intermediate_resolution if step < steps else None
+            state = InversionResult(wplus, feature, self.render(wplus, feature, resolution))
             if return_steps:
                 history.append(InversionStep(state.wplus, state.feature, state.image))
         return replace(state, steps=history)
