@@ -1,0 +1,280 @@
+"""Iterative inversion over any encoder, and warm-started inversion of frame sequences.
+
+`Inverter(G, E).invert(x, steps)` runs ReStyle's loop: start from the average latent and its
+image (or from `init`), then at each step feed the encoder the target beside the current
+reconstruction, both brought to the encoder's input size, add its W+ residual and take its
+feature tensor. Encoders with a feature tensor render through
+`G.synthesize(w, feature=F, feature_index=K)`. The generator always uses its stored noise,
+so a result depends only on its inputs. The official FeatureStyleEncoder reads the target
+alone and answers in one pass (w = average + offset).
+
+`SequenceInverter` inverts video frames in order: frame t starts from frame t-1's latents,
+feature tensor and image with a few steps; when the reconstruction error jumps against a
+running baseline (a cut, a new face) that frame is inverted again from the average latent.
+A batch passed to it holds several independent sequences (one per face track) advancing together.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator
+
+import torch
+
+from vidinvert.errors import VidinvertError
+from vidinvert.models.encoder_base import InversionEncoder
+from vidinvert.models.stylegan2 import Generator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InversionStep:
+    """Latents, feature tensor (or None) and image after one refinement step."""
+
+    wplus: torch.Tensor
+    feature: torch.Tensor | None
+    image: torch.Tensor
+
+
+@dataclass
+class InversionResult:
+    """W+ latents (B,n_latent,512), feature tensor (B,C,h,w) or None, image (B,3,size,size) in [-1,1].
+
+    `steps` holds every step's state (step 0, the starting point, first) when asked for.
+    """
+
+    wplus: torch.Tensor
+    feature: torch.Tensor | None
+    image: torch.Tensor
+    steps: list[InversionStep] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.wplus.shape[0]
+
+    def select(self, index: torch.Tensor) -> InversionResult:
+        """The batch entries chosen by a boolean mask or index tensor (steps are dropped)."""
+        feature = None if self.feature is None else self.feature[index]
+        return InversionResult(self.wplus[index], feature, self.image[index])
+
+    def put(self, index: torch.Tensor, other: InversionResult) -> InversionResult:
+        """A copy with the entries at `index` replaced by `other` (same feature presence)."""
+        wplus, image = self.wplus.clone(), self.image.clone()
+        wplus[index], image[index] = other.wplus, other.image
+        feature = None
+        if self.feature is not None and other.feature is not None:
+            feature = self.feature.clone()
+            feature[index] = other.feature
+        elif self.feature is not None or other.feature is not None:
+            raise ValueError("cannot merge results with and without feature tensors")
+        return InversionResult(wplus, feature, image)
+
+
+class Inverter:
+    """Inverts images into generator `G`'s W+ space (plus feature tensor) with encoder `E`."""
+
+    def __init__(self, G: Generator, E: InversionEncoder, intermediate_resolution: int | None = None) -> None:
+        """`intermediate_resolution` (e.g. the encoder's input size) renders every step but the last
+        only up to StyleGAN2's skip RGB at that size instead of the full image: cheaper for large
+        generators, but the encoder then sees a softer reconstruction (off by default)."""
+        if E.n_styles != G.n_latent:
+            raise VidinvertError(
+                f"the encoder predicts {E.n_styles} latents but the {G.size} px generator takes {G.n_latent}; "
+                "use the generator the encoder was trained with"
+            )
+        if E.feature_index is not None and E.feature_shape() != G.feature_shape(E.feature_index):
+            raise VidinvertError(
+                f"the encoder's feature tensor {E.feature_shape()} does not fit the generator's activation "
+                f"{G.feature_shape(E.feature_index)} at index {E.feature_index}"
+            )
+        if intermediate_resolution is not None and intermediate_resolution not in {2**i for i in range(2, G.log_size + 1)}:
+            raise VidinvertError(f"intermediate resolution must be a power of two up to {G.size}, got {intermediate_resolution}")
+        self.G = G
+        self.E = E
+        self.intermediate_resolution = intermediate_resolution
+        avg = E.latent_avg if E.latent_avg is not None else G.latent_avg.expand(G.n_latent, -1)
+        if tuple(avg.shape) != (G.n_latent, G.style_dim):
+            raise VidinvertError(f"the encoder's average latent {tuple(avg.shape)} does not fit the generator's W+ "
+                                 f"({G.n_latent},{G.style_dim})")
+        self.latent_avg = avg.to(G.latent_avg.device)
+        self._average: InversionResult | None = None
+
+    def render(self, wplus: torch.Tensor, feature: torch.Tensor | None, resolution: int | None = None) -> torch.Tensor:
+        """The generator image of latents `wplus` (the skip RGB at `resolution` if given), with the feature tensor in place."""
+        if feature is None:
+            return self.G.synthesize(wplus, noise="stored", resolution=resolution)
+        return self.G.synthesize(
+            wplus, noise="stored", feature=feature, feature_index=self.E.feature_index, resolution=resolution
+        )
+
+    @torch.no_grad()
+    def average(self, batch: int) -> InversionResult:
+        """Step 0 of a cold start: the average latent and its image, for `batch` entries."""
+        if self._average is None:
+            w = self.latent_avg.unsqueeze(0)
+            self._average = InversionResult(w, None, self.render(w, None))
+        return InversionResult(
+            self._average.wplus.expand(batch, -1, -1).clone(), None, self._average.image.expand(batch, -1, -1, -1).clone()
+        )
+
+    @torch.no_grad()
+    def invert(
+        self, x: torch.Tensor, steps: int = 5, init: InversionResult | None = None, return_steps: bool = False
+    ) -> InversionResult:
+        """Invert `x` (B,3,H,W) in [-1,1] with `steps` refinement steps, from `init` or the average latent.
+
+        With `steps=0` the starting point itself is returned. Encoders that read the target alone
+        (the official FeatureStyleEncoder) allow at most one step. The returned image is always
+        full size; recorded intermediate images are smaller when `intermediate_resolution` is set.
+        """
+        x = self._check_input(x)
+        if steps < 0:
+            raise VidinvertError(f"steps must be 0 or more, got {steps}")
+        if not self.E.residual and steps > 1:
+            raise VidinvertError(
+                f"the {self.E.kind} encoder reads the target alone (3 channels) and answers in one pass, "
+                f"so it cannot refine over {steps} steps; use steps=1"
+            )
+        state = self.average(len(x)) if init is None else self._check_init(init, len(x))
+        history = [InversionStep(state.wplus, state.feature, state.image)] if return_steps else []
+        target = self.E.prepare(x) if steps else None
+        for step in range(1, steps + 1):
+            if self.E.residual:
+                delta, feature = self.E(torch.cat([target, self.E.prepare(state.image)], dim=1))
+                wplus = state.wplus + delta
+            else:
+                delta, feature = self.E(target)
+                wplus = self.latent_avg + delta
+            resolution = self.intermediate_resolution if step < steps else None
+            state = InversionResult(wplus, feature, self.render(wplus, feature, resolution))
+            if return_steps:
+                history.append(InversionStep(state.wplus, state.feature, state.image))
+        return replace(state, steps=history)
+
+    @torch.no_grad()
+    def reconstruction_error(self, x: torch.Tensor, result: InversionResult) -> torch.Tensor:
+        """Per-entry mean squared error (B,) between target and reconstruction at the encoder's input size."""
+        x = self._check_input(x)
+        return (self.E.prepare(x) - self.E.prepare(result.image)).pow(2).flatten(1).mean(1)
+
+    def _check_input(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != 3:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise VidinvertError(f"images to invert must be a (B,3,H,W) tensor in [-1,1], got {shape}")
+        return x.to(device=self.latent_avg.device, dtype=self.latent_avg.dtype)
+
+    def _check_init(self, init: InversionResult, batch: int) -> InversionResult:
+        if len(init) != batch:
+            raise VidinvertError(f"init holds {len(init)} entries but {batch} images were given")
+        if init.wplus.shape[1:] != self.latent_avg.shape:
+            raise VidinvertError(f"init latents {tuple(init.wplus.shape[1:])} do not fit this generator")
+        return init
+
+
+@dataclass
+class SequenceFrame:
+    """One time step of sequence inversion: the result, whether each entry started cold, its error."""
+
+    result: InversionResult
+    cold: torch.Tensor
+    restarted: torch.Tensor
+    error: torch.Tensor
+
+
+class SequenceInverter:
+    """Warm-started inversion of frame sequences with a cold restart when warm starting stops working.
+
+    `first_steps` refine a cold start (first frame, restarts); `next_steps` refine from the
+    previous frame. An entry restarts cold when its error after the warm steps exceeds
+    `restart_ratio` times its running baseline (an exponential average of past errors with
+    weight `baseline_decay` on the past) and `min_restart_error`.
+    """
+
+    def __init__(
+        self,
+        inverter: Inverter,
+        first_steps: int = 5,
+        next_steps: int = 2,
+        restart_ratio: float = 2.0,
+        min_restart_error: float = 1e-3,
+        baseline_decay: float = 0.8,
+    ) -> None:
+        if first_steps < 1 or next_steps < 0:
+            raise VidinvertError("first_steps must be 1 or more and next_steps 0 or more")
+        if not inverter.E.residual and (first_steps > 1 or next_steps > 1):
+            raise VidinvertError(
+                f"the {inverter.E.kind} encoder answers in one pass from the frame alone; use first_steps=1 and next_steps=1"
+            )
+        self.inverter = inverter
+        self.first_steps = first_steps
+        self.next_steps = next_steps
+        self.restart_ratio = restart_ratio
+        self.min_restart_error = min_restart_error
+        self.baseline_decay = baseline_decay
+        self.reset()
+
+    def reset(self, init: InversionResult | None = None) -> None:
+        """Forget the past; the next frame starts from `init` (warm) or cold."""
+        self.state = init
+        self.baseline: torch.Tensor | None = None
+
+    @torch.no_grad()
+    def step(self, x: torch.Tensor, force_cold: torch.Tensor | None = None) -> SequenceFrame:
+        """Invert the next frame of each sequence in the batch `x` (B,3,H,W); `force_cold` (B,) bool starts entries afresh."""
+        inv = self.inverter
+        batch = len(x)
+        if not inv.E.residual:  # a one-pass encoder ignores the previous frame: nothing to warm-start or restart
+            result = inv.invert(x, 1)
+            cold = torch.zeros(batch, dtype=torch.bool)
+            restarted = cold.clone()
+        elif self.state is None or len(self.state) != batch:
+            result = inv.invert(x, self.first_steps)
+            cold = torch.ones(batch, dtype=torch.bool)
+            restarted = torch.zeros(batch, dtype=torch.bool)
+        else:
+            result = inv.invert(x, self.next_steps, init=self.state)
+            error = inv.reconstruction_error(x, result).cpu()
+            restarted = self._jumped(error)
+            cold = restarted.clone()
+            if force_cold is not None:
+                cold |= force_cold.cpu().bool()
+            if cold.any():
+                index = cold.nonzero().squeeze(1)
+                fresh = inv.invert(x[index.to(x.device)], self.first_steps)
+                result = result.put(index.to(result.wplus.device), fresh)
+                log.debug("cold restart for entries %s (error %s)", index.tolist(), error[index].tolist())
+        error = inv.reconstruction_error(x, result).cpu()
+        self._update_baseline(error, cold)
+        self.state = result
+        return SequenceFrame(result, cold, restarted, error)
+
+    def run(self, frames: Iterable[torch.Tensor]) -> Iterator[SequenceFrame]:
+        """Invert frame batches in order, each warm-started from the one before."""
+        for x in frames:
+            yield self.step(x)
+
+    def _jumped(self, error: torch.Tensor) -> torch.Tensor:
+        if self.baseline is None:
+            return torch.zeros_like(error, dtype=torch.bool)
+        return (error > self.restart_ratio * self.baseline) & (error > self.min_restart_error)
+
+    def _update_baseline(self, error: torch.Tensor, cold: torch.Tensor) -> None:
+        if self.baseline is None:
+            self.baseline = error.clone()
+            return
+        blended = self.baseline_decay * self.baseline + (1 - self.baseline_decay) * error
+        self.baseline = torch.where(cold, error, blended)
+
+
+def invert_sequence(
+    G: Generator,
+    E: InversionEncoder,
+    frames: Iterable[torch.Tensor],
+    first_steps: int = 5,
+    next_steps: int = 2,
+    restart_ratio: float = 2.0,
+) -> Iterator[SequenceFrame]:
+    """Invert an iterable of frame batches (B,3,H,W), warm-starting each from the previous one."""
+    sequence = SequenceInverter(Inverter(G, E), first_steps, next_steps, restart_ratio)
+    yield from sequence.run(frames)
