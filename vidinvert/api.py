@@ -195,14 +195,14 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
     fps = float(info.fps) if info.fps else 25.0
     G, E = models if models is not None else load_models(generator, encoder, weights_dir, device)
     run_device = G.latent_avg.device
-    stage = make_edit_stage(G, fps, attr=attr, direction=direction, strength=strength, layers=layers,
-                            direction_format=direction_format, interpolation=interpolation,
-                            smooth_latents=smooth_latents, smooth_features=smooth_features,
-                            smooth_offset=smooth_offset, weights_dir=weights_dir, directions_dir=directions_dir,
-                            feature_index=E.feature_index or 5, batch_size=batch_size)
-    if not stage.edits and stage.latency == 0 and all(
-            s == "none" for s in (smooth_latents, smooth_features, smooth_offset)):
-        stage = None
+    stage = None
+    if attr or direction or any(f != "none" for f in (smooth_latents, smooth_features, smooth_offset)):
+        stage = make_edit_stage(G, fps, attr=attr, direction=direction, strength=strength, layers=layers,
+                                direction_format=direction_format, interpolation=interpolation,
+                                smooth_latents=smooth_latents, smooth_features=smooth_features,
+                                smooth_offset=smooth_offset, weights_dir=weights_dir,
+                                directions_dir=directions_dir, feature_index=E.feature_index or 5,
+                                batch_size=batch_size)
     first, following = (steps, next_steps) if E.residual else (1, 1)
     inverter = SequenceInverter(Inverter(G, E), first_steps=first, next_steps=following)
     detector = make_detector(landmarks, video=True, device=str(run_device))

@@ -108,9 +108,11 @@ def make_edit_stage(G: Generator, fps: float, attr: Sequence[str] = (),
                     smooth_latents: str = "none", smooth_features: str = "none", smooth_offset: str = "none",
                     weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
                     feature_index: int = 5, noise: NoiseSpec = "stored", batch_size: int = 8) -> EditStage:
-    """Build the editing stage from the `edit` command's editing options (same names as the flags)."""
+    """Build the editing stage from the `edit` command's editing options (same names as the flags).
+
+    With no `attr` and no `direction` the stage only smooths."""
     edits = resolve_edits(attr, direction, strength, layers, direction_format, interpolation, fps,
-                          weights_dir, directions_dir)
+                          weights_dir, directions_dir) if attr or direction else []
     for request in edits:  # check each direction against this generator before any frame is read
         request.direction.delta(G.n_latent, G.style_dim)
     return EditStage(
