@@ -34,7 +34,7 @@ class FaceFrame:
 
 def to_model_input(crop: np.ndarray) -> torch.Tensor:
     """uint8 HWC RGB -> float (1, 3, H, W) in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+    return torch.from_numpy(np.array(crop, dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1.0
 
 
 def to_uint8_images(images: torch.Tensor) -> np.ndarray:
