@@ -51,3 +51,19 @@ def test_weights_command_lists_found_missing_and_bad(stores, capsys):
     assert "bad: " in lines["143_enc.pth"] and "not a torch checkpoint" in lines["143_enc.pth"]
     assert "missing" in lines["model_ir_se50.pth"]
     assert "2 of " in out
+
+
+def test_encoder_files_are_checked_by_loading_them(stores, capsys):
+    import torch
+
+    from _fixtures_enc import encoder_generator, restyle_checkpoint, restyle_encoder
+
+    explicit, _ = stores
+    G = encoder_generator()
+    torch.save(restyle_checkpoint(restyle_encoder("resnet34", progressive=True), "ResNetProgressiveBackboneEncoder", G),
+               explicit / "restyle_e4e_ffhq_encode.pt")
+    torch.save({"state_dict": {"encoder.nonsense": torch.zeros(2)}, "opts": {}}, explicit / "restyle_psp_ffhq_encode.pt")
+    assert main(["weights", "--weights-dir", str(explicit)]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line and line[0] != " "}
+    assert "ok: restyle-e4e encoder, 8 latents" in lines["restyle_e4e_ffhq_encode.pt"]
+    assert "bad: " in lines["restyle_psp_ffhq_encode.pt"]

@@ -28,26 +28,48 @@ class KnownWeights:
     purpose: str
     source: str
     check: str  # name of the format check in FORMAT_CHECKS
+    in_torch_hub: bool = False  # kept by another library in torch's hub cache, not in our store
+
+    def folders(self, weights_dir: str | os.PathLike | None = None) -> list[Path]:
+        """Where this file is looked for, in order."""
+        if self.in_torch_hub:
+            return [Path(torch_hub_dir()) / "checkpoints"]
+        return search_dirs(weights_dir)
+
+
+def torch_hub_dir() -> str:
+    import torch
+
+    return torch.hub.get_dir()
 
 
 KNOWN_WEIGHTS: tuple[KnownWeights, ...] = (
+    KnownWeights("vidinvert_encoder.pt", "encoder",
+                 "vidinvert FSE-residual encoder (warm-started video inversion), trained with vidinvert train",
+                 "this project (docs/encoder_format.md)", "encoder"),
     KnownWeights("stylegan2-ffhq-config-f.pt", "generator",
                  "StyleGAN2 FFHQ 1024 generator (rosinality layout)",
                  "rosinality/stylegan2-pytorch (converted NVIDIA FFHQ config-f)", "generator"),
     KnownWeights("143_enc.pth", "encoder", "FeatureStyleEncoder (fs_encoder_v2) for FFHQ 1024",
-                 "InterDigitalInc/FeatureStyleEncoder", "state_dict"),
+                 "InterDigitalInc/FeatureStyleEncoder", "encoder"),
     KnownWeights("psp_ffhq_encode.pt", "latent_avg", "pSp FFHQ encoder; FSE takes latent_avg from it",
                  "eladrich/pixel2style2pixel", "encoder_checkpoint"),
     KnownWeights("restyle_psp_ffhq_encode.pt", "encoder", "ReStyle pSp encoder + decoder, FFHQ",
-                 "yuval-alaluf/restyle-encoder", "encoder_checkpoint"),
+                 "yuval-alaluf/restyle-encoder", "encoder"),
     KnownWeights("restyle_e4e_ffhq_encode.pt", "encoder", "ReStyle e4e encoder + decoder, FFHQ",
-                 "yuval-alaluf/restyle-encoder", "encoder_checkpoint"),
+                 "yuval-alaluf/restyle-encoder", "encoder"),
     KnownWeights("e2style_inversion.pt", "encoder", "E2Style inversion encoder + decoder, FFHQ",
                  "wty-ustc/e2style", "encoder_checkpoint"),
     KnownWeights("model_ir_se50.pth", "identity", "ArcFace IR-SE50 identity network (ID loss, ID metric)",
                  "TreB1eN/InsightFace_Pytorch (as used by pSp/ReStyle)", "state_dict"),
     KnownWeights("CurricularFace_Backbone.pth", "identity", "CurricularFace IR-101 identity network (ID metric)",
                  "HuangYG123/CurricularFace", "state_dict"),
+    KnownWeights("alexnet-owt-7be5be79.pth", "lpips", "AlexNet ImageNet trunk of the LPIPS metric",
+                 "torchvision (torch hub cache)", "state_dict", in_torch_hub=True),
+    KnownWeights("2DFAN4-cd938726ad.zip", "landmarks", "face-alignment 68-point landmark network (optional backend)",
+                 "1adrianb/face-alignment (torch hub cache)", "present", in_torch_hub=True),
+    KnownWeights("s3fd-619a316812.pth", "landmarks", "face-alignment S3FD face detector (optional backend)",
+                 "1adrianb/face-alignment (torch hub cache)", "present", in_torch_hub=True),
     KnownWeights("directions/smile.pt", "direction", "InterFaceGAN smile direction in W (1,512)",
                  "yuval-alaluf/restyle-encoder editing/interfacegan_directions", "direction"),
     KnownWeights("directions/age.pt", "direction", "InterFaceGAN age direction in W (1,512)",
@@ -69,8 +91,9 @@ def search_dirs(weights_dir: str | os.PathLike | None = None) -> list[Path]:
 
 
 def find_weights(name: str, weights_dir: str | os.PathLike | None = None) -> Path | None:
-    """First existing file called `name` in the search folders, or None."""
-    for folder in search_dirs(weights_dir):
+    """First existing file called `name` in its search folders, or None."""
+    known = next((k for k in KNOWN_WEIGHTS if k.name == name), None)
+    for folder in known.folders(weights_dir) if known else search_dirs(weights_dir):
         candidate = folder / name
         if candidate.is_file():
             return candidate
@@ -85,7 +108,7 @@ def require_weights(name: str, weights_dir: str | os.PathLike | None = None,
         return found
     known = next((k for k in KNOWN_WEIGHTS if k.name == name), None)
     origin = f" (from {known.source})" if known else ""
-    where = ", ".join(str(d) for d in search_dirs(weights_dir))
+    where = ", ".join(str(d) for d in (known.folders(weights_dir) if known else search_dirs(weights_dir)))
     hint = f", or pass {flag} PATH" if flag else ""
     raise WeightsError(f"{name}{origin} not found in {where}; place it in one of these folders "
                        f"(--weights-dir or ${ENV_VAR}){hint}")
@@ -126,6 +149,17 @@ def _check_encoder_checkpoint(path: Path) -> str:
     return f"encoder checkpoint, {len(ckpt['state_dict'])} tensors"
 
 
+def _check_encoder(path: Path) -> str:
+    from vidinvert.models import load_encoder
+
+    E = load_encoder(path)
+    return f"{E.kind} encoder, {E.n_styles} latents, {E.input_size} px input"
+
+
+def _check_present(path: Path) -> str:
+    return f"{path.stat().st_size / 2**20:.1f} MiB"
+
+
 def _check_direction(path: Path) -> str:
     from vidinvert.checkpoint import load_checkpoint
 
@@ -140,6 +174,8 @@ FORMAT_CHECKS: dict[str, Callable[[Path], str]] = {
     "generator": _check_generator,
     "state_dict": _check_state_dict,
     "encoder_checkpoint": _check_encoder_checkpoint,
+    "encoder": _check_encoder,
+    "present": _check_present,
     "direction": _check_direction,
 }
 
@@ -149,7 +185,7 @@ def weights_status(weights_dir: str | os.PathLike | None = None,
     """Each known file: where it was found (if anywhere) and whether its format checks out."""
     out = []
     for entry in entries:
-        path = find_weights(entry.name, weights_dir)
+        path = next((f / entry.name for f in entry.folders(weights_dir) if (f / entry.name).is_file()), None)
         if path is None:
             out.append(WeightsStatus(entry, None, "missing"))
             continue

@@ -16,7 +16,8 @@ def weights(weights_dir: str | None) -> None:
     rows = weights_status(weights_dir)
     width = max(len(r.entry.name) for r in rows)
     for r in rows:
-        state = r.check if r.path is None else f"{r.check} [{r.path}]"
+        where = ", ".join(str(f) for f in r.entry.folders(weights_dir))
+        state = f"missing (looked in {where})" if r.path is None else f"{r.check} [{r.path}]"
         click.echo(f"{r.entry.name:<{width}}  {r.entry.kind:<10} {state}")
         click.echo(f"{'':<{width}}  {r.entry.purpose}; from {r.entry.source}")
     found = sum(r.path is not None for r in rows)
