@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from model_factories import random_generator
 from vidinvert.models.fse import FeatureStyleEncoder
 from vidinvert.models.restyle import ReStyleEncoder
 from vidinvert.models.stylegan2 import Generator
@@ -16,14 +17,7 @@ ENCODER_G_CHANNELS = {4: 32, 8: 32, 16: 512, 32: 8}
 
 def encoder_generator(seed: int = 0) -> Generator:
     """32 px, style_dim 512 generator with random non-zero noise strengths, biases and latent_avg."""
-    torch.manual_seed(seed)
-    G = Generator(32, style_dim=512, n_mlp=2, channels=ENCODER_G_CHANNELS)
-    with torch.no_grad():
-        for name, p in G.named_parameters():
-            if name.endswith(("noise.weight", "activate.bias", ".bias")) and "modulation" not in name:
-                p.normal_(0, 0.1)
-        G.latent_avg.normal_()
-    return G.eval().requires_grad_(False)
+    return random_generator(32, 512, ENCODER_G_CHANNELS, seed)
 
 
 def randomize_(module: nn.Module, seed: int) -> nn.Module:

@@ -150,13 +150,35 @@ class GaussianFilter:
         return out
 
 
-class EMAFilter:
+class CausalFilter:
+    """A filter that sees each frame once, in order: subclasses give `step` and `reset`.
+
+    A frame without a face (None) passes through and restarts the filter.
+    """
+
+    latency = 0
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    def step(self, frame: Array) -> Array:
+        raise NotImplementedError
+
+    def __call__(self, frames: Iterable[Array | None]) -> Iterator[Array | None]:
+        self.reset()
+        for frame in frames:
+            if frame is None:
+                self.reset()
+                yield None
+            else:
+                yield self.step(frame)
+
+
+class EMAFilter(CausalFilter):
     """Causal exponential moving average: y_t = (1 - alpha) y_{t-1} + alpha x_t; alpha 1 = no smoothing.
 
     A ramp of slope v is followed with a steady lag of (1 - alpha) / alpha frames.
     """
-
-    latency = 0
 
     def __init__(self, alpha: Param, layer_axis: int = -2) -> None:
         alphas = alpha.values() if isinstance(alpha, LayerGroups) else (alpha,)
@@ -179,24 +201,14 @@ class EMAFilter:
             self._state = self._state * (1 - alpha) + frame * alpha  # exact pass-through at alpha 1
         return self._state
 
-    def __call__(self, frames: Iterable[Array | None]) -> Iterator[Array | None]:
-        self.reset()
-        for frame in frames:
-            if frame is None:
-                self.reset()
-                yield None
-            else:
-                yield self.step(frame)
 
 
-class OneEuroFilter:
+class OneEuroFilter(CausalFilter):
     """Causal one-euro filter (Casiez et al. 2012), element-wise.
 
     min_cutoff (Hz) sets the smoothing of slow motion (lower = smoother), beta how fast the cutoff
     rises with speed (less lag on fast motion), d_cutoff the smoothing of the speed estimate.
     """
-
-    latency = 0
 
     def __init__(self, min_cutoff: Param = 1.0, beta: float = 0.0, d_cutoff: float = 1.0, fps: float = 30.0,
                  layer_axis: int = -2) -> None:
@@ -231,14 +243,6 @@ class OneEuroFilter:
         self._value = self._value + self._alpha(cutoff) * (frame - self._value)
         return self._value
 
-    def __call__(self, frames: Iterable[Array | None]) -> Iterator[Array | None]:
-        self.reset()
-        for frame in frames:
-            if frame is None:
-                self.reset()
-                yield None
-            else:
-                yield self.step(frame)
 
 
 class Identity:

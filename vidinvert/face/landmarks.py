@@ -50,34 +50,31 @@ def _bbox(points: np.ndarray) -> np.ndarray:
     return np.concatenate([points.min(axis=0), points.max(axis=0)]).astype(np.float64)
 
 
+def _from_points(points: np.ndarray, count: int, eye_left, eye_right, nose: int, mouth_left: int,
+                 mouth_right: int, outline, score: float | None) -> FaceLandmarks:
+    points = np.asarray(points, dtype=np.float64)[:, :2]
+    if points.shape != (count, 2):
+        raise ValueError(f"expected ({count}, 2) points, got {points.shape}")
+    anchors = np.stack([
+        points[list(eye_left)].mean(axis=0),
+        points[list(eye_right)].mean(axis=0),
+        points[nose],
+        points[mouth_left],
+        points[mouth_right],
+    ])
+    return FaceLandmarks(anchors, points, points[list(outline)], _bbox(points), score)
+
+
 def from_mesh(points: np.ndarray, score: float | None = None) -> FaceLandmarks:
     """Build the common result from the face mesh's (468, 2) points in frame pixels."""
-    points = np.asarray(points, dtype=np.float64)
-    if points.shape != (mi.MESH_POINT_COUNT, 2):
-        raise ValueError(f"expected ({mi.MESH_POINT_COUNT}, 2) mesh points, got {points.shape}")
-    anchors = np.stack([
-        points[list(mi.EYE_IMAGE_LEFT)].mean(axis=0),
-        points[list(mi.EYE_IMAGE_RIGHT)].mean(axis=0),
-        points[mi.NOSE_TIP],
-        points[mi.MOUTH_IMAGE_LEFT],
-        points[mi.MOUTH_IMAGE_RIGHT],
-    ])
-    return FaceLandmarks(anchors, points, points[list(mi.FACE_OVAL)], _bbox(points), score)
+    return _from_points(points, mi.MESH_POINT_COUNT, mi.EYE_IMAGE_LEFT, mi.EYE_IMAGE_RIGHT, mi.NOSE_TIP,
+                        mi.MOUTH_IMAGE_LEFT, mi.MOUTH_IMAGE_RIGHT, mi.FACE_OVAL, score)
 
 
 def from_ibug68(points: np.ndarray, score: float | None = None) -> FaceLandmarks:
     """Build the common result from (68, 2) points in the 68-point convention."""
-    points = np.asarray(points, dtype=np.float64)[:, :2]
-    if points.shape != (68, 2):
-        raise ValueError(f"expected (68, 2) points, got {points.shape}")
-    anchors = np.stack([
-        points[list(mi.IBUG68_EYE_IMAGE_LEFT)].mean(axis=0),
-        points[list(mi.IBUG68_EYE_IMAGE_RIGHT)].mean(axis=0),
-        points[mi.IBUG68_NOSE_TIP],
-        points[mi.IBUG68_MOUTH_IMAGE_LEFT],
-        points[mi.IBUG68_MOUTH_IMAGE_RIGHT],
-    ])
-    return FaceLandmarks(anchors, points, points[list(mi.IBUG68_FACE_OUTLINE)], _bbox(points), score)
+    return _from_points(points, 68, mi.IBUG68_EYE_IMAGE_LEFT, mi.IBUG68_EYE_IMAGE_RIGHT, mi.IBUG68_NOSE_TIP,
+                        mi.IBUG68_MOUTH_IMAGE_LEFT, mi.IBUG68_MOUTH_IMAGE_RIGHT, mi.IBUG68_FACE_OUTLINE, score)
 
 
 def interpolate(a: FaceLandmarks, b: FaceLandmarks, t: float) -> FaceLandmarks:
