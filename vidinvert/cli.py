@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import warnings
 
 import click
 
@@ -35,8 +37,31 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _quiet_native_libraries(argv: list[str]) -> None:
+    """Keep mediapipe's C++ start-up notices (TFLite, absl) off the terminal.
+
+    Python keeps writing to the real stderr through a duplicate of it, while the process-level
+    stderr that native code writes to goes to /dev/null. `-vv` keeps everything.
+    """
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
+    if "-vv" in argv or argv.count("-v") + argv.count("--verbose") >= 2:
+        return
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = os.fdopen(real, "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a VidinvertError becomes one line on stderr and exit status 1."""
+    if argv is None:
+        argv = sys.argv[1:]
+        _quiet_native_libraries(argv)
     try:
         cli.main(args=argv, prog_name="vidinvert", standalone_mode=False)
     except click.exceptions.Abort:
