@@ -100,6 +100,8 @@ class _Accumulator:
         return changes_in, changes_out
 
     def finish(self, unavailable_models: dict[str, str]) -> VideoMetrics:
+        if not self.rows:
+            return VideoMetrics([], {})
         unavailable: dict[str, str] = {}
         values = {name: _mean([row[name] for row in self.rows]) for name in FRAME_METRICS}
         if "lpips" in unavailable_models:
