@@ -125,6 +125,13 @@ def test_frames_are_the_aligned_crop_and_its_rendering_at_the_encoder_size(inver
     inputs = torch.cat([to_unit_range(r.input_crop) for r in frames])
     outputs = torch.cat([to_unit_range(r.output_crop) for r in frames])
     assert np.allclose(reported, mse(inputs, outputs).numpy(), rtol=1e-5)
+    # Without warm start every frame is inverted from the average latent: the crops and frame 0
+    # (cold either way) are the same, the following frames are not.
+    cold = list(pipeline_video_fn(None, models["encoder"], steps=2, warm_start=False, device="cpu",
+                                  next_steps=1)(ravdess_root / name, FRAMES))
+    assert all(np.array_equal(a.input_crop, b.input_crop) for a, b in zip(cold, frames))
+    assert torch.equal(cold[0].output_crop, frames[0].output_crop)
+    assert not torch.allclose(cold[1].output_crop, frames[1].output_crop, atol=1e-3)
 
 
 def test_resume_does_not_compute_finished_videos_again(inversion_report, ravdess_root, models, monkeypatch):
