@@ -21,7 +21,10 @@ from vidinvert.eval import pipeline_video_fn
 from vidinvert.metrics.pixel import mse, to_unit_range
 
 FRAMES = 4
-FACE_VIDEOS = {"Actor_01/01-01-03-01-01-01-01.mp4": "single_face.mp4", "Actor_02/01-01-05-02-01-02-02.mp4": "head_d18.mp4"}
+FACE_VIDEOS = {
+    "Actor_01/01-01-03-01-01-01-01.mp4": "single_face.mp4",
+    "Actor_02/01-01-05-02-01-02-02.mp4": "head_d18.mp4",
+}
 NO_FACE_VIDEO = "Actor_02/01-01-01-01-02-01-02.mp4"
 
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 
 from vidinvert.api import load_models
 from vidinvert.edit.stage import make_edit_stage

@@ -75,7 +75,8 @@ class IdentityBackbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-2:] != (IDENTITY_INPUT, IDENTITY_INPUT):
-            raise ValueError(f"identity backbone takes {IDENTITY_INPUT}x{IDENTITY_INPUT} faces, got {tuple(x.shape[-2:])}")
+            size = tuple(x.shape[-2:])
+            raise ValueError(f"identity backbone takes {IDENTITY_INPUT}x{IDENTITY_INPUT} faces, got {size}")
         x = self.output_layer(self.body(self.input_layer(x)))
         return F.normalize(x, dim=1)
 
@@ -115,7 +116,8 @@ def identity_layout(state: dict[str, torch.Tensor]) -> IdentityLayout:
     raise WeightsError(f"identity backbone with {units} {kind} units is not a known layout ({known})")
 
 
-def load_identity_backbone(path: str | os.PathLike, device: str | torch.device = "cpu") -> Callable[[torch.Tensor], torch.Tensor]:
+def load_identity_backbone(path: str | os.PathLike,
+                           device: str | torch.device = "cpu") -> Callable[[torch.Tensor], torch.Tensor]:
     """The identity embedder of an official IR-SE50 or CurricularFace file: crops in [-1, 1]
     (N, 3, H, W) -> unit embeddings (N, 512). Raises WeightsError for any other file."""
     path = Path(path)
