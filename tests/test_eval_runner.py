@@ -11,12 +11,12 @@ import pytest
 import torch
 
 from _fixtures_eval import RAVDESS_VIDEOS, CountingVideoFn, degraded_clip, make_ravdess_tree
+from _fixtures_identity import write_identity_file
 from vidinvert.cli import main
 from vidinvert.errors import VidinvertError
 from vidinvert.eval import evaluate_folder, merge
 from vidinvert.eval.suite import MetricSuite
 from vidinvert.eval.video_eval import evaluate_video
-from vidinvert.metrics.identity import default_backbone_loader
 from vidinvert.metrics.perceptual import load_lpips
 from vidinvert.metrics.pixel import psnr, ssim, to_unit_range
 from vidinvert.metrics.unavailable import Unavailable
@@ -125,18 +125,14 @@ def test_resume_recomputes_nothing(ravdess_root, tmp_path):
 
 
 def test_resume_measures_again_when_metric_models_change(ravdess_root, tmp_path, empty_weights_store):
-    if default_backbone_loader() is not None:
-        pytest.skip("this build has an identity backbone loader: an empty weights file would not load")
     calls = CountingVideoFn(tmp_path / "calls.log")
     options = {"max_frames": 2, "num_videos": 2, "video_fn": calls, "progress": False, "plots": False}
     before = evaluate_folder(ravdess_root, tmp_path / "out", **options)
-    store = tmp_path / "store"
-    store.mkdir()
-    (store / "model_ir_se50.pth").write_bytes(b"")
+    store = write_identity_file(tmp_path / "store" / "model_ir_se50.pth").parent
     after = evaluate_folder(ravdess_root, tmp_path / "out", weights_dir=str(store), **options)
     assert len(calls.calls()) == 4
     assert "none of model_ir_se50.pth" in before["metrics"]["id"]["reason"]
-    assert "no IR-SE50/CurricularFace backbone loader" in after["metrics"]["id"]["reason"]
+    assert after["metrics"]["id"]["available"] and after["metrics"]["tg_id"]["available"]
 
 
 def test_crash_mid_video_loses_only_that_video(ravdess_root, tmp_path):
@@ -205,7 +201,7 @@ def test_shards_merge_into_the_unsharded_run(ravdess_root, tmp_path):
     assert again.calls() == []
 
 
-def test_cli(ravdess_root, tmp_path, capsys):
+def test_cli(ravdess_root, tmp_path, capsys, empty_weights_store):
     options = {"max_frames": 2, "num_videos": 3, "progress": False, "plots": False}
     shard_dirs = [tmp_path / f"s{i}" for i in range(2)]
     for i, folder in enumerate(shard_dirs):
@@ -214,7 +210,7 @@ def test_cli(ravdess_root, tmp_path, capsys):
     assert "3 videos evaluated, 0 failed, 0 pending" in capsys.readouterr().out
 
     assert main(["eval", str(ravdess_root), "-o", str(tmp_path / "x"), "--max-frames", "2"]) == 1
-    assert "needs the video pipeline" in capsys.readouterr().err
+    assert "error: no encoder given and none of" in capsys.readouterr().err
     assert main(["eval", str(ravdess_root), "-o", str(tmp_path / "x"), "--emotion", "joy"]) == 1
     assert "error: unknown emotion 'joy'" in capsys.readouterr().err
     assert main(["eval", str(ravdess_root), "-o", str(tmp_path / "x"), "--shard", "3/2"]) == 1

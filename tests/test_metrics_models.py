@@ -11,7 +11,7 @@ from PIL import Image
 from torch import nn
 
 from vidinvert.errors import WeightsError
-from vidinvert.metrics.identity import IdentityModel, cosine_similarity, default_backbone_loader, load_identity_model
+from vidinvert.metrics.identity import IdentityModel, cosine_similarity, load_identity_model
 from vidinvert.metrics.perceptual import ALEXNET_FILE, Lpips, load_lpips
 from vidinvert.metrics.pixel import to_unit_range
 from vidinvert.metrics.unavailable import Unavailable
@@ -81,12 +81,3 @@ def test_identity_without_weights_is_unavailable(tmp_path, monkeypatch):
 def test_identity_given_path_must_exist(tmp_path):
     with pytest.raises(WeightsError, match="not found"):
         load_identity_model(tmp_path / "missing.pth", loader=_loader)
-
-
-def test_identity_without_backbone_loader_is_unavailable(tmp_path):
-    if default_backbone_loader() is not None:
-        pytest.skip("this build has an identity backbone loader")
-    weights = tmp_path / "CurricularFace_Backbone.pth"
-    weights.write_bytes(b"")
-    result = load_identity_model(weights)
-    assert isinstance(result, Unavailable) and "no IR-SE50/CurricularFace backbone loader" in result.reason

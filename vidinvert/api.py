@@ -22,12 +22,13 @@ from vidinvert.edit.stage import EditStage, make_edit_stage
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
-from vidinvert.invert import Inverter, SequenceInverter
+from vidinvert.invert import SequenceInverter
 from vidinvert.models import Generator, InversionEncoder, load_encoder, load_generator
 from vidinvert.pipeline.face_stages import align_crops, parse_smooth, smooth_crops, track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.latents_file import LatentsRecorder
-from vidinvert.pipeline.model_stages import (MaskOptions, as_latent_frames, composite_frames, invert_frames,
+from vidinvert.pipeline.model_stages import (DEFAULT_NEXT_STEPS, DEFAULT_STEPS, MaskOptions, as_latent_frames,
+                                             composite_frames, invert_frames, make_sequence_inverter,
                                              reconstructions, render_faces)
 from vidinvert.video import FrameRecord, VideoInfo, parse_frame_range, probe, transcode
 from vidinvert.weights import find_weights, require_weights, search_dirs
@@ -169,7 +170,8 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
                generator: str | os.PathLike | None = None, encoder: str | os.PathLike | None = None,
                weights_dir: str | os.PathLike | None = None, device: str = "auto",
                models: tuple[Generator, InversionEncoder] | None = None,
-               steps: int = 5, next_steps: int = 2, warm_start: bool = True, batch_size: int = 4,
+               steps: int = DEFAULT_STEPS, next_steps: int = DEFAULT_NEXT_STEPS, warm_start: bool = True,
+               batch_size: int = 4,
                smooth: float | str = 3.0, face: str = "0", max_gap: int = 5, landmarks: str = "mediapipe",
                frames: str | None = None, codec: str = "h264", crf: int = 18, preset: str = "medium",
                overwrite: bool = False, side_by_side: bool = False, save_latents: str | os.PathLike | None = None,
@@ -203,8 +205,7 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
                                 smooth_offset=smooth_offset, weights_dir=weights_dir,
                                 directions_dir=directions_dir, feature_index=E.feature_index or 5,
                                 batch_size=batch_size)
-    first, following = (steps, next_steps) if E.residual else (1, 1)
-    inverter = SequenceInverter(Inverter(G, E), first_steps=first, next_steps=following)
+    inverter = make_sequence_inverter(G, E, steps, next_steps)
     detector = make_detector(landmarks, video=True, device=str(run_device))
     total = _frames_selected(info, selection)
     summary = RunSummary(Path(output))

@@ -9,6 +9,7 @@ import click
 from vidinvert.errors import VidinvertError
 from vidinvert.eval.ravdess import CHANNELS, EMOTIONS, INTENSITIES, MODALITIES
 from vidinvert.eval.runner import evaluate_folder, merge
+from vidinvert.pipeline.model_stages import DEFAULT_NEXT_STEPS, DEFAULT_STEPS
 
 
 def _choices(table: dict[int, str]) -> str:
@@ -32,7 +33,10 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--max-frames", type=click.IntRange(min=1), default=None, help="Evaluate the first M frames (the paper: 120).")
 @click.option("--generator", type=click.Path(dir_okay=False), default=None, help="Generator weights, as in `edit`.")
 @click.option("--encoder", type=click.Path(dir_okay=False), default=None, help="Encoder weights, as in `edit`.")
-@click.option("--steps", type=click.IntRange(min=1), default=None, help="Refinement steps per frame, as in `edit`.")
+@click.option("--steps", type=click.IntRange(min=1), default=DEFAULT_STEPS, show_default=True,
+              help="Refinement steps for a face's first frame, as in `edit`.")
+@click.option("--next-steps", type=click.IntRange(min=0), default=DEFAULT_NEXT_STEPS, show_default=True,
+              help="Refinement steps for each following frame (warm start), as in `edit`.")
 @click.option("--warm-start/--no-warm-start", default=True, show_default=True, help="Start each frame from the previous one.")
 @click.option("--edit", multiple=True, metavar="ATTR=S", help="Evaluate an edit (attribute and strength) instead of inversion.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")

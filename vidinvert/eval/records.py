@@ -32,4 +32,7 @@ class FrameRecord:
 
 # video_fn(path, max_frames) -> the frame records of the first max_frames frames (all when None).
 # Must be picklable (a module-level function, functools.partial or a small object) for --workers.
+# The returned iterable may count the frames that gave no record in a `frames_without_face`
+# attribute (read once iteration ends); it is reported per video. A `prepare()` method, when the
+# function has one, runs once before the first video (to fail early on bad models or options).
 VideoFn = Callable[[Path, int | None], Iterable[FrameRecord]]

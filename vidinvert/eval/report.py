@@ -22,8 +22,9 @@ from vidinvert.eval.store import csv_text, read_frames, read_run, read_video_res
 from vidinvert.eval.video_eval import FRAME_METRICS, VIDEO_METRICS
 from vidinvert.metrics.pixel import MSE_SCALE_TO_MODEL_RANGE
 
+VIDEO_FIELDS = ("key", "path", "status", "error", "n_frames", "frames_without_face", "seconds")
 PER_VIDEO_COLUMNS = (
-    ("key", "path", "status", "error", "n_frames", "seconds")
+    VIDEO_FIELDS
     + VIDEO_METRICS
     + tuple(RavdessName.__dataclass_fields__)
 )
@@ -145,7 +146,7 @@ def build_report(out_dir: Path, wall_seconds: float | None = None, plots: bool =
     for key in run["keys"]:
         result = read_video_result(out_dir, key)
         if result is not None and key not in pending:
-            row = {k: result.get(k) for k in ("key", "path", "status", "error", "n_frames", "seconds")}
+            row = {k: result.get(k) for k in VIDEO_FIELDS}
             row.update({m: v for m, v in result["metrics"].items() if m not in result["unavailable"]})
             row.update(result.get("ravdess") or {})
             rows.append(row)
@@ -173,6 +174,7 @@ def build_report(out_dir: Path, wall_seconds: float | None = None, plots: bool =
         "timing": {
             "video_seconds_total": seconds_total,
             "frames_total": frames_total,
+            "frames_without_face_total": sum(r.get("frames_without_face") or 0 for r in results),
             "seconds_per_frame": encode_float(seconds_total / frames_total if frames_total else math.nan),
             "wall_seconds": encode_float(wall_seconds),
         },

@@ -16,32 +16,16 @@ from tqdm import tqdm
 from vidinvert.errors import VidinvertError
 from vidinvert.eval import store
 from vidinvert.eval.jsonio import write_text_atomic
+from vidinvert.eval.pipeline_frames import pipeline_video_fn
 from vidinvert.eval.ravdess import RavdessFilter
 from vidinvert.eval.records import VideoFn
 from vidinvert.eval.report import build_report
 from vidinvert.eval.suite import MetricSuite, resolve_device
 from vidinvert.eval.video_eval import evaluate_video
 from vidinvert.eval.videos import VideoEntry, discover_videos, parse_shard, sample_videos, shard_videos
+from vidinvert.pipeline.model_stages import DEFAULT_NEXT_STEPS, DEFAULT_STEPS
 
 log = logging.getLogger(__name__)
-
-
-def pipeline_video_fn(
-    generator: str | None,
-    encoder: str | None,
-    steps: int | None,
-    warm_start: bool,
-    edit: Sequence[str],
-    device: str,
-) -> VideoFn:
-    """The video pipeline as a per-video function: decode, align, invert (and edit), and yield
-    :class:`FrameRecord` s of aligned input crops and their reconstructions with crop quads.
-
-    This is the single place where the evaluation meets the video pipeline.
-    """
-    raise VidinvertError(
-        "evaluating --generator/--encoder checkpoints needs the video pipeline, which this build does not have yet"
-    )
 
 
 # Worker-process state: the metric models, loaded once per process.
@@ -76,17 +60,20 @@ def _run_video(
         measured = evaluate_video(entry.path, video_fn, suite, max_frames)
     except VidinvertError as exc:
         log.warning("%s failed: %s", entry.key, exc)
-        result.update(status="failed", error=str(exc), n_frames=0, seconds=0.0, metrics={}, unavailable={})
+        result.update(status="failed", error=str(exc), n_frames=0, frames_without_face=None, seconds=0.0,
+                      metrics={}, unavailable={})
         store.write_video_result(out_dir, result, [])
         return "failed"
     if not measured.rows:
         error = f"no face frames in the first {max_frames} frames" if max_frames else "no face frames"
-        result.update(status="failed", error=error, n_frames=0, seconds=measured.seconds, metrics={}, unavailable={})
+        result.update(status="failed", error=error, n_frames=0, frames_without_face=measured.frames_without_face,
+                      seconds=measured.seconds, metrics={}, unavailable={})
     else:
         result.update(
             status="ok",
             error=None,
             n_frames=len(measured.rows),
+            frames_without_face=measured.frames_without_face,
             seconds=measured.seconds,
             metrics=measured.values,
             unavailable=measured.unavailable,
@@ -121,8 +108,6 @@ def evaluate(
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    store.remove_partial_files(out_dir)
     suite_options = {
         "device": device,
         "identity_weights": identity_weights,
@@ -138,10 +123,14 @@ def evaluate(
     run.update(
         keys=keys, result_config=result_config, models=suite.sources(), models_unavailable=suite.unavailable()
     )
-    store.write_run(out_dir, run)
-
     todo = [v for v in videos if not store.is_finished(out_dir, v.key, result_config, suite.unavailable())]
     log.info("%d of %d videos to evaluate (%d already finished)", len(todo), len(videos), len(videos) - len(todo))
+    prepare = getattr(video_fn, "prepare", None)
+    if todo and prepare is not None:
+        prepare()  # before anything is written: bad models or options leave no report folder
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store.remove_partial_files(out_dir)
+    store.write_run(out_dir, run)
     bar = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress or not todo)
     if workers <= 1 or len(todo) <= 1:
         for entry in todo:
@@ -184,7 +173,8 @@ def evaluate_folder(
     max_frames: int | None = None,
     generator: str | None = None,
     encoder: str | None = None,
-    steps: int | None = None,
+    steps: int = DEFAULT_STEPS,
+    next_steps: int = DEFAULT_NEXT_STEPS,
     warm_start: bool = True,
     edit: Sequence[str] = (),
     device: str = "auto",
@@ -210,11 +200,13 @@ def evaluate_folder(
         "generator": generator,
         "encoder": encoder,
         "steps": steps,
+        "next_steps": next_steps,
         "warm_start": warm_start,
         "edit": list(edit),
     }
     if video_fn is None:
-        video_fn = pipeline_video_fn(device=device, **{**model_options, "edit": tuple(edit)})
+        video_fn = pipeline_video_fn(generator, encoder, steps, warm_start, edit, device, next_steps=next_steps,
+                                     weights_dir=weights_dir)
         result_config = dict(model_options, identity_weights=identity_weights, lpips=lpips)
     else:
         result_config = {"video_fn": _describe(video_fn), "identity_weights": identity_weights, "lpips": lpips}

@@ -25,12 +25,16 @@ FRAME_COLUMNS = ("frame",) + FRAME_METRICS + ("change_in", "change_out", "jitter
 
 @dataclass
 class VideoMetrics:
-    """Per-frame rows, per-video values and the metrics that could not be computed (with reasons)."""
+    """Per-frame rows, per-video values and the metrics that could not be computed (with reasons).
+
+    ``frames_without_face``: decoded frames that gave no record, when the video function counts them.
+    """
 
     rows: list[dict[str, float]]
     values: dict[str, float]
     unavailable: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    frames_without_face: int | None = None
 
 
 class _Accumulator:
@@ -96,6 +100,8 @@ class _Accumulator:
         return changes_in, changes_out
 
     def finish(self, unavailable_models: dict[str, str]) -> VideoMetrics:
+        if not self.rows:
+            return VideoMetrics([], {})
         unavailable: dict[str, str] = {}
         values = {name: _mean([row[name] for row in self.rows]) for name in FRAME_METRICS}
         if "lpips" in unavailable_models:
@@ -143,9 +149,11 @@ def evaluate_video(path: Path, video_fn: VideoFn, suite: MetricSuite, max_frames
     """Run ``video_fn`` on ``path`` and measure every frame record it yields."""
     started = time.perf_counter()
     accumulator = _Accumulator(suite)
-    for batch in _batches(video_fn(path, max_frames), suite.batch_size):
+    records = video_fn(path, max_frames)
+    for batch in _batches(records, suite.batch_size):
         accumulator.add(batch)
     result = accumulator.finish(suite.unavailable())
     result.seconds = time.perf_counter() - started
+    result.frames_without_face = getattr(records, "frames_without_face", None)
     return result
 

@@ -3,13 +3,13 @@
 The metric only needs an embedding callable: float crops (N, 3, H, W) in [-1, 1] ->
 embeddings (N, D). The callable owns its preprocessing (face-region crop, resize to 112).
 :func:`load_identity_model` finds the weights file (given path, else the weights store)
-and builds the callable with a backbone loader; without a file or a loader the metric is
-:class:`Unavailable` with the reason.
+and builds the callable with :func:`vidinvert.models.identity.load_identity_backbone`;
+without a file the metric is :class:`Unavailable` with the reason, and a file that is not an
+identity backbone is a WeightsError.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from vidinvert.errors import WeightsError
 from vidinvert.metrics.unavailable import Unavailable
+from vidinvert.models.identity import load_identity_backbone
 from vidinvert.weights import KNOWN_WEIGHTS, search_dirs
 
 EmbedFn = Callable[[torch.Tensor], torch.Tensor]
@@ -56,15 +57,6 @@ def find_identity_weights(folders: Sequence[Path]) -> Path | None:
     return None
 
 
-def default_backbone_loader() -> BackboneLoader | None:
-    """The project's IR-SE50 / CurricularFace loader when this build has one, else None."""
-    try:
-        backbones = importlib.import_module("vidinvert.models.backbones")
-    except ImportError:
-        return None
-    return getattr(backbones, "load_identity_backbone", None)
-
-
 def load_identity_model(
     path: str | os.PathLike | None = None,
     device: str = "cpu",
@@ -74,8 +66,8 @@ def load_identity_model(
     """Identity model from ``path`` (must exist when given) or the weights store
     (``weights_dir`` first, then the usual folders).
 
-    ``loader(path, device)`` builds the embedding callable; it defaults to the project's
-    backbone loader. Returns :class:`Unavailable` when no file is found or no loader exists.
+    ``loader(path, device)`` builds the embedding callable (default: the official IR-SE50 /
+    CurricularFace backbones). Returns :class:`Unavailable` when no file is found.
     """
     if path is not None:
         weights = Path(path)
@@ -90,7 +82,5 @@ def load_identity_model(
             return Unavailable(
                 "identity", f"no identity weights given (--identity-weights) and none of {names} in {where}"
             )
-    loader = loader if loader is not None else default_backbone_loader()
-    if loader is None:
-        return Unavailable("identity", f"found {weights} but this build has no IR-SE50/CurricularFace backbone loader")
+    loader = loader if loader is not None else load_identity_backbone
     return IdentityModel(loader(weights, device), source=str(weights))

@@ -43,7 +43,7 @@ def to_unit_range(images: torch.Tensor | np.ndarray) -> torch.Tensor:
     if isinstance(images, np.ndarray):
         if images.dtype != np.uint8:
             raise TypeError(f"numpy crops must be uint8 HWC RGB, got {images.dtype}")
-        tensor = torch.from_numpy(np.ascontiguousarray(images))
+        tensor = torch.tensor(images)  # a copy: crops may be read-only views
         if tensor.ndim == 3:
             tensor = tensor[None]
         return tensor.permute(0, 3, 1, 2).float() / 255.0

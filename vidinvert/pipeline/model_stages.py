@@ -11,11 +11,24 @@ import torch
 from vidinvert.edit.stage import LatentFrame
 from vidinvert.face.composite import paste
 from vidinvert.face.mask import face_mask
-from vidinvert.invert import SequenceInverter
-from vidinvert.models import Generator
+from vidinvert.invert import Inverter, SequenceInverter
+from vidinvert.models import Generator, InversionEncoder
 from vidinvert.models.stylegan2 import NoiseSpec
 from vidinvert.pipeline.frames import FaceFrame, to_model_input, to_uint8_images
 from vidinvert.video import FrameRecord
+
+
+#: Refinement steps of a face's first frame and of each following (warm-started) frame.
+DEFAULT_STEPS = 5
+DEFAULT_NEXT_STEPS = 2
+
+
+def make_sequence_inverter(G: Generator, E: InversionEncoder, steps: int = DEFAULT_STEPS,
+                           next_steps: int = DEFAULT_NEXT_STEPS) -> SequenceInverter:
+    """The frame-sequence inverter for `--steps`/`--next-steps`; a one-pass encoder (no residual
+    steps) runs once per frame whatever they say."""
+    first, following = (steps, next_steps) if E.residual else (1, 1)
+    return SequenceInverter(Inverter(G, E), first_steps=first, next_steps=following)
 
 
 def invert_frames(frames: Iterable[FaceFrame], inverter: SequenceInverter, warm_start: bool = True,
