@@ -60,7 +60,8 @@ class MemoryProbe:
             if count == 1 or count % self.every == 0:
                 self.sample(count)
             yield record
-        self.sample(count)
+        if count % self.every:
+            self.sample(count)
 
     def sample(self, count: int) -> None:
         rss, peak = memory_mib()
