@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -34,6 +34,10 @@ from vidinvert.video import FrameRecord, VideoInfo, parse_frame_range, probe, tr
 from vidinvert.weights import find_weights, require_weights, search_dirs
 
 log = logging.getLogger(__name__)
+
+#: Called with each pipeline stage's name and output iterator; returns an iterator yielding the same
+#: items (benchmarks wrap the stages with timers this way).
+StageHook = Callable[[str, Iterator], Iterator]
 
 DEFAULT_GENERATOR = "stylegan2-ffhq-config-f.pt"
 #: Encoders looked for in the weights store when none is given, best first.
@@ -131,6 +135,11 @@ class _Run:
     recorder: LatentsRecorder | None = None
     source: str = ""
     faces: list[FaceFrame] = field(default_factory=list)
+    stage_hook: StageHook | None = None
+
+    def observed(self, name: str, items: Iterator) -> Iterator:
+        """A stage's output, passed through the stage hook when there is one."""
+        return items if self.stage_hook is None else self.stage_hook(name, items)
 
     def counted(self, frames: Iterator[FaceFrame]) -> Iterator[FaceFrame]:
         for frame in frames:
@@ -142,16 +151,20 @@ class _Run:
             yield frame
 
     def process(self, records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
-        frames = track_faces(records, self.tracker)
-        frames = smooth_crops(frames, self.smooth)
-        frames = align_crops(frames, self.E.input_size)
-        frames = self.counted(invert_frames(frames, self.inverter, self.warm_start, self.device))
+        records = self.observed("decode", records)
+        frames = self.observed("landmarks", track_faces(records, self.tracker))
+        frames = self.observed("crop smoothing", smooth_crops(frames, self.smooth))
+        frames = self.observed("align", align_crops(frames, self.E.input_size))
+        frames = self.observed("inversion", self.counted(invert_frames(frames, self.inverter, self.warm_start,
+                                                                       self.device)))
         if self.edit_stage is None:
-            faces = reconstructions(frames)
+            faces = self.observed("render", reconstructions(frames))
         else:
-            latents = self.edit_stage(as_latent_frames(frames))
-            faces = render_faces(latents, self.G, self.E.feature_index, self.edit_stage.noise, self.batch_size)
-        for record in composite_frames(faces, self.mask, self.seamless, self.side_by_side):
+            latents = self.observed("edit", self.edit_stage(as_latent_frames(frames)))
+            faces = self.observed("render", render_faces(latents, self.G, self.E.feature_index,
+                                                         self.edit_stage.noise, self.batch_size))
+        composited = composite_frames(faces, self.mask, self.seamless, self.side_by_side)
+        for record in self.observed("composite", composited):
             self.summary.frames += 1
             self.progress.update(1)
             yield record
@@ -177,12 +190,14 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
                overwrite: bool = False, side_by_side: bool = False, save_latents: str | os.PathLike | None = None,
                require_face: bool = False, mask_forehead: float = 0.15, mask_dilate: float = 0.03,
                mask_feather: float = 0.04, seamless: bool = False, quiet: bool = False,
-               _require_edit: bool = True) -> RunSummary:
+               _require_edit: bool = True, _stage_hook: StageHook | None = None) -> RunSummary:
     """Edit the tracked face of `input` along directions and write `output` (same frames, timing, audio).
 
     With no edits and no latent smoothing this is `invert_video`: the reconstruction is pasted back.
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
-    appears only when complete and the input is never modified.
+    appears only when complete and the input is never modified. `_stage_hook` (no CLI option) sees
+    every stage's output iterator by name (decode, landmarks, crop smoothing, align, inversion,
+    edit, render, composite) and must yield the same items.
     """
     started = time.perf_counter()
     if _require_edit and not attr and not direction:
@@ -215,7 +230,7 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
             run = _Run(G, E, run_device, FaceTracker(detector, face=parse_face(face), max_gap=max_gap), inverter,
                        stage, smooth, warm_start, batch_size,
                        MaskOptions(mask_forehead, mask_dilate, mask_feather), seamless, side_by_side,
-                       require_face, bar, summary, recorder, source=str(input))
+                       require_face, bar, summary, recorder, source=str(input), stage_hook=_stage_hook)
             result = transcode(input, output, run.process, frames=frames, codec=codec, crf=crf, preset=preset,
                                overwrite=overwrite)
         finally:

@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Resident memory of a whole `vidinvert invert` run over a long video: it must not grow with length.
+
+A shared clip is looped by packet copy (timestamps shifted) to `--minutes`, then inverted with tiny
+random models in the official layouts at the cheapest settings (`--steps 1 --next-steps 0`, x264
+ultrafast, default crop smoothing with its look-ahead). Every `--every` frames the run prints the
+frame number, VmRSS and VmHWM (peak) of this process from /proc/self/status, and the frames/s so far.
+`--max-frames` caps the frames that go through the pipeline (the rest are only re-encoded) when the
+whole video would take too long on this machine.
+
+    python bin/bench_pipeline_memory.py [--clip PATH] [--minutes 5] [--every 500] [--max-frames N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+from bench_models import tiny_models
+from bench_video_io import loop_clip
+from vidinvert.api import invert_video
+from vidinvert.video import probe
+
+DEFAULT_CLIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos" / "head_d18.mp4"
+
+
+def memory_mib() -> tuple[float, float]:
+    """(VmRSS, VmHWM) of this process in MiB."""
+    values = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+class MemoryProbe:
+    """A stage hook that samples memory every `every` frames leaving the pipeline."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.samples: list[tuple[int, float, float, float]] = []
+        self.started = time.perf_counter()
+
+    def hook(self, name: str, items: Iterator) -> Iterator:
+        return self._watch(items) if name == "composite" else items
+
+    def _watch(self, items: Iterator) -> Iterator:
+        count = 0
+        for record in items:
+            count += 1
+            if count == 1 or count % self.every == 0:
+                self.sample(count)
+            yield record
+        if count % self.every:
+            self.sample(count)
+
+    def sample(self, count: int) -> None:
+        rss, peak = memory_mib()
+        fps = count / (time.perf_counter() - self.started)
+        self.samples.append((count, rss, peak, fps))
+        print(f"| {count} | {rss:.0f} | {peak:.0f} | {fps:.1f} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--every", type=int, default=500)
+    parser.add_argument("--max-frames", type=int, help="frames through the pipeline (default: all)")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        long_clip = folder / f"long{args.clip.suffix}"
+        loops = loop_clip(args.clip, args.minutes, long_clip)
+        info = probe(long_clip)
+        G, E, _ = tiny_models(folder)
+        print(f"{args.clip.name} x{loops} = {info.duration / 60:.1f} min, {info.frames} frames "
+              f"{info.width}x{info.height}; tiny models ({G.size} px generator, {E.kind} encoder at "
+              f"{E.input_size} px), --steps 1 --next-steps 0 --preset ultrafast, torch {torch.get_num_threads()} thread(s)")
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand back what building the models freed
+        rss, peak = memory_mib()
+        print(f"before the run: RSS {rss:.0f} MiB, peak {peak:.0f} MiB")
+        print("\n| frames done | RSS MiB | peak RSS MiB | frames/s so far |\n|---|---|---|---|")
+        probe_ = MemoryProbe(args.every)
+        frames = None if args.max_frames is None else f"0:{args.max_frames}"
+        summary = invert_video(long_clip, folder / "out.mp4", models=(G, E), device="cpu", steps=1, next_steps=0,
+                               preset="ultrafast", frames=frames, quiet=True, _stage_hook=probe_.hook)
+        rss, peak = memory_mib()
+        print(f"\n{summary.line()}")
+        later = [rss for count, rss, _, _ in probe_.samples if count >= args.every]
+        if later:
+            print(f"RSS from frame {args.every} on: {min(later):.0f} to {max(later):.0f} MiB; "
+                  f"after the run: RSS {rss:.0f} MiB, peak {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
