@@ -65,31 +65,38 @@ def save_grid(images: torch.Tensor, path: Path, columns: int = 8) -> Path:
 
 
 class MetricsLog:
-    """Appends one JSON object per line: the step, wall time and the averaged metrics."""
+    """Appends one JSON object per line: the step, iterations per second and the averaged metrics."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.sums: dict[str, float] = {}
-        self.count = 0
+        self.counts: dict[str, int] = {}
+        self.last_step: int | None = None
         self.started = time.perf_counter()
 
     def add(self, **values: float) -> None:
+        """Record values (each name is averaged over its own records)."""
         for name, value in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + float(value)
-        self.count += 1
+            self.counts[name] = self.counts.get(name, 0) + 1
 
     def flush(self, step: int) -> dict[str, float]:
         """Write the means since the last flush (with iterations per second) and reset them."""
-        if not self.count:
+        if not self.counts:
             return {}
         elapsed = time.perf_counter() - self.started
-        means = {name: total / self.count for name, total in self.sums.items()}
-        means["it_per_s"] = self.count / max(elapsed, 1e-9)
+        means = {name: total / self.counts[name] for name, total in self.sums.items()}
+        if self.last_step is not None:
+            means["it_per_s"] = (step - self.last_step) / max(elapsed, 1e-9)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a") as fh:
             fh.write(json.dumps({"step": step, "time": time.time(), **{k: round(v, 5) for k, v in means.items()}}) + "\n")
-        self.sums, self.count, self.started = {}, 0, time.perf_counter()
+        self.sums, self.counts, self.last_step, self.started = {}, {}, step, time.perf_counter()
         return means
+
+    def start(self, step: int) -> None:
+        """Count iterations per second from `step` on (the start of a run or a resumed one)."""
+        self.last_step, self.started = step, time.perf_counter()
 
 
 def lazy_adam(params, lr: float, reg_every: int) -> torch.optim.Adam:

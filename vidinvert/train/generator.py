@@ -277,6 +277,7 @@ class GeneratorTrainer:
         """Train up to `cfg.steps`, saving samples and checkpoints along the way; returns the checkpoint."""
         cfg = self.cfg
         last_save = time.monotonic()
+        self.metrics.start(self.step)
         bar = tqdm(total=cfg.steps, initial=self.step, desc="generator", unit="it", disable=not cfg.progress,
                    dynamic_ncols=True)
         try:
