@@ -8,7 +8,7 @@ from _fixtures_train import celeba_small, one_thread, small_faces  # noqa: F401 
 from model_factories import tiny_generator
 from vidinvert.cli import main
 from vidinvert.invert import Inverter
-from vidinvert.models import load_encoder, save_generator
+from vidinvert.models import load_encoder, load_generator, save_generator
 from vidinvert.train.data import FaceBatches, to_tensor
 from vidinvert.train.encoder import CHECKPOINT_NAME, ENCODER_NAME, EncoderTrainConfig, EncoderTrainer
 from vidinvert.train.losses import multiscale_pixel_loss
@@ -83,3 +83,17 @@ def test_cli_writes_an_encoder_the_inverter_loads(tmp_path, celeba_small):
     assert (tmp_path / "run" / "samples" / "step-0000002.png").is_file()
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) >= 2 and "psnr_1" in lines[0]
+
+
+def test_official_restyle_architecture_trains_and_saves_in_its_layout(tmp_path, celeba_small):
+    G = tiny_generator(size=32, style_dim=512)
+    save_generator(G, tmp_path / "g.pt")
+    args = ["train", "encoder", "--arch", "ResNetBackboneEncoder", "--generator", str(tmp_path / "g.pt"),
+            "--data", str(celeba_small), "-o", str(tmp_path / "run"), "--batch", "2", "--iters", "2",
+            "--steps", "1", "--n-sample", "2", "--threads", "1", "-q"]
+    assert main(args) == 0
+    E = load_encoder(tmp_path / "run" / ENCODER_NAME)
+    assert E.kind == "restyle-psp" and E.n_styles == G.n_latent
+    decoder = load_generator(tmp_path / "run" / ENCODER_NAME)
+    assert all(torch.equal(decoder.state_dict()[k], v) for k, v in G.state_dict().items())
+    assert Inverter(decoder, E).invert(torch.zeros(1, 3, 32, 32), steps=2).image.shape == (1, 3, 32, 32)

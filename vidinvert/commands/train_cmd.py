@@ -77,6 +77,10 @@ def generator(threads: int, quiet: bool, **options) -> None:
               help="Held-out photos for the sample grids and PSNR (default: --data).")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Run folder: checkpoint.pt, encoder.pt, samples/, metrics.jsonl. An existing run is continued.")
+@click.option("--arch", type=click.Choice(["vidinvert", "BackboneEncoder", "ResNetBackboneEncoder",
+                                           "ProgressiveBackboneEncoder", "ResNetProgressiveBackboneEncoder"]),
+              default="vidinvert", show_default=True,
+              help="Our FSE-residual encoder, or an official ReStyle encoder type (written in ReStyle's layout).")
 @click.option("--feature-index", type=int, default=5, show_default=True,
               help="Styled conv whose output the feature tensor replaces (5: 16x16 as FSE; 3: 8x8).")
 @click.option("--input-size", type=int, default=256, show_default=True, help="Encoder input side.")

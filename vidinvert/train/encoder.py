@@ -1,5 +1,9 @@
 """Training the vidinvert encoder (FeatureStyleEncoder run as ReStyle residual steps) for a frozen generator.
 
+`arch` may also name an official ReStyle encoder type (BackboneEncoder, ResNetBackboneEncoder and
+their Progressive e4e forms): these predict latents only, so the feature terms drop out, and
+`encoder.pt` is then written in the official ReStyle layout (generator included as `decoder.`).
+
 Scheme (ReStyle, sec. 4-5): every batch is refined over `iters` steps; each step feeds the target
 and the current reconstruction, predicts a W+ residual and a new feature tensor, renders, computes
 the loss and back-propagates; the reconstruction and latents are fed back detached, and the
@@ -39,7 +43,10 @@ from tqdm import tqdm
 from vidinvert.checkpoint import load_checkpoint, save_checkpoint
 from vidinvert.errors import VidinvertError
 from vidinvert.invert import InversionResult, Inverter
+from vidinvert.models.encoder_base import InversionEncoder
+from vidinvert.models.encoders import RESTYLE_ENCODER_TYPES
 from vidinvert.models.generator_file import load_generator
+from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.stylegan2 import Generator
 from vidinvert.models.vidinvert_encoder import BACKBONES, EncoderConfig, build_vidinvert_encoder, save_encoder
 from vidinvert.train.common import MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
@@ -51,7 +58,9 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "checkpoint.pt"
 ENCODER_NAME = "encoder.pt"
-FIXED_ON_RESUME = ("generator", "feature_index", "input_size", "backbone", "data", "limit", "seed")
+FIXED_ON_RESUME = ("arch", "generator", "feature_index", "input_size", "backbone", "data", "limit", "seed")
+#: Encoder architectures: ours, and the official ReStyle ones by their `opts['encoder_type']` names.
+ARCHITECTURES = ("vidinvert", *RESTYLE_ENCODER_TYPES)
 PERCEPTUAL_STAND_IN = ("multi-scale LPIPS is replaced by multi-scale pixel + gradient MSE "
                        "(1, 1/2, 1/4 scale): no LPIPS weights are available")
 
@@ -63,6 +72,7 @@ class EncoderTrainConfig:
     generator: str
     data: str
     output: str
+    arch: str = "vidinvert"
     feature_index: int = 5
     input_size: int = 256
     backbone: str = "iresnet50"
@@ -106,11 +116,7 @@ class EncoderTrainer:
         self.out = Path(cfg.output)
         torch.manual_seed(cfg.seed)
         self.G = (G if G is not None else load_generator(cfg.generator)).to(self.device).eval().requires_grad_(False)
-        try:
-            config = EncoderConfig.for_generator(self.G, cfg.feature_index, cfg.input_size, cfg.backbone)
-        except ValueError as exc:
-            raise VidinvertError(f"encoder does not fit the {self.G.size} px generator: {exc}") from None
-        self.E = build_vidinvert_encoder(config).to(self.device).train()
+        self.E = build_encoder(cfg, self.G).to(self.device).train()
         self.optim = torch.optim.Adam(self.E.parameters(), lr=cfg.lr)
         self.scaler = grad_scaler(self.device, cfg.mixed_precision)
         self.inverter = Inverter(self.G, self.E)
@@ -134,6 +140,8 @@ class EncoderTrainer:
 
     @staticmethod
     def _check(cfg: EncoderTrainConfig) -> None:
+        if cfg.arch not in ARCHITECTURES:
+            raise VidinvertError(f"unknown encoder architecture {cfg.arch!r}; choose from {', '.join(ARCHITECTURES)}")
         if cfg.backbone not in BACKBONES:
             raise VidinvertError(f"unknown backbone {cfg.backbone!r}; choose from {', '.join(BACKBONES)}")
         if cfg.iters < 1 or cfg.batch < 1:
@@ -167,7 +175,10 @@ class EncoderTrainer:
 
     def save(self) -> Path:
         """Write `checkpoint.pt` (to continue) and `encoder.pt` (to use), each atomically."""
-        save_encoder(self.E, self.out / ENCODER_NAME)
+        if self.cfg.arch == "vidinvert":
+            save_encoder(self.E, self.out / ENCODER_NAME)
+        else:
+            save_checkpoint(restyle_checkpoint(self.E, self.G, self.cfg), self.out / ENCODER_NAME)
         return save_checkpoint(self.state(), self.out / CHECKPOINT_NAME)
 
     def load(self, path: Path) -> None:
@@ -225,8 +236,11 @@ class EncoderTrainer:
                 delta, feature = E(torch.cat([target, E.prepare(image)], dim=1))
                 wplus = wplus + delta.float()
                 x1 = G.synthesize(wplus, noise="stored")
-                x2 = G.synthesize(wplus, noise="stored", feature=feature, feature_index=E.feature_index)
-                terms = self._losses(x, x1.float(), x2.float(), wplus, feature.float(), w_true, n_real)
+                if feature is None:  # ReStyle: latents only, one rendering
+                    x2 = x1
+                else:
+                    x2 = G.synthesize(wplus, noise="stored", feature=feature, feature_index=E.feature_index)
+                terms = self._losses(x, x1.float(), x2.float(), wplus, feature, w_true, n_real)
                 loss = sum(weight * value for weight, value in terms.values())
             self.scaler.scale(loss).backward()
             for name, (_, value) in terms.items():
@@ -239,18 +253,22 @@ class EncoderTrainer:
         return totals
 
     def _losses(self, x: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor, wplus: torch.Tensor,
-                feature: torch.Tensor, w_true: torch.Tensor | None, n_real: int) -> dict[str, tuple[float, torch.Tensor]]:
+                feature: torch.Tensor | None, w_true: torch.Tensor | None, n_real: int) -> dict[str, tuple[float, torch.Tensor]]:
         """{name: (weight, value)} of every active loss term."""
         cfg = self.cfg
-        terms = {
-            "multiscale": (cfg.multiscale, multiscale_pixel_loss(x1, x) + multiscale_pixel_loss(x2, x)),
-            "feature": (cfg.feature, F.mse_loss(feature, self.G.features(wplus, self.E.feature_index).float())),
-        }
+        if feature is None:
+            terms = {"multiscale": (cfg.multiscale, multiscale_pixel_loss(x1, x))}
+        else:
+            terms = {
+                "multiscale": (cfg.multiscale, multiscale_pixel_loss(x1, x) + multiscale_pixel_loss(x2, x)),
+                "feature": (cfg.feature, F.mse_loss(feature.float(), self.G.features(wplus, self.E.feature_index).float())),
+            }
         if w_true is not None:
             terms["mse"] = (cfg.mse, F.mse_loss(x1[n_real:], x[n_real:]))
             terms["w_mse"] = (cfg.w_mse, F.mse_loss(wplus[n_real:], w_true))
         if self.identity is not None:
-            terms["identity"] = (cfg.identity_weight, identity_loss(self.identity, x1, x) + identity_loss(self.identity, x2, x))
+            renderings = (x1,) if feature is None else (x1, x2)
+            terms["identity"] = (cfg.identity_weight, sum(identity_loss(self.identity, r, x) for r in renderings))
         return terms
 
     @torch.no_grad()
@@ -305,6 +323,30 @@ class EncoderTrainer:
         save_grid(self.samples(), self.out / "samples" / f"step-{self.step:07d}.png", len(self.sample_faces))
         self.save()
         return self.out / ENCODER_NAME
+
+
+def build_encoder(cfg: EncoderTrainConfig, G: Generator) -> InversionEncoder:
+    """A fresh encoder of `cfg.arch` predicting `G`'s latents (ReStyle ones read 256 px, as the official)."""
+    if cfg.arch in RESTYLE_ENCODER_TYPES:
+        if G.style_dim != 512:
+            raise VidinvertError(f"ReStyle encoders predict 512-d styles; the generator's are {G.style_dim}-d")
+        backbone, progressive = RESTYLE_ENCODER_TYPES[cfg.arch]
+        return ReStyleEncoder(backbone, progressive, n_styles=G.n_latent, in_channels=6, input_size=RESTYLE_INPUT_SIZE)
+    try:
+        config = EncoderConfig.for_generator(G, cfg.feature_index, cfg.input_size, cfg.backbone)
+    except ValueError as exc:
+        raise VidinvertError(f"encoder does not fit the {G.size} px generator: {exc}") from None
+    return build_vidinvert_encoder(config)
+
+
+def restyle_checkpoint(E: ReStyleEncoder, G: Generator, cfg: EncoderTrainConfig) -> dict[str, Any]:
+    """The official ReStyle file layout: encoder and generator (`decoder.`) weights, opts, latent_avg."""
+    state = {f"encoder.{k}": v.detach().cpu() for k, v in E.state_dict().items()}
+    state.update({f"decoder.{k}": v.detach().cpu() for k, v in G.state_dict().items()})
+    opts = {"encoder_type": cfg.arch, "input_nc": 6, "output_size": G.size, "n_iters_per_batch": cfg.iters,
+            "batch_size": cfg.batch, "learning_rate": cfg.lr, "device": "cpu"}
+    return {"state_dict": state, "opts": opts,
+            "latent_avg": G.latent_avg.detach().cpu().expand(G.n_latent, -1).clone()}
 
 
 def train_encoder(**options: Any) -> Path:
