@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -97,3 +98,13 @@ def test_cli_trains_and_continues(tmp_path, celeba_small, capsys):
     assert "use another --output" in capsys.readouterr().err
     assert main(args[:6] + ["--size", "48"]) == 1
     assert "--size must be a power of two" in capsys.readouterr().err
+
+
+def test_ema_follows_the_generator_early_and_lags_later(tmp_path, small_faces):
+    t = trainer(tmp_path, small_faces, ema_kimg=1.0, ema_rampup=0.05)
+    t.train_step()  # nothing seen before it: the EMA copies the generator
+    assert all(torch.equal(a, b) for a, b in zip(t.g_ema.parameters(), t.G.parameters()))
+    t.step = 100  # 400 images seen: half-life 20 images
+    assert t.ema_decay() == pytest.approx(0.5 ** (4 / 20))
+    t.step = 10_000  # capped at ema_kimg
+    assert t.ema_decay() == pytest.approx(0.5 ** (4 / 1000))

@@ -40,6 +40,8 @@ def _threads(threads: int) -> None:
 @click.option("--path-batch-shrink", type=int, default=2, show_default=True)
 @click.option("--mixing", type=float, default=0.9, show_default=True, help="Style-mixing probability.")
 @click.option("--ema-kimg", type=float, default=10.0, show_default=True, help="EMA half-life in thousands of images.")
+@click.option("--ema-rampup", type=float, default=0.05, show_default=True,
+              help="Early in a run the EMA half-life is at most this fraction of the images seen (0: off).")
 @click.option("--augment", default="color,translation,cutout", show_default=True,
               help="DiffAugment policies (comma-separated) or 'none'.")
 @click.option("--seed", type=int, default=0, show_default=True)

@@ -2,7 +2,7 @@
 
 Losses: non-saturating logistic loss; lazy R1 on real images every `d_reg_every` steps; path-length
 regularisation every `g_reg_every` steps (off when `path_regularize` is 0, the CPU default); style
-mixing; an EMA copy `g_ema` of the generator; DiffAugment (colour, translation, cutout) on both
+mixing; an EMA copy `g_ema` of the generator (half-life ramped up with the images seen); DiffAugment (colour, translation, cutout) on both
 real and generated images. On CUDA the main losses run under float16 autocast with loss scaling.
 
 The run folder holds `checkpoint.pt` (replaced atomically at every save), `samples/step-N.png`
@@ -65,6 +65,7 @@ class GeneratorTrainConfig:
     path_batch_shrink: int = 2
     mixing: float = 0.9
     ema_kimg: float = 10.0
+    ema_rampup: float = 0.05
     augment: str = "color,translation,cutout"
     seed: int = 0
     sample_every: int = 500
@@ -123,7 +124,6 @@ class GeneratorTrainer:
         if faces.size != cfg.size:
             raise VidinvertError(f"faces are {faces.size} px but the generator is {cfg.size} px")
         self.faces = faces
-        self.ema_decay = 0.5 ** (cfg.batch / (cfg.ema_kimg * 1000))
         self.metrics = MetricsLog(self.out / "metrics.jsonl")
 
     @staticmethod
@@ -245,9 +245,17 @@ class GeneratorTrainer:
         if cfg.path_regularize > 0 and self.step % cfg.g_reg_every == 0:
             stats["path"] = self._path_length_step()
 
-        accumulate(self.g_ema, G, self.ema_decay)
+        accumulate(self.g_ema, G, self.ema_decay())
         self.step += 1
         return stats
+
+    def ema_decay(self) -> float:
+        """Per-step EMA decay: half-life `ema_kimg` thousand images, shortened early in the run to
+        `ema_rampup` times the images seen so far (0: no ramp-up)."""
+        half_life = self.cfg.ema_kimg * 1000
+        if self.cfg.ema_rampup > 0:
+            half_life = min(half_life, self.step * self.cfg.batch * self.cfg.ema_rampup)
+        return 0.5 ** (self.cfg.batch / half_life) if half_life > 0 else 0.0
 
     def _path_length_step(self) -> float:
         cfg = self.cfg
