@@ -23,7 +23,7 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from vidinvert.commands import directions_cmd, edit_cmd, invert_cmd, probe_cmd, weights_cmd
+    from vidinvert.commands import directions_cmd, edit_cmd, invert_cmd, probe_cmd, train_cmd, weights_cmd
     from vidinvert.commands.eval_cmd import eval_command
 
     cli.add_command(edit_cmd.edit)
@@ -32,6 +32,7 @@ def _register_commands() -> None:
     cli.add_command(eval_command)
     cli.add_command(directions_cmd.directions)
     cli.add_command(weights_cmd.weights)
+    cli.add_command(train_cmd.train)
 
 
 _register_commands()

@@ -22,10 +22,8 @@ from vidinvert.models.iresnet import IRESNET50_LAYERS, STAGE_CHANNELS, make_stag
 FSE_INPUT_SIZE = 256
 FSE_HALVINGS = 2  # the official encoder sees the 1024 px image halved twice
 FSE_POOL = 3
-FSE_STYLE_FEATURES = sum(STAGE_CHANNELS) * FSE_POOL * FSE_POOL  # 8640
 FSE_FEATURE_INDEX = 5
 FSE_FEATURE_SIZE = 16
-CONTENT_IN = STAGE_CHANNELS[2]  # content_layer reads block_3 (256 channels)
 
 
 def fse_prepare(image: torch.Tensor, input_size: int = FSE_INPUT_SIZE) -> torch.Tensor:
@@ -52,7 +50,11 @@ def fse_stride(input_size: int, feature_size: int) -> int:
 
 
 class FeatureStyleEncoder(InversionEncoder):
-    """fs_encoder_v2: W+ offsets from the ArcFace iresnet50 stages plus a content feature tensor."""
+    """fs_encoder_v2: W+ offsets from the ArcFace iresnet50 stages plus a content feature tensor.
+
+    `layers` and `stage_channels` default to iresnet50 (the official file); smaller values build
+    the lighter backbones the vidinvert encoder offers (see vidinvert_encoder.BACKBONES).
+    """
 
     kind = "fse"
 
@@ -66,24 +68,27 @@ class FeatureStyleEncoder(InversionEncoder):
         input_size: int = FSE_INPUT_SIZE,
         feature_index: int = FSE_FEATURE_INDEX,
         kind: str = "fse",
+        layers: tuple[int, ...] = IRESNET50_LAYERS,
+        stage_channels: tuple[int, ...] = STAGE_CHANNELS,
     ) -> None:
         super().__init__(n_styles, in_channels, input_size, feature_index)
         self.kind = kind
         self.fs_stride = fs_stride
-        self.conv = make_stem(in_channels)
-        in_ch = 64
-        for index, (channels, blocks) in enumerate(zip(STAGE_CHANNELS, IRESNET50_LAYERS), start=1):
+        self.conv = make_stem(in_channels, stage_channels[0])
+        in_ch = stage_channels[0]
+        for index, (channels, blocks) in enumerate(zip(stage_channels, layers), start=1):
             setattr(self, f"block_{index}", make_stage(in_ch, channels, blocks))
             in_ch = channels
         self.content_layer = nn.Sequential(
-            nn.BatchNorm2d(CONTENT_IN),
-            nn.Conv2d(CONTENT_IN, feature_channels, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(stage_channels[2]),
+            nn.Conv2d(stage_channels[2], feature_channels, 3, 1, 1, bias=False),
             nn.BatchNorm2d(feature_channels),
             nn.PReLU(feature_channels),
             nn.Conv2d(feature_channels, feature_channels, 3, fs_stride, 1, bias=False),
             nn.BatchNorm2d(feature_channels),
         )
-        self.styles = nn.ModuleList(nn.Linear(FSE_STYLE_FEATURES, style_dim) for _ in range(n_styles))
+        style_features = sum(stage_channels) * FSE_POOL * FSE_POOL
+        self.styles = nn.ModuleList(nn.Linear(style_features, style_dim) for _ in range(n_styles))
 
     def feature_shape(self) -> tuple[int, int, int]:
         """(channels, side, side) of the content feature tensor at this input size."""

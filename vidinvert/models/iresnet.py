@@ -45,12 +45,12 @@ def make_stage(in_channels: int, channels: int, blocks: int) -> nn.Sequential:
     return nn.Sequential(*units)
 
 
-def make_stem(in_channels: int = 3) -> nn.Sequential:
+def make_stem(in_channels: int = 3, channels: int = 64) -> nn.Sequential:
     """conv3x3 stride 1 (no bias), BN, PReLU: the iresnet input layer."""
     return nn.Sequential(
-        nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False),
-        nn.BatchNorm2d(64, eps=1e-5),
-        nn.PReLU(64),
+        nn.Conv2d(in_channels, channels, 3, 1, 1, bias=False),
+        nn.BatchNorm2d(channels, eps=1e-5),
+        nn.PReLU(channels),
     )
 
 

@@ -20,13 +20,16 @@ Checkpoint format, version 1 (a plain dict saved with `torch.save`, readable wit
         "input_size": 256,            # encoder input side (target and reconstruction)
         "in_channels": 6,
         "fs_stride": 2,               # stride of the last content conv
-        "backbone": "iresnet50",
+        "backbone": "iresnet50",      # or a lighter one, see BACKBONES
       },
       "state_dict": {...},            # fs_encoder_v2 keys with a 6-channel `conv.0.weight`
       "latent_avg": tensor (n_latent, style_dim)   # optional: average latent it was trained around
     }
 
-Readers must refuse a higher `version` and unknown `backbone` values.
+Readers must refuse a higher `version` and unknown `backbone` values. Backbones (stage depths,
+stage channels): "iresnet50" (3,4,14,3; 64,128,256,512, the official FSE one), "iresnet18"
+(2,2,2,2; same channels), "iresnet10-quarter" (1,1,1,1; 16,32,64,128: for CPU training of
+small demo models).
 """
 
 from __future__ import annotations
@@ -41,11 +44,17 @@ from vidinvert.errors import WeightsError
 from vidinvert.checkpoint import save_checkpoint
 from vidinvert.models.encoder_base import load_state_strict
 from vidinvert.models.fse import FSE_FEATURE_INDEX, FSE_INPUT_SIZE, FeatureStyleEncoder, fse_stride
+from vidinvert.models.iresnet import IRESNET50_LAYERS, STAGE_CHANNELS
 from vidinvert.models.stylegan2 import Generator
 
 FORMAT_NAME = "vidinvert-encoder"
 FORMAT_VERSION = 1
-BACKBONES = ("iresnet50",)
+#: backbone name -> (blocks per stage, channels per stage); the stem has the first stage's channels.
+BACKBONES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "iresnet50": (IRESNET50_LAYERS, STAGE_CHANNELS),
+    "iresnet18": ((2, 2, 2, 2), STAGE_CHANNELS),
+    "iresnet10-quarter": ((1, 1, 1, 1), tuple(c // 4 for c in STAGE_CHANNELS)),
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ class EncoderConfig:
 
     @classmethod
     def for_generator(
-        cls, G: Generator, feature_index: int = FSE_FEATURE_INDEX, input_size: int = FSE_INPUT_SIZE
+        cls, G: Generator, feature_index: int = FSE_FEATURE_INDEX, input_size: int = FSE_INPUT_SIZE,
+        backbone: str = "iresnet50",
     ) -> EncoderConfig:
         """The configuration pairing with generator `G` (any size): its latents and its activation `feature_index`."""
         channels, side, _ = G.feature_shape(feature_index)
@@ -78,6 +88,7 @@ class EncoderConfig:
             feature_channels=channels,
             input_size=input_size,
             fs_stride=fse_stride(input_size, side),
+            backbone=backbone,
         )
 
 
@@ -94,6 +105,8 @@ def build_vidinvert_encoder(config: EncoderConfig) -> FeatureStyleEncoder:
         input_size=config.input_size,
         feature_index=config.feature_index,
         kind="vidinvert",
+        layers=BACKBONES[config.backbone][0],
+        stage_channels=BACKBONES[config.backbone][1],
     )
     encoder.config = config
     return encoder

@@ -1,0 +1,1 @@
+"""Training: datasets, the StyleGAN2 generator trainer and the inversion encoder trainer."""

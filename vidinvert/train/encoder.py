@@ -1,0 +1,366 @@
+"""Training the vidinvert encoder (FeatureStyleEncoder run as ReStyle residual steps) for a frozen generator.
+
+`arch` may also name an official ReStyle encoder type (BackboneEncoder, ResNetBackboneEncoder and
+their Progressive e4e forms): these predict latents only, so the feature terms drop out, and
+`encoder.pt` is then written in the official ReStyle layout (generator included as `decoder.`).
+
+Scheme (ReStyle, sec. 4-5): every batch is refined over `iters` steps; each step feeds the target
+and the current reconstruction, predicts a W+ residual and a new feature tensor, renders, computes
+the loss and back-propagates; the reconstruction and latents are fed back detached, and the
+optimiser steps once per batch with the accumulated gradients.
+
+Losses (FeatureStyleEncoder, sec. 4.1), on the two renderings x1 = G(w) and x2 = G(F, w):
+- `mse`: pixel MSE of x1 on generated images (whose true latents exist), and of w against the true
+  latents (`w_mse`);
+- `multiscale`: multi-scale perceptual loss on both renderings. LPIPS is unavailable, so this is
+  `losses.multiscale_pixel_loss` (pixel + gradient MSE at 1, 1/2, 1/4 scale), logged once at start;
+- `feature`: ||F - G_K(w)||^2, keeping the feature tensor editable through the latents;
+- `identity`: 1 - cosine of identity embeddings, only when `identity` names a model file.
+Batches mix real faces and generator samples (`real_fraction`, 1/2 by default).
+
+Warm-start training: with probability `warm_prob` a sequence starts not from the average latent but
+from the encoder's own inversion (`warm_steps` steps, no gradient) of a jittered copy of the same
+image (small shift, rotation, scale and colour change), as a video's previous frame would give.
+
+The run folder holds `checkpoint.pt` (encoder, optimiser, random states, step; continued when
+present), `encoder.pt` (a vidinvert-encoder file `load_encoder` reads), `samples/step-N.png`
+(targets, then the reconstruction after 1 and after `iters` steps, from a fixed held-out batch)
+and `metrics.jsonl`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from vidinvert.checkpoint import load_checkpoint, save_checkpoint
+from vidinvert.errors import VidinvertError
+from vidinvert.invert import InversionResult, Inverter
+from vidinvert.models.encoder_base import InversionEncoder
+from vidinvert.models.encoders import RESTYLE_ENCODER_TYPES
+from vidinvert.models.generator_file import load_generator
+from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
+from vidinvert.models.stylegan2 import Generator
+from vidinvert.models.vidinvert_encoder import BACKBONES, EncoderConfig, build_vidinvert_encoder, save_encoder
+from vidinvert.train.common import MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
+from vidinvert.train.data import FaceBatches, aligned_faces
+from vidinvert.train.jitter import jitter
+from vidinvert.train.losses import identity_loss, multiscale_pixel_loss
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+ENCODER_NAME = "encoder.pt"
+FIXED_ON_RESUME = ("arch", "generator", "feature_index", "input_size", "backbone", "data", "limit", "seed")
+#: Encoder architectures: ours, and the official ReStyle ones by their `opts['encoder_type']` names.
+ARCHITECTURES = ("vidinvert", *RESTYLE_ENCODER_TYPES)
+PERCEPTUAL_STAND_IN = ("multi-scale LPIPS is replaced by multi-scale pixel + gradient MSE "
+                       "(1, 1/2, 1/4 scale): no LPIPS weights are available")
+
+
+@dataclass
+class EncoderTrainConfig:
+    """Options of `train_encoder` (the CLI flags of `vidinvert train encoder`, same names)."""
+
+    generator: str
+    data: str
+    output: str
+    arch: str = "vidinvert"
+    feature_index: int = 5
+    input_size: int = 256
+    backbone: str = "iresnet50"
+    batch: int = 8
+    steps: int = 10_000
+    iters: int = 3
+    lr: float = 1e-4
+    real_fraction: float = 0.5
+    warm_prob: float = 0.3
+    warm_steps: int = 1
+    mse: float = 1.0
+    w_mse: float = 1.0
+    multiscale: float = 1.0
+    feature: float = 0.01
+    identity_weight: float = 0.1
+    identity: str | None = None
+    seed: int = 0
+    sample_every: int = 500
+    save_every: int = 500
+    save_minutes: float = 5.0
+    log_every: int = 50
+    n_sample: int = 8
+    test_data: str | None = None
+    cache_dir: str | None = None
+    limit: int | None = None
+    device: str = "auto"
+    mixed_precision: bool = True
+    progress: bool = True
+
+
+class EncoderTrainer:
+    """Holds the frozen generator, the encoder, its optimiser and the run state; `run()` trains to `cfg.steps`."""
+
+    def __init__(self, cfg: EncoderTrainConfig, faces: FaceBatches | None = None, G: Generator | None = None,
+                 sample_faces: torch.Tensor | None = None) -> None:
+        from vidinvert.api import resolve_device
+
+        self._check(cfg)
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        self.out = Path(cfg.output)
+        torch.manual_seed(cfg.seed)
+        self.G = (G if G is not None else load_generator(cfg.generator)).to(self.device).eval().requires_grad_(False)
+        self.E = build_encoder(cfg, self.G).to(self.device).train()
+        self.optim = torch.optim.Adam(self.E.parameters(), lr=cfg.lr)
+        self.scaler = grad_scaler(self.device, cfg.mixed_precision)
+        self.inverter = Inverter(self.G, self.E)
+        if faces is None:
+            faces = FaceBatches(aligned_faces(cfg.data, self.G.size, cfg.cache_dir, cfg.progress, cfg.limit),
+                                seed=cfg.seed)
+        if faces.size != self.G.size:
+            raise VidinvertError(f"faces are {faces.size} px but the generator is {self.G.size} px")
+        self.faces = faces
+        if sample_faces is None:
+            source = cfg.test_data or cfg.data
+            held = aligned_faces(source, self.G.size, cfg.cache_dir, cfg.progress, cfg.limit)
+            sample_faces = FaceBatches(held, flip=False, seed=cfg.seed + 1).sample(cfg.n_sample)
+        self.sample_faces = sample_faces
+        self.identity = self._identity_model(cfg)
+        self.step = 0
+        self.metrics = MetricsLog(self.out / "metrics.jsonl")
+        log.warning("%s", PERCEPTUAL_STAND_IN)
+        if self.identity is None:
+            log.warning("no identity model given: the identity loss is off")
+
+    @staticmethod
+    def _check(cfg: EncoderTrainConfig) -> None:
+        if cfg.arch not in ARCHITECTURES:
+            raise VidinvertError(f"unknown encoder architecture {cfg.arch!r}; choose from {', '.join(ARCHITECTURES)}")
+        if cfg.backbone not in BACKBONES:
+            raise VidinvertError(f"unknown backbone {cfg.backbone!r}; choose from {', '.join(BACKBONES)}")
+        if cfg.iters < 1 or cfg.batch < 1:
+            raise VidinvertError("--iters and --batch must be at least 1")
+        if not 0 <= cfg.real_fraction <= 1 or not 0 <= cfg.warm_prob <= 1:
+            raise VidinvertError("--real-fraction and --warm-prob must lie in [0, 1]")
+
+    def _identity_model(self, cfg: EncoderTrainConfig):
+        if cfg.identity is None:
+            return None
+        from vidinvert.metrics.identity import load_identity_model
+        from vidinvert.metrics.unavailable import Unavailable
+
+        model = load_identity_model(Path(cfg.identity), device=str(self.device))
+        if isinstance(model, Unavailable):
+            raise VidinvertError(f"identity model {cfg.identity} cannot be used: {model.reason}")
+        return model
+
+    # ------------------------------------------------------------------ checkpoints
+    def state(self) -> dict[str, Any]:
+        return {
+            "format": "vidinvert-encoder-training",
+            "encoder": {k: v.detach().cpu() for k, v in self.E.state_dict().items()},
+            "optim": self.optim.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "args": asdict(self.cfg),
+            "step": self.step,
+            "rng": rng_state(self.device),
+            "data_rng": self.faces.state(),
+        }
+
+    def save(self) -> Path:
+        """Write `checkpoint.pt` (to continue) and `encoder.pt` (to use), each atomically."""
+        if self.cfg.arch == "vidinvert":
+            save_encoder(self.E, self.out / ENCODER_NAME)
+        else:
+            save_checkpoint(restyle_checkpoint(self.E, self.G, self.cfg), self.out / ENCODER_NAME)
+        return save_checkpoint(self.state(), self.out / CHECKPOINT_NAME)
+
+    def load(self, path: Path) -> None:
+        ckpt = load_checkpoint(path, what="training checkpoint")
+        saved = ckpt.get("args") or {}
+        changed = [k for k in FIXED_ON_RESUME if k in saved and saved[k] != getattr(self.cfg, k)]
+        if changed:
+            raise VidinvertError(f"{path} was trained with other {', '.join(changed)}; use another --output")
+        self.E.load_state_dict(ckpt["encoder"])
+        self.optim.load_state_dict(ckpt["optim"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        self.step = int(ckpt["step"])
+        self.faces.load_state(ckpt["data_rng"])
+        set_rng_state(ckpt["rng"], self.device)
+        log.info("continuing %s from step %d", path, self.step)
+
+    # ------------------------------------------------------------------ one step
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+        """Targets (real faces first, then generator samples), the samples' true W+, and the real count."""
+        cfg, G = self.cfg, self.G
+        n_real = round(cfg.batch * cfg.real_fraction)
+        real = self.faces.sample(n_real).to(self.device)
+        n_fake = cfg.batch - n_real
+        if not n_fake:
+            return real, None, n_real
+        with torch.no_grad():
+            w = G.mapping(torch.randn(n_fake, G.style_dim, device=self.device))
+            w_true = w.unsqueeze(1).expand(-1, G.n_latent, -1)
+            fake = G.synthesize(w_true, noise="stored")
+        return torch.cat([real, fake]), w_true, n_real
+
+    def _start(self, x: torch.Tensor) -> InversionResult:
+        """Step 0: the average latent, or for a random subset the inversion of a jittered copy."""
+        state = self.inverter.average(len(x))
+        warm = torch.rand(len(x), device=self.device) < self.cfg.warm_prob
+        if warm.any() and self.cfg.warm_steps > 0:
+            self.E.eval()
+            result = self.inverter.invert(jitter(x[warm]), steps=self.cfg.warm_steps)
+            self.E.train()
+            state = InversionResult(state.wplus.clone(), None, state.image.clone())
+            state.wplus[warm], state.image[warm] = result.wplus, result.image
+        return state
+
+    def train_step(self) -> dict[str, float]:
+        """One batch refined over `iters` steps, a backward pass at each, one optimiser step."""
+        cfg, G, E = self.cfg, self.G, self.E
+        x, w_true, n_real = self._batch()
+        state = self._start(x)
+        target = E.prepare(x)
+        wplus, image = state.wplus.detach(), state.image.detach()
+        self.optim.zero_grad(set_to_none=True)
+        totals: dict[str, float] = {}
+        for _ in range(cfg.iters):
+            with autocast(self.device, cfg.mixed_precision):
+                delta, feature = E(torch.cat([target, E.prepare(image)], dim=1))
+                wplus = wplus + delta.float()
+                x1 = G.synthesize(wplus, noise="stored")
+                if feature is None:  # ReStyle: latents only, one rendering
+                    x2 = x1
+                else:
+                    x2 = G.synthesize(wplus, noise="stored", feature=feature, feature_index=E.feature_index)
+                terms = self._losses(x, x1.float(), x2.float(), wplus, feature, w_true, n_real)
+                loss = sum(weight * value for weight, value in terms.values())
+            self.scaler.scale(loss).backward()
+            for name, (_, value) in terms.items():
+                totals[name] = totals.get(name, 0.0) + value.item() / cfg.iters
+            totals["loss"] = totals.get("loss", 0.0) + loss.item() / cfg.iters
+            wplus, image = wplus.detach(), x2.detach().float()
+        self.scaler.step(self.optim)
+        self.scaler.update()
+        self.step += 1
+        return totals
+
+    def _losses(self, x: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor, wplus: torch.Tensor,
+                feature: torch.Tensor | None, w_true: torch.Tensor | None, n_real: int) -> dict[str, tuple[float, torch.Tensor]]:
+        """{name: (weight, value)} of every active loss term."""
+        cfg = self.cfg
+        if feature is None:
+            terms = {"multiscale": (cfg.multiscale, multiscale_pixel_loss(x1, x))}
+        else:
+            terms = {
+                "multiscale": (cfg.multiscale, multiscale_pixel_loss(x1, x) + multiscale_pixel_loss(x2, x)),
+                "feature": (cfg.feature, F.mse_loss(feature.float(), self.G.features(wplus, self.E.feature_index).float())),
+            }
+        if w_true is not None:
+            terms["mse"] = (cfg.mse, F.mse_loss(x1[n_real:], x[n_real:]))
+            terms["w_mse"] = (cfg.w_mse, F.mse_loss(wplus[n_real:], w_true))
+        if self.identity is not None:
+            renderings = (x1,) if feature is None else (x1, x2)
+            terms["identity"] = (cfg.identity_weight, sum(identity_loss(self.identity, r, x) for r in renderings))
+        return terms
+
+    @torch.no_grad()
+    def samples(self) -> torch.Tensor:
+        """Rows: held-out targets, their reconstruction after 1 step, after `iters` steps."""
+        self.E.eval()
+        x = self.sample_faces.to(self.device)
+        result = self.inverter.invert(x, steps=self.cfg.iters, return_steps=True)
+        self.E.train()
+        return torch.cat([x, result.steps[1].image, result.image])
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """PSNR (dB) of the held-out batch after 1 and after `iters` steps, encoder in eval mode."""
+        self.E.eval()
+        x = self.sample_faces.to(self.device)
+        result = self.inverter.invert(x, steps=self.cfg.iters, return_steps=True)
+        self.E.train()
+
+        def psnr(image: torch.Tensor) -> float:
+            mse = ((image.clamp(-1, 1) - x) / 2).pow(2).flatten(1).mean(1)
+            return float((10 * torch.log10(1 / mse.clamp_min(1e-10))).mean())
+
+        return {"psnr_1": psnr(result.steps[1].image), f"psnr_{self.cfg.iters}": psnr(result.image)}
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> Path:
+        """Train up to `cfg.steps`; returns the path of `encoder.pt`."""
+        cfg = self.cfg
+        last_save = time.monotonic()
+        self.metrics.start(self.step)
+        bar = tqdm(total=cfg.steps, initial=self.step, desc="encoder", unit="it", disable=not cfg.progress,
+                   dynamic_ncols=True)
+        try:
+            while self.step < cfg.steps:
+                self.metrics.add(**self.train_step())
+                bar.update(1)
+                if self.step % cfg.log_every == 0:
+                    self.metrics.add(**self.evaluate())
+                    means = self.metrics.flush(self.step)
+                    bar.set_postfix(loss=f"{means['loss']:.4f}", psnr=f"{means['psnr_1']:.2f}")
+                if cfg.sample_every and self.step % cfg.sample_every == 0:
+                    save_grid(self.samples(), self.out / "samples" / f"step-{self.step:07d}.png", len(self.sample_faces))
+                due = (cfg.save_every and self.step % cfg.save_every == 0) or \
+                    (cfg.save_minutes and time.monotonic() - last_save > cfg.save_minutes * 60)
+                if due:
+                    self.save()
+                    last_save = time.monotonic()
+        finally:
+            bar.close()
+        self.metrics.flush(self.step)
+        save_grid(self.samples(), self.out / "samples" / f"step-{self.step:07d}.png", len(self.sample_faces))
+        self.save()
+        return self.out / ENCODER_NAME
+
+
+def build_encoder(cfg: EncoderTrainConfig, G: Generator) -> InversionEncoder:
+    """A fresh encoder of `cfg.arch` predicting `G`'s latents (ReStyle ones read 256 px, as the official)."""
+    if cfg.arch in RESTYLE_ENCODER_TYPES:
+        if G.style_dim != 512:
+            raise VidinvertError(f"ReStyle encoders predict 512-d styles; the generator's are {G.style_dim}-d")
+        backbone, progressive = RESTYLE_ENCODER_TYPES[cfg.arch]
+        return ReStyleEncoder(backbone, progressive, n_styles=G.n_latent, in_channels=6, input_size=RESTYLE_INPUT_SIZE)
+    try:
+        config = EncoderConfig.for_generator(G, cfg.feature_index, cfg.input_size, cfg.backbone)
+    except ValueError as exc:
+        raise VidinvertError(f"encoder does not fit the {G.size} px generator: {exc}") from None
+    return build_vidinvert_encoder(config)
+
+
+def restyle_checkpoint(E: ReStyleEncoder, G: Generator, cfg: EncoderTrainConfig) -> dict[str, Any]:
+    """The official ReStyle file layout: encoder and generator (`decoder.`) weights, opts, latent_avg."""
+    state = {f"encoder.{k}": v.detach().cpu() for k, v in E.state_dict().items()}
+    state.update({f"decoder.{k}": v.detach().cpu() for k, v in G.state_dict().items()})
+    opts = {"encoder_type": cfg.arch, "input_nc": 6, "output_size": G.size, "n_iters_per_batch": cfg.iters,
+            "batch_size": cfg.batch, "learning_rate": cfg.lr, "device": "cpu"}
+    return {"state_dict": state, "opts": opts,
+            "latent_avg": G.latent_avg.detach().cpu().expand(G.n_latent, -1).clone()}
+
+
+def train_encoder(**options: Any) -> Path:
+    """Train (or continue) a vidinvert encoder; keywords are the fields of EncoderTrainConfig.
+
+    Continues from `<output>/checkpoint.pt` when it exists. Returns the path of `encoder.pt`.
+    """
+    known = {f.name for f in fields(EncoderTrainConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"unknown options: {', '.join(unknown)}")
+    cfg = EncoderTrainConfig(**options)
+    trainer = EncoderTrainer(cfg)
+    checkpoint = Path(cfg.output) / CHECKPOINT_NAME
+    if checkpoint.exists():
+        trainer.load(checkpoint)
+    return trainer.run()
