@@ -64,9 +64,11 @@ def test_augmentations_keep_shape_and_gradient(small_faces):
     assert out.shape == x.shape and not torch.equal(out, x)
     out.sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
-    # cutout blanks a quarter of the image (a half-side square)
-    zeros = (diff_augment(x.detach(), ("cutout",)) == 0).all(1).float().mean()
-    assert 0.15 < zeros.item() < 0.3
+    # cutout blanks a half-side square centred anywhere: a quarter of the image, down to a
+    # sixteenth when the square is clipped at a corner
+    torch.manual_seed(0)
+    zeros = (diff_augment(x.detach(), ("cutout",)) == 0).all(1).float().mean(dim=(1, 2))
+    assert ((zeros > 1 / 16 - 0.02) & (zeros < 1 / 4 + 0.02)).all(), zeros
     with pytest.raises(ValueError, match="unknown augmentation"):
         parse_policy("color,zoom")
 
