@@ -123,7 +123,7 @@ def main() -> None:
             rows.append((f"encode h264 {preset}", bench_encode(frames, preset, tmpdir / "enc.mp4")))
             rows.append((f"transcode h264 {preset}", bench_transcode(args.clip, preset, tmpdir / "pass.mp4")))
         del frames
-        print(f"\n| stage | frames/s |\n|---|---|")
+        print("\n| stage | frames/s |\n|---|---|")
         for name, fps in rows:
             print(f"| {name} | {fps:.1f} |")
 

@@ -8,6 +8,36 @@ import click
 import torch
 
 
+SCHEDULE_OPTIONS = (
+    click.option("--sample-every", type=int, default=500, show_default=True, help="Write a sample grid every N steps."),
+    click.option("--save-every", type=int, default=500, show_default=True, help="Save the checkpoint every N steps."),
+    click.option("--save-minutes", type=float, default=5.0, show_default=True, help="... and at least this often."),
+    click.option("--log-every", type=int, default=50, show_default=True),
+)
+DATA_OPTIONS = (
+    click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                 help="Where aligned faces are cached (default: <output>/cache)."),
+    click.option("--limit", type=int, help="Use only the first N photos (sorted by path)."),
+    click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
+    click.option("--mixed-precision/--no-mixed-precision", default=True, show_default=True,
+                 help="float16 autocast with loss scaling on CUDA (ignored on the CPU)."),
+    click.option("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)."),
+    click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+)
+
+
+def _apply(options):
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+schedule_options = _apply(SCHEDULE_OPTIONS)
+data_options = _apply(DATA_OPTIONS)
+
+
 @click.group()
 def train() -> None:
     """Train a StyleGAN2 generator or an inversion encoder on a folder of face photos."""
@@ -45,19 +75,9 @@ def _threads(threads: int) -> None:
 @click.option("--augment", default="color,translation,cutout", show_default=True,
               help="DiffAugment policies (comma-separated) or 'none'.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--sample-every", type=int, default=500, show_default=True, help="Write a sample grid every N steps.")
-@click.option("--save-every", type=int, default=500, show_default=True, help="Save the checkpoint every N steps.")
-@click.option("--save-minutes", type=float, default=5.0, show_default=True, help="... and at least this often.")
-@click.option("--log-every", type=int, default=50, show_default=True)
+@schedule_options
 @click.option("--n-sample", type=int, default=32, show_default=True, help="Images in a sample grid.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where aligned faces are cached (default: <output>/cache).")
-@click.option("--limit", type=int, help="Use only the first N photos (sorted by path).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--mixed-precision/--no-mixed-precision", default=True, show_default=True,
-              help="float16 autocast with loss scaling on CUDA (ignored on the CPU).")
-@click.option("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@data_options
 def generator(threads: int, quiet: bool, **options) -> None:
     """Train (or continue) a StyleGAN2 generator with non-saturating loss, lazy R1 and DiffAugment."""
     from vidinvert.train.generator import train_generator
@@ -105,19 +125,9 @@ def generator(threads: int, quiet: bool, **options) -> None:
 @click.option("--identity", type=click.Path(dir_okay=False), help="Identity model file; without it no identity loss.")
 @click.option("--identity-weight", type=float, default=0.1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--sample-every", type=int, default=500, show_default=True)
-@click.option("--save-every", type=int, default=500, show_default=True)
-@click.option("--save-minutes", type=float, default=5.0, show_default=True)
-@click.option("--log-every", type=int, default=50, show_default=True)
+@schedule_options
 @click.option("--n-sample", type=int, default=8, show_default=True, help="Held-out faces in a sample grid.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where aligned faces are cached (default: <output>/cache).")
-@click.option("--limit", type=int, help="Use only the first N photos (sorted by path).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--mixed-precision/--no-mixed-precision", default=True, show_default=True,
-              help="float16 autocast with loss scaling on CUDA (ignored on the CPU).")
-@click.option("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@data_options
 def encoder(threads: int, quiet: bool, **options) -> None:
     """Train (or continue) a vidinvert encoder for a frozen generator (ReStyle steps, FSE losses)."""
     from vidinvert.train.encoder import train_encoder

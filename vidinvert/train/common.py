@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -13,6 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
+
+
+CHECKPOINT_NAME = "checkpoint.pt"
 
 
 def rng_state(device: torch.device) -> dict[str, Any]:
@@ -110,3 +114,17 @@ def accumulate(target: torch.nn.Module, source: torch.nn.Module, decay: float) -
     with torch.no_grad():
         for p_target, p_source in zip(target.parameters(), source.parameters()):
             p_target.mul_(decay).add_(p_source.detach(), alpha=1 - decay)
+
+
+def run_or_resume(config_type: type, trainer_type: type, options: dict[str, Any]) -> Path:
+    """Build `config_type(**options)` and its trainer, continue from `<output>/checkpoint.pt` when
+    it exists, and run; unknown option names are a TypeError."""
+    unknown = sorted(set(options) - {f.name for f in dataclasses.fields(config_type)})
+    if unknown:
+        raise TypeError(f"unknown options: {', '.join(unknown)}")
+    cfg = config_type(**options)
+    trainer = trainer_type(cfg)
+    checkpoint = Path(cfg.output) / CHECKPOINT_NAME
+    if checkpoint.exists():
+        trainer.load(checkpoint)
+    return trainer.run()

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +49,13 @@ from vidinvert.models.generator_file import load_generator
 from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.stylegan2 import Generator
 from vidinvert.models.vidinvert_encoder import BACKBONES, EncoderConfig, build_vidinvert_encoder, save_encoder
-from vidinvert.train.common import MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
+from vidinvert.train.common import CHECKPOINT_NAME, run_or_resume, MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
 from vidinvert.train.data import FaceBatches, aligned_faces
 from vidinvert.train.jitter import jitter
 from vidinvert.train.losses import identity_loss, multiscale_pixel_loss
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_NAME = "checkpoint.pt"
 ENCODER_NAME = "encoder.pt"
 FIXED_ON_RESUME = ("arch", "generator", "feature_index", "input_size", "backbone", "data", "limit", "seed")
 #: Encoder architectures: ours, and the official ReStyle ones by their `opts['encoder_type']` names.
@@ -354,13 +353,4 @@ def train_encoder(**options: Any) -> Path:
 
     Continues from `<output>/checkpoint.pt` when it exists. Returns the path of `encoder.pt`.
     """
-    known = {f.name for f in fields(EncoderTrainConfig)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise TypeError(f"unknown options: {', '.join(unknown)}")
-    cfg = EncoderTrainConfig(**options)
-    trainer = EncoderTrainer(cfg)
-    checkpoint = Path(cfg.output) / CHECKPOINT_NAME
-    if checkpoint.exists():
-        trainer.load(checkpoint)
-    return trainer.run()
+    return run_or_resume(EncoderTrainConfig, EncoderTrainer, options)

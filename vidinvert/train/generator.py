@@ -19,7 +19,7 @@ import copy
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +32,12 @@ from vidinvert.errors import VidinvertError
 from vidinvert.models.discriminator import Discriminator
 from vidinvert.models.stylegan2 import Generator, official_channels
 from vidinvert.train.augment import diff_augment, parse_policy
-from vidinvert.train.common import (MetricsLog, accumulate, autocast, grad_scaler, lazy_adam, rng_state,
+from vidinvert.train.common import (CHECKPOINT_NAME, MetricsLog, run_or_resume, accumulate, autocast, grad_scaler, lazy_adam, rng_state,
                                     save_grid, set_rng_state)
 from vidinvert.train.data import FaceBatches, aligned_faces
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_NAME = "checkpoint.pt"
 LATENT_AVG_SAMPLES = 10_000
 #: Options that must not change when a run is continued (they shape the networks or the data).
 FIXED_ON_RESUME = ("size", "max_channels", "channel_multiplier", "style_dim", "n_mlp", "data", "limit", "seed")
@@ -316,13 +315,4 @@ def train_generator(**options: Any) -> Path:
 
     Continues from `<output>/checkpoint.pt` when it exists. Returns the checkpoint path.
     """
-    known = {f.name for f in fields(GeneratorTrainConfig)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise TypeError(f"unknown options: {', '.join(unknown)}")
-    cfg = GeneratorTrainConfig(**options)
-    trainer = GeneratorTrainer(cfg)
-    checkpoint = Path(cfg.output) / CHECKPOINT_NAME
-    if checkpoint.exists():
-        trainer.load(checkpoint)
-    return trainer.run()
+    return run_or_resume(GeneratorTrainConfig, GeneratorTrainer, options)
