@@ -9,10 +9,11 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
+from tqdm import tqdm
 from PIL import Image
 
 
@@ -128,3 +129,33 @@ def run_or_resume(config_type: type, trainer_type: type, options: dict[str, Any]
     if checkpoint.exists():
         trainer.load(checkpoint)
     return trainer.run()
+
+
+def training_loop(trainer: Any, desc: str, postfix: Callable[[dict[str, float]], dict[str, str]],
+                  evaluate: Callable[[], dict[str, float]] | None = None) -> None:
+    """Run `trainer.train_step()` up to `cfg.steps`, logging every `log_every` steps (with
+    `evaluate()`'s numbers when given), writing sample grids and saving on the schedule in `cfg`,
+    and once more at the end."""
+    cfg = trainer.cfg
+    last_save = time.monotonic()
+    trainer.metrics.start(trainer.step)
+    bar = tqdm(total=cfg.steps, initial=trainer.step, desc=desc, unit="it", disable=not cfg.progress,
+               dynamic_ncols=True)
+    try:
+        while trainer.step < cfg.steps:
+            trainer.metrics.add(**trainer.train_step())
+            bar.update(1)
+            if trainer.step % cfg.log_every == 0:
+                if evaluate is not None:
+                    trainer.metrics.add(**evaluate())
+                bar.set_postfix(**postfix(trainer.metrics.flush(trainer.step)))
+            if cfg.sample_every and trainer.step % cfg.sample_every == 0:
+                trainer.write_samples()
+            if (cfg.save_every and trainer.step % cfg.save_every == 0) or \
+                    (cfg.save_minutes and time.monotonic() - last_save > cfg.save_minutes * 60):
+                trainer.save()
+                last_save = time.monotonic()
+    finally:
+        bar.close()
+    trainer.metrics.flush(trainer.step)
+    trainer.write_samples()

@@ -31,14 +31,12 @@ and `metrics.jsonl`.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from vidinvert.checkpoint import load_checkpoint, save_checkpoint
 from vidinvert.errors import VidinvertError
@@ -49,7 +47,7 @@ from vidinvert.models.generator_file import load_generator
 from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.stylegan2 import Generator
 from vidinvert.models.vidinvert_encoder import BACKBONES, EncoderConfig, build_vidinvert_encoder, save_encoder
-from vidinvert.train.common import CHECKPOINT_NAME, run_or_resume, MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
+from vidinvert.train.common import CHECKPOINT_NAME, run_or_resume, training_loop, MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
 from vidinvert.train.data import FaceBatches, aligned_faces
 from vidinvert.train.jitter import jitter
 from vidinvert.train.losses import identity_loss, multiscale_pixel_loss
@@ -294,32 +292,13 @@ class EncoderTrainer:
         return {"psnr_1": psnr(result.steps[1].image), f"psnr_{self.cfg.iters}": psnr(result.image)}
 
     # ------------------------------------------------------------------ the loop
+    def write_samples(self) -> Path:
+        return save_grid(self.samples(), self.out / "samples" / f"step-{self.step:07d}.png", len(self.sample_faces))
+
     def run(self) -> Path:
         """Train up to `cfg.steps`; returns the path of `encoder.pt`."""
-        cfg = self.cfg
-        last_save = time.monotonic()
-        self.metrics.start(self.step)
-        bar = tqdm(total=cfg.steps, initial=self.step, desc="encoder", unit="it", disable=not cfg.progress,
-                   dynamic_ncols=True)
-        try:
-            while self.step < cfg.steps:
-                self.metrics.add(**self.train_step())
-                bar.update(1)
-                if self.step % cfg.log_every == 0:
-                    self.metrics.add(**self.evaluate())
-                    means = self.metrics.flush(self.step)
-                    bar.set_postfix(loss=f"{means['loss']:.4f}", psnr=f"{means['psnr_1']:.2f}")
-                if cfg.sample_every and self.step % cfg.sample_every == 0:
-                    save_grid(self.samples(), self.out / "samples" / f"step-{self.step:07d}.png", len(self.sample_faces))
-                due = (cfg.save_every and self.step % cfg.save_every == 0) or \
-                    (cfg.save_minutes and time.monotonic() - last_save > cfg.save_minutes * 60)
-                if due:
-                    self.save()
-                    last_save = time.monotonic()
-        finally:
-            bar.close()
-        self.metrics.flush(self.step)
-        save_grid(self.samples(), self.out / "samples" / f"step-{self.step:07d}.png", len(self.sample_faces))
+        training_loop(self, "encoder", lambda m: {"loss": f"{m['loss']:.4f}", "psnr": f"{m['psnr_1']:.2f}"},
+                      evaluate=self.evaluate)
         self.save()
         return self.out / ENCODER_NAME
 

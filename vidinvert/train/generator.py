@@ -18,21 +18,19 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from vidinvert.checkpoint import load_checkpoint, save_checkpoint
 from vidinvert.errors import VidinvertError
 from vidinvert.models.discriminator import Discriminator
 from vidinvert.models.stylegan2 import Generator, official_channels
 from vidinvert.train.augment import diff_augment, parse_policy
-from vidinvert.train.common import (CHECKPOINT_NAME, MetricsLog, run_or_resume, accumulate, autocast, grad_scaler, lazy_adam, rng_state,
+from vidinvert.train.common import (CHECKPOINT_NAME, MetricsLog, run_or_resume, training_loop, accumulate, autocast, grad_scaler, lazy_adam, rng_state,
                                     save_grid, set_rng_state)
 from vidinvert.train.data import FaceBatches, aligned_faces
 
@@ -282,31 +280,8 @@ class GeneratorTrainer:
     # ------------------------------------------------------------------ the loop
     def run(self) -> Path:
         """Train up to `cfg.steps`, saving samples and checkpoints along the way; returns the checkpoint."""
-        cfg = self.cfg
-        last_save = time.monotonic()
-        self.metrics.start(self.step)
-        bar = tqdm(total=cfg.steps, initial=self.step, desc="generator", unit="it", disable=not cfg.progress,
-                   dynamic_ncols=True)
-        try:
-            while self.step < cfg.steps:
-                stats = self.train_step()
-                self.metrics.add(**stats)
-                bar.update(1)
-                if self.step % cfg.log_every == 0:
-                    means = self.metrics.flush(self.step)
-                    bar.set_postfix(d=f"{means['d_loss']:.3f}", g=f"{means['g_loss']:.3f}",
-                                    its=f"{means['it_per_s']:.2f}")
-                if cfg.sample_every and self.step % cfg.sample_every == 0:
-                    self.write_samples()
-                due = (cfg.save_every and self.step % cfg.save_every == 0) or \
-                    (cfg.save_minutes and time.monotonic() - last_save > cfg.save_minutes * 60)
-                if due:
-                    self.save()
-                    last_save = time.monotonic()
-        finally:
-            bar.close()
-        self.metrics.flush(self.step)
-        self.write_samples()
+        training_loop(self, "generator", lambda m: {"d": f"{m['d_loss']:.3f}", "g": f"{m['g_loss']:.3f}",
+                                                    "its": f"{m['it_per_s']:.2f}"})
         return self.save()
 
 
