@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -30,7 +30,7 @@ from vidinvert.pipeline.latents_file import LatentsRecorder
 from vidinvert.pipeline.model_stages import (DEFAULT_NEXT_STEPS, DEFAULT_STEPS, MaskOptions, as_latent_frames,
                                              composite_frames, invert_frames, make_sequence_inverter,
                                              reconstructions, render_faces)
-from vidinvert.video import FrameRecord, VideoInfo, parse_frame_range, probe, transcode
+from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
 from vidinvert.weights import find_weights, require_weights, search_dirs
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return resolved
 
 
-def _has_decoder(path: Path) -> bool:
-    ckpt = load_checkpoint(path, what="encoder")
+def _has_decoder(ckpt: object) -> bool:
     return isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict) and any(
         k.startswith("decoder.") for k in ckpt["state_dict"])
 
@@ -82,11 +81,15 @@ def load_models(generator: str | os.PathLike | None = None, encoder: str | os.Pa
                                "pass --encoder PATH or place one there")
         encoder = found[0]
     encoder = Path(encoder)
-    if generator is None:
-        generator = encoder if _has_decoder(encoder) else require_weights(DEFAULT_GENERATOR, weights_dir,
-                                                                          flag="--generator")
-    G = load_generator(generator, device=device)
-    E = load_encoder(encoder, device=device)
+    encoder_file = load_checkpoint(encoder, what="encoder")
+    E = load_encoder(encoder, device=device, checkpoint=encoder_file)
+    if generator is None and _has_decoder(encoder_file):
+        generator = encoder
+        G = load_generator(encoder, device=device, checkpoint=encoder_file)
+    else:
+        if generator is None:
+            generator = require_weights(DEFAULT_GENERATOR, weights_dir, flag="--generator")
+        G = load_generator(generator, device=device)
     log.info("generator %s (%d px), encoder %s (%s)", generator, G.size, encoder, E.kind)
     return G, E
 
@@ -134,7 +137,6 @@ class _Run:
     summary: RunSummary
     recorder: LatentsRecorder | None = None
     source: str = ""
-    faces: list[FaceFrame] = field(default_factory=list)
     stage_hook: StageHook | None = None
 
     def observed(self, name: str, items: Iterator) -> Iterator:
@@ -165,7 +167,6 @@ class _Run:
                                                          self.edit_stage.noise, self.batch_size))
         composited = composite_frames(faces, self.mask, self.seamless, self.side_by_side)
         for record in self.observed("composite", composited):
-            self.summary.frames += 1
             self.progress.update(1)
             yield record
         if self.summary.edited == 0:
@@ -302,8 +303,6 @@ def _describe_stream(s) -> str:
 def probe_video(input: str | os.PathLike, *, face: str = "0", max_gap: int = 5, landmarks: str = "mediapipe",
                 frames: str | None = None, quiet: bool = True) -> ProbeReport:
     """Streams, duration, frames with a face and the face track of a video (no models needed)."""
-    from vidinvert.video import open_video
-
     info = probe(input)
     detector = make_detector(landmarks, video=True)
     tracker = FaceTracker(detector, face=parse_face(face), max_gap=max_gap)

@@ -17,6 +17,10 @@ import platformdirs
 from vidinvert.errors import WeightsError
 
 ENV_VAR = "VIDINVERT_WEIGHTS"
+#: Files other libraries keep in torch's hub cache: torchvision's AlexNet (the LPIPS trunk) and
+#: face-alignment's landmark network and face detector. vidinvert only ever reads them.
+ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
+FACE_ALIGNMENT_FILES = ("2DFAN4-cd938726ad.zip", "s3fd-619a316812.pth")
 
 
 @dataclass(frozen=True)
@@ -33,14 +37,15 @@ class KnownWeights:
     def folders(self, weights_dir: str | os.PathLike | None = None) -> list[Path]:
         """Where this file is looked for, in order."""
         if self.in_torch_hub:
-            return [Path(torch_hub_dir()) / "checkpoints"]
+            return [torch_hub_checkpoints()]
         return search_dirs(weights_dir)
 
 
-def torch_hub_dir() -> str:
+def torch_hub_checkpoints() -> Path:
+    """The folder where torch's hub cache keeps downloaded weights files."""
     import torch
 
-    return torch.hub.get_dir()
+    return Path(torch.hub.get_dir()) / "checkpoints"
 
 
 KNOWN_WEIGHTS: tuple[KnownWeights, ...] = (
@@ -64,11 +69,11 @@ KNOWN_WEIGHTS: tuple[KnownWeights, ...] = (
                  "TreB1eN/InsightFace_Pytorch (as used by pSp/ReStyle)", "state_dict"),
     KnownWeights("CurricularFace_Backbone.pth", "identity", "CurricularFace IR-101 identity network (ID metric)",
                  "HuangYG123/CurricularFace", "state_dict"),
-    KnownWeights("alexnet-owt-7be5be79.pth", "lpips", "AlexNet ImageNet trunk of the LPIPS metric",
+    KnownWeights(ALEXNET_FILE, "lpips", "AlexNet ImageNet trunk of the LPIPS metric",
                  "torchvision (torch hub cache)", "state_dict", in_torch_hub=True),
-    KnownWeights("2DFAN4-cd938726ad.zip", "landmarks", "face-alignment 68-point landmark network (optional backend)",
+    KnownWeights(FACE_ALIGNMENT_FILES[0], "landmarks", "face-alignment 68-point landmark network (optional backend)",
                  "1adrianb/face-alignment (torch hub cache)", "present", in_torch_hub=True),
-    KnownWeights("s3fd-619a316812.pth", "landmarks", "face-alignment S3FD face detector (optional backend)",
+    KnownWeights(FACE_ALIGNMENT_FILES[1], "landmarks", "face-alignment S3FD face detector (optional backend)",
                  "1adrianb/face-alignment (torch hub cache)", "present", in_torch_hub=True),
     KnownWeights("directions/smile.pt", "direction", "InterFaceGAN smile direction in W (1,512)",
                  "yuval-alaluf/restyle-encoder editing/interfacegan_directions", "direction"),

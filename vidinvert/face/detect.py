@@ -11,13 +11,11 @@ import numpy as np
 
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.face.landmarks import FaceLandmarks, from_ibug68, from_mesh
+from vidinvert.weights import FACE_ALIGNMENT_FILES, torch_hub_checkpoints
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("mediapipe", "face-alignment")
-
-# Files face-alignment fetches into torch's hub cache on first use; we only ever read them.
-FACE_ALIGNMENT_WEIGHTS = ("2DFAN4-cd938726ad.zip", "s3fd-619a316812.pth")
 
 
 class LandmarkDetector(Protocol):
@@ -84,9 +82,7 @@ class MeshDetector:
 
 def face_alignment_weights_dir() -> Path:
     """Where face-alignment keeps its weights (torch's hub cache)."""
-    import torch
-
-    return Path(torch.hub.get_dir()) / "checkpoints"
+    return torch_hub_checkpoints()
 
 
 class FaceAlignmentDetector:
@@ -100,7 +96,7 @@ class FaceAlignmentDetector:
         if importlib.util.find_spec("face_alignment") is None:
             raise VidinvertError("the face-alignment backend needs the package: pip install face-alignment")
         folder = face_alignment_weights_dir()
-        missing = [name for name in FACE_ALIGNMENT_WEIGHTS if not (folder / name).is_file()]
+        missing = [name for name in FACE_ALIGNMENT_FILES if not (folder / name).is_file()]
         if missing:
             raise WeightsError(
                 f"face-alignment weights not found: {', '.join(missing)} in {folder}; "

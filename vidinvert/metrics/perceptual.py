@@ -17,18 +17,18 @@ from pathlib import Path
 import torch
 
 from vidinvert.metrics.unavailable import Unavailable
+from vidinvert.weights import ALEXNET_FILE, torch_hub_checkpoints
 
 log = logging.getLogger(__name__)
 
-ALEXNET_FILE = "alexnet-owt-7be5be79.pth"  # torchvision's AlexNet_Weights.IMAGENET1K_V1
 # torchvision alexnet ``features`` indices held by each lpips trunk slice.
 _SLICE_OF_FEATURE = {0: 1, 1: 1, 2: 2, 3: 2, 4: 2, 5: 3, 6: 3, 7: 3, 8: 4, 9: 4, 10: 5, 11: 5}
 
 
 def alexnet_cache_path(hub_dir: str | Path | None = None) -> Path:
     """Where torchvision keeps the AlexNet ImageNet weights (torch hub cache)."""
-    root = Path(hub_dir) if hub_dir is not None else Path(torch.hub.get_dir())
-    return root / "checkpoints" / ALEXNET_FILE
+    folder = Path(hub_dir) / "checkpoints" if hub_dir is not None else torch_hub_checkpoints()
+    return folder / ALEXNET_FILE
 
 
 class Lpips:

@@ -43,16 +43,18 @@ def load_encoder(
     device: str | torch.device = "cpu",
     latent_avg: torch.Tensor | str | Path | None = None,
     input_size: int | None = None,
+    checkpoint: Any = None,
 ) -> InversionEncoder:
     """Load an inversion encoder from any supported weights file, in eval mode on `device`.
 
     `latent_avg` (a tensor (512,) / (n,512), or a checkpoint file with a `latent_avg` entry)
     replaces the average latent stored with the encoder, if any. `input_size` overrides the
-    encoder's input side (256 for the official files). Raises WeightsError for unknown or
-    damaged files, naming the path.
+    encoder's input side (256 for the official files). `checkpoint` is the file's content when
+    the caller has already read it. Raises WeightsError for unknown or damaged files, naming the path.
     """
     where = str(path)
-    checkpoint = load_checkpoint(path, what="encoder")
+    if checkpoint is None:
+        checkpoint = load_checkpoint(path, what="encoder")
     encoder = _encoder_from_object(checkpoint, where, input_size)
     if latent_avg is not None:
         encoder.set_latent_avg(_read_latent_avg(latent_avg))

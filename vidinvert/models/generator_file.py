@@ -95,9 +95,12 @@ def build_generator(state: Mapping[str, torch.Tensor], latent_avg: torch.Tensor 
     return G.eval().requires_grad_(False)
 
 
-def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") -> Generator:
-    """Load a StyleGAN2 generator from any rosinality-layout file (see the module doc)."""
-    ckpt = load_checkpoint(path, what="generator")
+def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu", checkpoint: Any = None) -> Generator:
+    """Load a StyleGAN2 generator from any rosinality-layout file (see the module doc).
+
+    `checkpoint` is the file's content when the caller has already read it (it is not read again).
+    """
+    ckpt = load_checkpoint(path, what="generator") if checkpoint is None else checkpoint
     try:
         state, latent_avg, layout = generator_state(ckpt)
         G = build_generator(state, latent_avg)
