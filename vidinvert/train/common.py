@@ -20,6 +20,22 @@ from PIL import Image
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
+@dataclasses.dataclass(kw_only=True)
+class RunSchedule:
+    """What both trainers share: seed, logging, sampling and saving schedule, data cache, device."""
+
+    seed: int = 0
+    sample_every: int = 500
+    save_every: int = 500
+    save_minutes: float = 5.0
+    log_every: int = 50
+    cache_dir: str | None = None
+    limit: int | None = None
+    device: str = "auto"
+    mixed_precision: bool = True
+    progress: bool = True
+
+
 def rng_state(device: torch.device) -> dict[str, Any]:
     """torch's global random states (CPU, and the device's when it is CUDA)."""
     state: dict[str, Any] = {"cpu": torch.get_rng_state()}

@@ -47,7 +47,7 @@ from vidinvert.models.generator_file import load_generator
 from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.stylegan2 import Generator
 from vidinvert.models.vidinvert_encoder import BACKBONES, EncoderConfig, build_vidinvert_encoder, save_encoder
-from vidinvert.train.common import CHECKPOINT_NAME, run_or_resume, training_loop, MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
+from vidinvert.train.common import CHECKPOINT_NAME, RunSchedule, run_or_resume, training_loop, MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
 from vidinvert.train.data import FaceBatches, aligned_faces
 from vidinvert.train.jitter import jitter
 from vidinvert.train.losses import identity_loss, multiscale_pixel_loss
@@ -63,7 +63,7 @@ PERCEPTUAL_STAND_IN = ("multi-scale LPIPS is replaced by multi-scale pixel + gra
 
 
 @dataclass
-class EncoderTrainConfig:
+class EncoderTrainConfig(RunSchedule):
     """Options of `train_encoder` (the CLI flags of `vidinvert train encoder`, same names)."""
 
     generator: str
@@ -86,18 +86,8 @@ class EncoderTrainConfig:
     feature: float = 0.01
     identity_weight: float = 0.1
     identity: str | None = None
-    seed: int = 0
-    sample_every: int = 500
-    save_every: int = 500
-    save_minutes: float = 5.0
-    log_every: int = 50
     n_sample: int = 8
     test_data: str | None = None
-    cache_dir: str | None = None
-    limit: int | None = None
-    device: str = "auto"
-    mixed_precision: bool = True
-    progress: bool = True
 
 
 class EncoderTrainer:

@@ -30,7 +30,7 @@ from vidinvert.errors import VidinvertError
 from vidinvert.models.discriminator import Discriminator
 from vidinvert.models.stylegan2 import Generator, official_channels
 from vidinvert.train.augment import diff_augment, parse_policy
-from vidinvert.train.common import (CHECKPOINT_NAME, MetricsLog, run_or_resume, training_loop, accumulate, autocast, grad_scaler, lazy_adam, rng_state,
+from vidinvert.train.common import (CHECKPOINT_NAME, RunSchedule, MetricsLog, run_or_resume, training_loop, accumulate, autocast, grad_scaler, lazy_adam, rng_state,
                                     save_grid, set_rng_state)
 from vidinvert.train.data import FaceBatches, aligned_faces
 
@@ -42,7 +42,7 @@ FIXED_ON_RESUME = ("size", "max_channels", "channel_multiplier", "style_dim", "n
 
 
 @dataclass
-class GeneratorTrainConfig:
+class GeneratorTrainConfig(RunSchedule):
     """Options of `train_generator` (the CLI flags of `vidinvert train generator`, same names)."""
 
     data: str
@@ -64,17 +64,7 @@ class GeneratorTrainConfig:
     ema_kimg: float = 10.0
     ema_rampup: float = 0.05
     augment: str = "color,translation,cutout"
-    seed: int = 0
-    sample_every: int = 500
-    save_every: int = 500
-    save_minutes: float = 5.0
-    log_every: int = 50
     n_sample: int = 32
-    cache_dir: str | None = None
-    limit: int | None = None
-    device: str = "auto"
-    mixed_precision: bool = True
-    progress: bool = True
 
     def channels(self) -> dict[int, int]:
         """Channels per resolution: the official table capped at `max_channels`."""
