@@ -13,8 +13,11 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from tqdm import tqdm
 from PIL import Image
+from tqdm import tqdm
+
+from vidinvert.checkpoint import load_checkpoint
+from vidinvert.errors import VidinvertError
 
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -175,3 +178,14 @@ def training_loop(trainer: Any, desc: str, postfix: Callable[[dict[str, float]],
         bar.close()
     trainer.metrics.flush(trainer.step)
     trainer.write_samples()
+
+
+def read_resume_checkpoint(path: Path, cfg: Any, fixed: tuple[str, ...]) -> dict[str, Any]:
+    """A run's checkpoint, refused when it was trained with other values of the `fixed` options."""
+    ckpt = load_checkpoint(path, what="training checkpoint")
+    saved = ckpt.get("args") or {}
+    changed = [k for k in fixed if k in saved and saved[k] != getattr(cfg, k)]
+    if changed:
+        raise VidinvertError(f"{path} was trained with other {', '.join(changed)} "
+                             f"({', '.join(f'{k}={saved[k]!r}' for k in changed)}); use another --output")
+    return ckpt

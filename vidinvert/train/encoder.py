@@ -38,7 +38,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from vidinvert.checkpoint import load_checkpoint, save_checkpoint
+from vidinvert.checkpoint import save_checkpoint
 from vidinvert.errors import VidinvertError
 from vidinvert.invert import InversionResult, Inverter
 from vidinvert.models.encoder_base import InversionEncoder
@@ -47,7 +47,7 @@ from vidinvert.models.generator_file import load_generator
 from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.stylegan2 import Generator
 from vidinvert.models.vidinvert_encoder import BACKBONES, EncoderConfig, build_vidinvert_encoder, save_encoder
-from vidinvert.train.common import CHECKPOINT_NAME, RunSchedule, run_or_resume, training_loop, MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
+from vidinvert.train.common import CHECKPOINT_NAME, RunSchedule, read_resume_checkpoint, run_or_resume, training_loop, MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
 from vidinvert.train.data import FaceBatches, aligned_faces
 from vidinvert.train.jitter import jitter
 from vidinvert.train.losses import identity_loss, multiscale_pixel_loss
@@ -169,11 +169,7 @@ class EncoderTrainer:
         return save_checkpoint(self.state(), self.out / CHECKPOINT_NAME)
 
     def load(self, path: Path) -> None:
-        ckpt = load_checkpoint(path, what="training checkpoint")
-        saved = ckpt.get("args") or {}
-        changed = [k for k in FIXED_ON_RESUME if k in saved and saved[k] != getattr(self.cfg, k)]
-        if changed:
-            raise VidinvertError(f"{path} was trained with other {', '.join(changed)}; use another --output")
+        ckpt = read_resume_checkpoint(path, self.cfg, FIXED_ON_RESUME)
         self.E.load_state_dict(ckpt["encoder"])
         self.optim.load_state_dict(ckpt["optim"])
         self.scaler.load_state_dict(ckpt["scaler"])

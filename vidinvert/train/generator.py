@@ -25,12 +25,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from vidinvert.checkpoint import load_checkpoint, save_checkpoint
+from vidinvert.checkpoint import save_checkpoint
 from vidinvert.errors import VidinvertError
 from vidinvert.models.discriminator import Discriminator
 from vidinvert.models.stylegan2 import Generator, official_channels
 from vidinvert.train.augment import diff_augment, parse_policy
-from vidinvert.train.common import (CHECKPOINT_NAME, RunSchedule, MetricsLog, run_or_resume, training_loop, accumulate, autocast, grad_scaler, lazy_adam, rng_state,
+from vidinvert.train.common import (CHECKPOINT_NAME, RunSchedule, read_resume_checkpoint, MetricsLog, run_or_resume, training_loop, accumulate, autocast, grad_scaler, lazy_adam, rng_state,
                                     save_grid, set_rng_state)
 from vidinvert.train.data import FaceBatches, aligned_faces
 
@@ -152,12 +152,7 @@ class GeneratorTrainer:
 
     def load(self, path: Path) -> None:
         """Continue from a checkpoint this trainer wrote (networks, optimisers, random states, step)."""
-        ckpt = load_checkpoint(path, what="training checkpoint")
-        saved = ckpt.get("args") or {}
-        changed = [k for k in FIXED_ON_RESUME if k in saved and saved[k] != getattr(self.cfg, k)]
-        if changed:
-            raise VidinvertError(f"{path} was trained with other {', '.join(changed)} "
-                                 f"({', '.join(f'{k}={saved[k]!r}' for k in changed)}); use another --output")
+        ckpt = read_resume_checkpoint(path, self.cfg, FIXED_ON_RESUME)
         self.G.load_state_dict(ckpt["g"])
         self.D.load_state_dict(ckpt["d"])
         self.g_ema.load_state_dict(ckpt["g_ema"])
