@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -24,20 +24,16 @@ from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.invert import SequenceInverter
 from vidinvert.models import Generator, InversionEncoder, load_encoder, load_generator
-from vidinvert.pipeline.face_stages import align_crops, parse_smooth, smooth_crops, track_faces
+from vidinvert.pipeline.chain import StageHook, generated_faces
+from vidinvert.pipeline.face_stages import parse_smooth, track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.latents_file import LatentsRecorder
-from vidinvert.pipeline.model_stages import (DEFAULT_NEXT_STEPS, DEFAULT_STEPS, MaskOptions, as_latent_frames,
-                                             composite_frames, invert_frames, make_sequence_inverter,
-                                             reconstructions, render_faces)
+from vidinvert.pipeline.model_stages import (DEFAULT_NEXT_STEPS, DEFAULT_STEPS, MaskOptions, composite_frames,
+                                             make_sequence_inverter)
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
 from vidinvert.weights import find_weights, require_weights, search_dirs
 
 log = logging.getLogger(__name__)
-
-#: Called with each pipeline stage's name and output iterator; returns an iterator yielding the same
-#: items (benchmarks wrap the stages with timers this way).
-StageHook = Callable[[str, Iterator], Iterator]
 
 DEFAULT_GENERATOR = "stylegan2-ffhq-config-f.pt"
 #: Encoders looked for in the weights store when none is given, best first.
@@ -143,29 +139,21 @@ class _Run:
         """A stage's output, passed through the stage hook when there is one."""
         return items if self.stage_hook is None else self.stage_hook(name, items)
 
-    def counted(self, frames: Iterator[FaceFrame]) -> Iterator[FaceFrame]:
-        for frame in frames:
+    def counted(self, faces: Iterator[tuple[FaceFrame, np.ndarray | None]]) -> Iterator:
+        for frame, face in faces:
             if frame.has_face:
                 self.summary.edited += 1
                 self.summary.cold_starts += frame.cold
             if self.recorder is not None:
                 self.recorder.add(frame)
-            yield frame
+            yield frame, face
 
     def process(self, records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
-        records = self.observed("decode", records)
-        frames = self.observed("landmarks", track_faces(records, self.tracker))
-        frames = self.observed("crop smoothing", smooth_crops(frames, self.smooth))
-        frames = self.observed("align", align_crops(frames, self.E.input_size))
-        frames = self.observed("inversion", self.counted(invert_frames(frames, self.inverter, self.warm_start,
-                                                                       self.device)))
-        if self.edit_stage is None:
-            faces = self.observed("render", reconstructions(frames))
-        else:
-            latents = self.observed("edit", self.edit_stage(as_latent_frames(frames)))
-            faces = self.observed("render", render_faces(latents, self.G, self.E.feature_index,
-                                                         self.edit_stage.noise, self.batch_size))
-        composited = composite_frames(faces, self.mask, self.seamless, self.side_by_side)
+        faces = generated_faces(self.observed("decode", records), self.tracker, self.inverter, self.G,
+                                self.E.input_size, self.E.feature_index, smooth=self.smooth,
+                                warm_start=self.warm_start, device=self.device, edit_stage=self.edit_stage,
+                                batch_size=self.batch_size, observe=self.observed)
+        composited = composite_frames(self.counted(faces), self.mask, self.seamless, self.side_by_side)
         for record in self.observed("composite", composited):
             self.progress.update(1)
             yield record

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from vidinvert.api import load_models
 from vidinvert.edit.stage import make_edit_stage
 from vidinvert.eval.records import FrameRecord
@@ -22,10 +21,9 @@ from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.models.encoder_base import resize_square
-from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
+from vidinvert.pipeline.chain import generated_faces
 from vidinvert.pipeline.frames import to_model_input
-from vidinvert.pipeline.model_stages import (DEFAULT_NEXT_STEPS, DEFAULT_STEPS, as_latent_frames, invert_frames,
-                                             make_sequence_inverter, reconstructions, render_faces)
+from vidinvert.pipeline.model_stages import DEFAULT_NEXT_STEPS, DEFAULT_STEPS, make_sequence_inverter
 from vidinvert.video import open_video, probe
 
 #: Crop-track smoothing (sigma in frames) and faces per generator call, as `edit` does by default.
@@ -70,14 +68,9 @@ class PipelineFrames:
         selection = None if self.max_frames is None else f"0:{self.max_frames}"
         try:
             with open_video(self.path, frames=selection) as video:
-                frames = track_faces(video, FaceTracker(detector, face=parse_face("0")))
-                frames = align_crops(smooth_crops(frames, SMOOTH), E.input_size)
-                frames = invert_frames(frames, inverter, fn.warm_start, device)
-                if stage is None:
-                    faces = reconstructions(frames)
-                else:
-                    faces = render_faces(stage(as_latent_frames(frames)), G, E.feature_index, stage.noise,
-                                         RENDER_BATCH)
+                faces = generated_faces(video, FaceTracker(detector, face=parse_face("0")), inverter, G,
+                                        E.input_size, E.feature_index, smooth=SMOOTH, warm_start=fn.warm_start,
+                                        device=device, edit_stage=stage, batch_size=RENDER_BATCH)
                 for frame, face in faces:
                     if face is None:
                         self.frames_without_face += 1
