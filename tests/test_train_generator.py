@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -96,6 +98,8 @@ def test_cli_trains_and_continues(tmp_path, celeba_small, capsys):
     capsys.readouterr()
     assert main(args + ["--steps", "3", "--max-channels", "4"]) == 1
     assert "use another --output" in capsys.readouterr().err
+    relative = os.path.relpath(celeba_small)
+    assert main([a if a != str(celeba_small) else relative for a in args] + ["--steps", "3"]) == 0
     assert main(args[:6] + ["--size", "48"]) == 1
     assert "--size must be a power of two" in capsys.readouterr().err
 

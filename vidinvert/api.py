@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from vidinvert.checkpoint import load_checkpoint
+from vidinvert.demo.model import demo_model_present, load_default_models
 from vidinvert.edit.stage import EditStage, make_edit_stage
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.face.detect import make_detector
@@ -62,15 +63,18 @@ def _has_decoder(ckpt: object) -> bool:
 def load_models(generator: str | os.PathLike | None = None, encoder: str | os.PathLike | None = None,
                 weights_dir: str | os.PathLike | None = None,
                 device: str | torch.device = "auto") -> tuple[Generator, InversionEncoder]:
-    """(G, E) from explicit paths or the weights store.
+    """(G, E) from explicit paths, the weights store, or the bundled demo model.
 
     Without `encoder`, the first of DEFAULT_ENCODERS found in the store is used. Without
     `generator`, an encoder checkpoint that carries its decoder (ReStyle, pSp, e4e) provides it;
-    otherwise the store's stylegan2-ffhq-config-f.pt.
+    otherwise the store's stylegan2-ffhq-config-f.pt. With neither given nor found in the store,
+    the bundled demo model (`load_default_models`).
     """
     device = resolve_device(device)
     if encoder is None:
         found = [p for p in (find_weights(name, weights_dir) for name in DEFAULT_ENCODERS) if p is not None]
+        if not found and generator is None and demo_model_present():
+            return load_default_models(device)
         if not found:
             where = ", ".join(str(d) for d in search_dirs(weights_dir))
             raise WeightsError(f"no encoder given and none of {', '.join(DEFAULT_ENCODERS)} found in {where}; "

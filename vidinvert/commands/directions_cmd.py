@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from vidinvert.edit.registry import available_directions, direction_search_dirs
+from vidinvert.demo.model import DIRECTIONS_DIR
+from vidinvert.edit.registry import available_directions, direction_search_dirs, directions_in
 from vidinvert.edit.render import DEFAULT_GENERATOR
 
 GENERATOR_HELP = "Generator file, or a file name in the weights store."
@@ -21,10 +22,13 @@ def directions() -> None:
 @click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra weights folder.")
 @click.option("--directions-dir", type=click.Path(file_okay=False, path_type=Path), help="User directions folder.")
 def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
-    """Show the direction names --attr accepts and the folders searched."""
+    """Show the direction names --attr accepts and the folders searched (the bundled demo model's
+    directions apply to that model only)."""
     found = available_directions(weights_dir, directions_dir)
     for name, path in sorted(found.items()):
         click.echo(f"{name}\t{path}")
+    for name, path in sorted(directions_in(DIRECTIONS_DIR).items()):
+        click.echo(f"{name}\t{path}\t(bundled demo model only)")
     click.echo("searched: " + ", ".join(str(d) for d in direction_search_dirs(weights_dir, directions_dir)), err=True)
 
 

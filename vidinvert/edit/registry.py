@@ -1,11 +1,12 @@
 """Finding direction files by name and turning ``--attr``/``--direction``/``--layers`` into edits.
 
 A name such as ``smile`` is looked up, first match wins, in:
+  0. the folder of directions that belong to the generator in use (the bundled demo model's
+     ``vidinvert/data/demo/directions``, searched only while that model is used);
   1. the weights store folders (vidinvert.weights.search_dirs: ``--weights-dir``,
      ``$VIDINVERT_WEIGHTS``, the user cache folder), subfolder ``directions/``;
   2. the user directions folder: ``--directions-dir``, then ``$VIDINVERT_DIRECTIONS``, then the
      user data folder (platformdirs) ``/directions``;
-  3. the directions shipped with vidinvert (``vidinvert/data/directions``).
 In each folder the candidates are ``NAME.npz``, ``NAME.npy``, ``NAME.pt``, ``NAME.pth`` and the same
 with ``_boundary`` appended to NAME (InterFaceGAN / FSE naming); NAME may contain a subfolder.
 """
@@ -26,7 +27,6 @@ from vidinvert.errors import VidinvertError
 from vidinvert.weights import search_dirs
 
 APP_NAME = "vidinvert"
-PACKAGE_DIRECTIONS = Path(__file__).resolve().parents[1] / "data" / "directions"
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,14 @@ class EditRequest:
     strength: Strength
 
 
-def direction_search_dirs(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None) -> list[Path]:
-    """The folders searched for named directions, in order of precedence."""
+def direction_search_dirs(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
+                          model_dir: Path | None = None) -> list[Path]:
+    """The folders searched for named directions, in order of precedence (`model_dir`: the
+    directions of the generator in use, first)."""
     user = [directions_dir, os.environ.get("VIDINVERT_DIRECTIONS"),
             Path(platformdirs.user_data_dir(APP_NAME)) / "directions"]
-    dirs = [d / "directions" for d in search_dirs(weights_dir)] + [Path(d) for d in user if d] + [PACKAGE_DIRECTIONS]
+    dirs = [model_dir] if model_dir is not None else []
+    dirs += [d / "directions" for d in search_dirs(weights_dir)] + [Path(d) for d in user if d]
     unique: list[Path] = []
     for d in dirs:
         if d not in unique:
@@ -49,9 +52,10 @@ def direction_search_dirs(weights_dir: str | Path | None = None, directions_dir:
     return unique
 
 
-def find_direction(name: str, weights_dir: str | Path | None = None, directions_dir: str | Path | None = None) -> Path:
+def find_direction(name: str, weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
+                   model_dir: Path | None = None) -> Path:
     """The file a direction name resolves to; a clear error listing the folders searched otherwise."""
-    dirs = direction_search_dirs(weights_dir, directions_dir)
+    dirs = direction_search_dirs(weights_dir, directions_dir, model_dir)
     stems = [name, f"{name}_boundary"]
     for folder in dirs:
         for stem in stems:
@@ -59,7 +63,7 @@ def find_direction(name: str, weights_dir: str | Path | None = None, directions_
                 candidate = folder / f"{stem}{suffix}"
                 if candidate.is_file():
                     return candidate
-    known = sorted(available_directions(weights_dir, directions_dir))
+    known = sorted(available_directions(weights_dir, directions_dir, model_dir))
     hint = f"known names: {', '.join(known)}" if known else "no direction files found there"
     raise VidinvertError(
         f"no direction named {name!r} in {', '.join(str(d) for d in dirs)} ({hint}); "
@@ -67,12 +71,20 @@ def find_direction(name: str, weights_dir: str | Path | None = None, directions_
     )
 
 
-def available_directions(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None) -> dict[str, Path]:
+def available_directions(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
+                         model_dir: Path | None = None) -> dict[str, Path]:
     """Every direction name that resolves, with the file it resolves to."""
     found: dict[str, Path] = {}
-    for folder in direction_search_dirs(weights_dir, directions_dir):
-        if not folder.is_dir():
-            continue
+    for folder in direction_search_dirs(weights_dir, directions_dir, model_dir):
+        for name, path in directions_in(folder).items():
+            found.setdefault(name, path)
+    return found
+
+
+def directions_in(folder: Path) -> dict[str, Path]:
+    """The direction names one folder holds (subfolders included), with their files."""
+    found: dict[str, Path] = {}
+    if folder.is_dir():
         for path in sorted(folder.rglob("*")):
             if path.suffix in DIRECTION_SUFFIXES and path.is_file():
                 stem = path.relative_to(folder).with_suffix("").as_posix()
@@ -100,6 +112,7 @@ def resolve_edits(
     fps: float | None = None,
     weights_dir: str | Path | None = None,
     directions_dir: str | Path | None = None,
+    model_dir: Path | None = None,
 ) -> list[EditRequest]:
     """Turn the edit options into edits.
 
@@ -114,7 +127,7 @@ def resolve_edits(
     requests: list[tuple[Direction, Strength]] = []
     for item in attr:
         name, value = parse_attr(item)
-        path = find_direction(name, weights_dir, directions_dir)
+        path = find_direction(name, weights_dir, directions_dir, model_dir)
         requests.append((load_direction(path, name=name), parse_strength(value or default, interpolation, fps)))
     for item in direction:
         loaded = item if isinstance(item, Direction) else load_direction(item, format=direction_format)

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import torch
 
+from vidinvert.demo.model import model_directions_dir
 from vidinvert.edit.feature_edit import edit_feature, fixed_noise
 from vidinvert.edit.directions import Direction
 from vidinvert.edit.keyframes import Strength, strength_at
@@ -112,7 +113,7 @@ def make_edit_stage(G: Generator, fps: float, attr: Sequence[str] = (),
 
     With no `attr` and no `direction` the stage only smooths."""
     edits = resolve_edits(attr, direction, strength, layers, direction_format, interpolation, fps,
-                          weights_dir, directions_dir) if attr or direction else []
+                          weights_dir, directions_dir, model_directions_dir(G)) if attr or direction else []
     for request in edits:  # check each direction against this generator before any frame is read
         request.direction.delta(G.n_latent, G.style_dim)
     return EditStage(

@@ -180,11 +180,20 @@ def training_loop(trainer: Any, desc: str, postfix: Callable[[dict[str, float]],
     trainer.write_samples()
 
 
+def _same_option(saved: Any, given: Any) -> bool:
+    """Equal values, or two spellings of one existing path (`../data` and `/abs/data`)."""
+    if saved == given:
+        return True
+    if isinstance(saved, str) and isinstance(given, str) and os.path.exists(given):
+        return os.path.exists(saved) and os.path.samefile(saved, given)
+    return False
+
+
 def read_resume_checkpoint(path: Path, cfg: Any, fixed: tuple[str, ...]) -> dict[str, Any]:
     """A run's checkpoint, refused when it was trained with other values of the `fixed` options."""
     ckpt = load_checkpoint(path, what="training checkpoint")
     saved = ckpt.get("args") or {}
-    changed = [k for k in fixed if k in saved and saved[k] != getattr(cfg, k)]
+    changed = [k for k in fixed if k in saved and not _same_option(saved[k], getattr(cfg, k))]
     if changed:
         raise VidinvertError(f"{path} was trained with other {', '.join(changed)} "
                              f"({', '.join(f'{k}={saved[k]!r}' for k in changed)}); use another --output")

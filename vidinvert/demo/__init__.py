@@ -1,0 +1,1 @@
+"""The demo model shipped inside the package, and the synthetic clip `vidinvert demo` edits."""
