@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 import torch
 
-from vidinvert.face.detect import MeshDetector
+from vidinvert.demo.quality import face_rate
 from vidinvert.models import load_generator
 
 
@@ -25,20 +24,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--truncation", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
     G = load_generator(args.generator)
-    found = 0
-    with MeshDetector(max_faces=1) as detector, torch.no_grad():
-        for start in range(0, args.samples, 32):
-            n = min(32, args.samples - start)
-            w = G.sample_w(n, seed=args.seed + start, truncation=args.truncation)
-            images = G.synthesize(w, noise="random").clamp(-1, 1)
-            frames = ((images.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().astype(np.uint8)
-            found += sum(bool(detector.detect(frame)) for frame in frames)
+    rate = face_rate(G, args.samples, args.seed, args.truncation)
     print(f"{args.generator}: {G.size} px, truncation {args.truncation}: "
-          f"a face found in {found}/{args.samples} samples ({100 * found / args.samples:.1f}%)")
+          f"a face found in {round(rate * args.samples)}/{args.samples} samples ({100 * rate:.1f}%)")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,9 @@ def sefa_cmd(**options) -> None:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--strengths", default="-3,-1.5,0,1.5,3", show_default=True, help="Contact sheet columns.")
 @click.option("--sheet/--no-sheet", default=True, show_default=True, help="Render the contact sheet.")
+@click.option("--std-scale", type=float,
+              help="Make strength 1 move w by this many standard deviations of the samples along the "
+                   "direction (default: strength 1 = a unit step).")
 @click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra weights folder.")
 @click.option("--device", default="cpu", show_default=True)
 def fit_cmd(**options) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from vidinvert.demo.model import GENERATOR_FILE, demo_model_present
 from vidinvert.weights import search_dirs, weights_status
 
 
@@ -22,3 +23,7 @@ def weights(weights_dir: str | None) -> None:
         click.echo(f"{'':<{width}}  {r.entry.purpose}; from {r.entry.source}")
     found = sum(r.path is not None for r in rows)
     click.echo(f"{found} of {len(rows)} found")
+    if demo_model_present():
+        click.echo(f"bundled demo model (used when no encoder is given or found): {GENERATOR_FILE.parent}")
+    else:
+        click.echo(f"bundled demo model: missing from {GENERATOR_FILE.parent}")

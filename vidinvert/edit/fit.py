@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -110,10 +110,14 @@ def fit_direction(generator: str | Path | Generator = DEFAULT_GENERATOR, attribu
                   batch_size: int = 16, quantile: float = 0.3, held_out: float = 0.2,
                   condition: Sequence[str | Path] = (), layers: str | None = None, truncation: float = 1.0,
                   seed: int = 0, strengths: str = "-3,-1.5,0,1.5,3", sheet: bool = True,
-                  weights_dir: str | Path | None = None, device: str = "cpu") -> FitResult:
+                  std_scale: float | None = None, weights_dir: str | Path | None = None,
+                  device: str = "cpu") -> FitResult:
     """Fit an attribute direction for a generator; write OUTPUT (.npz) and OUTPUT's .png/.json beside it.
 
     scorer defaults to the face-mesh scorer of `attribute`; any callable images -> scores works.
+    The direction is a unit vector (strength 1 moves w by 1) unless `std_scale` is given: then
+    strength 1 moves w by `std_scale` standard deviations of the sampled latents along it, a step
+    that means the same for generators whose W spaces have different spreads.
     """
     G = resolve_generator(generator, weights_dir, device)
     chosen = parse_layers(layers) if layers else None
@@ -126,6 +130,9 @@ def fit_direction(generator: str | Path | Generator = DEFAULT_GENERATOR, attribu
         if own_scorer:
             scorer.close()
     result = fit_linear_direction(w, scores, quantile, held_out, conditions, seed, attribute, chosen)
+    if std_scale is not None:
+        spread = float((w.float() @ direction_vector(result.direction).to(w.device)).std())
+        result = replace(result, direction=replace(result.direction, scale=std_scale * spread))
     log.info("%s: held-out accuracy %.3f (train %.3f), %d of %d samples scored", attribute, result.accuracy,
              result.train_accuracy, result.n_scored, samples)
     if output is not None:
@@ -133,7 +140,7 @@ def fit_direction(generator: str | Path | Generator = DEFAULT_GENERATOR, attribu
         save_direction(result.direction, out)
         report = {"attribute": attribute, "accuracy": result.accuracy, "train_accuracy": result.train_accuracy,
                   "samples": samples, "scored": result.n_scored, "used": result.n_used, "quantile": quantile,
-                  "conditioned_on": [str(p) for p in condition]}
+                  "conditioned_on": [str(p) for p in condition], "scale": result.direction.scale}
         out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
         if sheet:
             image = contact_sheet(G, [result.direction], parse_strengths(strengths), seed, 0.7)

@@ -1,0 +1,78 @@
+#!/usr/bin/env python
+"""The numbers a demo model's card reports, measured on real data.
+
+- the share of 256 random generator samples in which mediapipe finds a face (truncation 1 and 0.7);
+- PSNR/SSIM of held-out photos (celeba/test, aligned with the project's aligner) after 1 and after
+  5 refinement steps from the average latent;
+- on consecutive frames of the shared clips: warm starts (1 step from the previous frame) against
+  cold starts (5 steps from the average latent).
+
+    python bin/measure_demo_model.py [--generator G.pt --encoder E.pt] [--json out.json]
+
+Without files it measures the bundled demo model. Prints a Markdown table and, with --json, writes
+the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from vidinvert.api import load_models
+from vidinvert.demo.quality import face_rate, reconstruction_by_steps, video_face_crops, warm_against_cold
+from vidinvert.train.data import aligned_faces, to_tensor
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CLIPS = ("talk_audio.mp4", "head_d18.mp4", "single_face.mp4")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generator")
+    parser.add_argument("--encoder")
+    parser.add_argument("--test-data", default=str(SHARED / "celeba" / "test"))
+    parser.add_argument("--cache-dir", help="cache of aligned test faces")
+    parser.add_argument("--clips", nargs="*", default=[str(SHARED / "videos" / c) for c in CLIPS])
+    parser.add_argument("--samples", type=int, default=256)
+    parser.add_argument("--frames", type=int, default=60, help="consecutive frames per clip")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    G, E = load_models(args.generator, args.encoder, device="cpu")
+    report: dict = {"generator_size": G.size, "samples": args.samples}
+    for truncation in (1.0, 0.7):
+        report[f"face_rate_truncation_{truncation}"] = face_rate(G, args.samples, truncation=truncation)
+    faces = to_tensor(aligned_faces(args.test_data, G.size, args.cache_dir, progress=False))
+    by_steps = reconstruction_by_steps(G, E, faces, steps=5)
+    report["test_images"] = len(faces)
+    report["reconstruction"] = {k: asdict(v) for k, v in by_steps.items()}
+    report["clips"] = [asdict(warm_against_cold(G, E, video_face_crops(clip, G.size, args.frames), clip))
+                       for clip in args.clips]
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print_table(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def print_table(report: dict) -> None:
+    print(f"| measurement | value |\n|---|---|")
+    for truncation in (1.0, 0.7):
+        rate = report[f"face_rate_truncation_{truncation}"]
+        print(f"| face found in random samples, truncation {truncation} | {100 * rate:.1f}% of {report['samples']} |")
+    for k, r in report["reconstruction"].items():
+        print(f"| celeba/test ({report['test_images']} photos), {k} step(s) | PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f} |")
+    for c in report["clips"]:
+        print(f"| {c['clip']} ({c['frames']} frames): warm {c['warm_steps']} step / cold {c['cold_steps']} steps | "
+              f"PSNR {c['warm']['psnr']:.2f} / {c['cold']['psnr']:.2f} dB, "
+              f"SSIM {c['warm']['ssim']:.3f} / {c['cold']['ssim']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

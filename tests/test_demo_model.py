@@ -1,0 +1,75 @@
+"""The demo model shipped in the package: it loads, draws faces at its declared size, inverts real
+faces (more steps reconstruct better), and is what the tools use when no model is given."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from _fixtures_train import one_thread  # noqa: F401  (fixture)
+from model_factories import tiny_generator
+from vidinvert import api
+from vidinvert.demo.model import DEMO_DIR, DIRECTIONS_DIR, ENCODER_FILE, GENERATOR_FILE, MODEL_CARD, demo_model_present
+from vidinvert.errors import VidinvertError
+from vidinvert.demo.quality import face_rate, reconstruction_by_steps
+from vidinvert.edit.directions import load_direction
+from vidinvert.edit.stage import make_edit_stage
+from vidinvert.train.data import aligned_faces, to_tensor
+
+DECLARED = json.loads((DEMO_DIR / "model.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def demo_models():
+    return api.load_default_models(device="cpu")
+
+
+@pytest.fixture
+def empty_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("VIDINVERT_WEIGHTS", raising=False)
+    return tmp_path / "weights"
+
+
+def test_the_package_carries_the_model_its_card_and_a_smile_direction():
+    assert demo_model_present()
+    assert (DIRECTIONS_DIR / "smile.npz").is_file()
+    card = MODEL_CARD.read_text()
+    assert "non-commercial" in card and f"{DECLARED['size']} px" in card
+    total = sum(p.stat().st_size for p in DEMO_DIR.rglob("*") if p.is_file())
+    assert total < 40 * 2**20
+
+
+def test_shipped_generator_draws_faces_at_its_declared_size(demo_models, one_thread):
+    G, _ = demo_models
+    assert G.size == DECLARED["size"]
+    w = G.sample_w(2, seed=1)
+    assert G.synthesize(w).shape == (2, 3, DECLARED["size"], DECLARED["size"])
+    # The card's bar is 90% of 256 samples; 32 of them must still mostly be faces.
+    assert face_rate(G, samples=32, seed=0) >= 0.75
+
+
+def test_shipped_encoder_reconstructs_held_out_faces_better_with_more_steps(demo_models, shared_data, one_thread,
+                                                                             tmp_path):
+    G, E = demo_models
+    faces = to_tensor(aligned_faces(shared_data / "celeba" / "test", G.size, tmp_path, progress=False, limit=12))
+    by_steps = reconstruction_by_steps(G, E, faces, steps=5)
+    assert by_steps[5].psnr > by_steps[1].psnr
+    assert by_steps[1].psnr > 12.0  # far above the average face drawn for every photo
+
+
+def test_load_models_without_flags_or_store_uses_the_demo_model(empty_store):
+    G, E = api.load_models(weights_dir=empty_store, device="cpu")
+    assert G.source == str(GENERATOR_FILE) and E.n_styles == G.n_latent
+    assert ENCODER_FILE.is_file()
+
+
+def test_smile_resolves_only_for_the_demo_generator(demo_models, empty_store):
+    G, _ = demo_models
+    stage = make_edit_stage(G, 25.0, attr=["smile"], weights_dir=empty_store)
+    shipped = load_direction(DIRECTIONS_DIR / "smile.npz")
+    assert torch.equal(stage.edits[0].direction.offset, shipped.offset)
+    with pytest.raises(VidinvertError, match="no direction named 'smile'"):
+        make_edit_stage(tiny_generator(), 25.0, attr=["smile"], weights_dir=empty_store)

@@ -1,0 +1,108 @@
+"""The measurements a model card reports: face rate of random samples, reconstruction quality after
+1 and after N refinement steps on held-out photos, and warm against cold starts on video frames."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vidinvert.face.detect import MeshDetector
+from vidinvert.face.track import FaceTracker
+from vidinvert.invert import Inverter
+from vidinvert.metrics.pixel import psnr, ssim
+from vidinvert.models import Generator, InversionEncoder
+from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
+from vidinvert.train.data import to_tensor
+from vidinvert.video import open_video
+
+
+@torch.no_grad()
+def face_rate(G: Generator, samples: int = 256, seed: int = 0, truncation: float = 1.0, batch: int = 32) -> float:
+    """Share of `samples` seeded random images of `G` (fresh noise) in which mediapipe's face mesh
+    finds a face, each image given to the detector at the generator's own size."""
+    found = 0
+    torch.manual_seed(seed)
+    with MeshDetector(max_faces=1) as detector:
+        for start in range(0, samples, batch):
+            w = G.sample_w(min(batch, samples - start), seed=seed + start, truncation=truncation)
+            found += sum(bool(detector.detect(frame)) for frame in to_uint8(G.synthesize(w, noise="random")))
+    return found / samples
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, 3, H, W) in [-1, 1] -> (N, H, W, 3) uint8."""
+    images = images.detach().float().cpu().clamp(-1, 1)
+    return ((images.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """Mean PSNR (dB) and SSIM of reconstructions against their targets."""
+
+    psnr: float
+    ssim: float
+
+    @staticmethod
+    def of(images: torch.Tensor, targets: torch.Tensor) -> Reconstruction:
+        a, b = (images.float().cpu().clamp(-1, 1) + 1) / 2, (targets.float().cpu() + 1) / 2
+        return Reconstruction(float(psnr(a, b).mean()), float(ssim(a, b).mean()))
+
+
+@torch.no_grad()
+def reconstruction_by_steps(G: Generator, E: InversionEncoder, faces: torch.Tensor, steps: int = 5,
+                            batch: int = 16) -> dict[int, Reconstruction]:
+    """Quality after each of 1..`steps` refinement steps from the average latent, over `faces`
+    (N, 3, G.size, G.size) in [-1, 1]."""
+    inverter = Inverter(G, E)
+    device = G.latent_avg.device
+    per_step: dict[int, list[torch.Tensor]] = {k: [] for k in range(1, steps + 1)}
+    for chunk in faces.split(batch):
+        result = inverter.invert(chunk.to(device), steps=steps, return_steps=True)
+        for k in per_step:
+            per_step[k].append(result.steps[k].image.cpu())
+    return {k: Reconstruction.of(torch.cat(images), faces) for k, images in per_step.items()}
+
+
+def video_face_crops(path: str | os.PathLike, size: int, frames: int, smooth: float = 3.0) -> torch.Tensor:
+    """The first `frames` aligned face crops (size px, smoothed crop track) of consecutive frames
+    of a video, as (N, 3, size, size) in [-1, 1]; frames with no face are skipped."""
+    crops = []
+    with open_video(path) as video, MeshDetector(video=True, max_faces=1) as detector:
+        tracked = align_crops(smooth_crops(track_faces(video, FaceTracker(detector)), smooth), size)
+        for frame in itertools.islice((f for f in tracked if f.crop is not None), frames):
+            crops.append(frame.crop)
+    return to_tensor(np.stack(crops))
+
+
+@dataclass(frozen=True)
+class WarmCold:
+    """Warm starts (`warm_steps` from the previous frame's result) against cold starts
+    (`cold_steps` from the average latent) on consecutive frames of one clip."""
+
+    clip: str
+    frames: int
+    warm_steps: int
+    cold_steps: int
+    warm: Reconstruction
+    cold: Reconstruction
+
+
+@torch.no_grad()
+def warm_against_cold(G: Generator, E: InversionEncoder, crops: torch.Tensor, clip: str,
+                      warm_steps: int = 1, cold_steps: int = 5) -> WarmCold:
+    """Invert consecutive crops (N, 3, H, W) both ways; the first warm frame starts cold."""
+    inverter = Inverter(G, E)
+    device = G.latent_avg.device
+    cold = torch.cat([inverter.invert(x.to(device), steps=cold_steps).image.cpu() for x in crops.split(16)])
+    state = inverter.invert(crops[:1].to(device), steps=cold_steps)
+    warm = [state.image.cpu()]
+    for x in crops[1:]:
+        state = inverter.invert(x[None].to(device), steps=warm_steps, init=state)
+        warm.append(state.image.cpu())
+    return WarmCold(Path(clip).name, len(crops), warm_steps, cold_steps,
+                    Reconstruction.of(torch.cat(warm), crops), Reconstruction.of(cold, crops))
