@@ -12,18 +12,23 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import av
+import av.container
+
 from vidinvert.errors import VideoError
+from vidinvert.video.inputs import av_reason
 
 
-def check_output_path(source: Path, target: str | os.PathLike[str], overwrite: bool) -> Path:
-    """Validate ``target`` for writing a video made from ``source``; return it as a Path.
+def check_output_path(source: Path | None, target: str | os.PathLike[str], overwrite: bool) -> Path:
+    """Validate ``target`` for writing a video made from ``source`` (None: made from nothing); return
+    it as a Path.
 
     Refused: the input itself (also through a symlink, hard link or another spelling), a directory,
     an existing file unless ``overwrite``, a name without an extension (the container is chosen by
     it), a missing parent directory.
     """
     out = Path(target)
-    if _same_file(source, out):
+    if source is not None and _same_file(source, out):
         raise VideoError(f"output {out} is the input video; choose another output path")
     if out.is_dir():
         raise VideoError(f"output {out} is a directory; give a file name such as {out / 'edited.mp4'}")
@@ -69,6 +74,26 @@ def atomic_output(target: Path, overwrite: bool) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+@contextlib.contextmanager
+def output_container(tmp: Path, target: Path) -> Iterator[av.container.OutputContainer]:
+    """Open the output muxer on ``tmp`` (format from ``target``'s extension); closing it writes the
+    trailer, and a failure there is a VideoError too. After an error it is closed quietly."""
+    try:
+        container = av.open(str(tmp), mode="w")
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        raise VideoError(f"cannot write {target} ({av_reason(exc)})") from exc
+    try:
+        yield container
+    except BaseException:
+        with contextlib.suppress(Exception):
+            container.close()
+        raise
+    try:
+        container.close()
+    except (av.error.FFmpegError, OSError) as exc:
+        raise VideoError(f"writing {target} failed ({av_reason(exc)})") from exc
 
 
 def _sync(path: Path) -> None:

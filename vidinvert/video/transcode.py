@@ -23,7 +23,7 @@ import av.container
 from vidinvert.errors import VideoError
 from vidinvert.video.encoding import EncodeSettings, VideoEncoder, check_container_holds
 from vidinvert.video.inputs import av_reason, check_input_path
-from vidinvert.video.outputs import atomic_output, check_output_path
+from vidinvert.video.outputs import atomic_output, check_output_path, output_container
 from vidinvert.video.reader import VideoReader
 from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
 from vidinvert.video.streams import PassThroughStream, copy_metadata
@@ -69,7 +69,7 @@ def transcode(
     with (
         VideoReader(source) as reader,
         atomic_output(target, overwrite) as tmp,
-        _output_container(tmp, target) as container,
+        output_container(tmp, target) as container,
     ):
         check_container_holds(container, settings, target.name)
         _exact_movie_timescale(container, reader)
@@ -82,26 +82,6 @@ def transcode(
     if counter.selected == 0:
         logger.warning("frame range %s selected no frame of %s (%d frames)", selection, source, muxer.count)
     return TranscodeResult(target, muxer.count, counter.selected, reader.skipped_packets, muxer.actions())
-
-
-@contextlib.contextmanager
-def _output_container(tmp: Path, target: Path) -> Iterator[av.container.OutputContainer]:
-    """Open the output muxer on ``tmp`` (format from ``target``'s extension); closing it writes the
-    trailer, and a failure there is a VideoError too. After an error it is closed quietly."""
-    try:
-        container = av.open(str(tmp), mode="w")
-    except (av.error.FFmpegError, ValueError, OSError) as exc:
-        raise VideoError(f"cannot write {target} ({av_reason(exc)})") from exc
-    try:
-        yield container
-    except BaseException:
-        with contextlib.suppress(Exception):
-            container.close()
-        raise
-    try:
-        container.close()
-    except (av.error.FFmpegError, OSError) as exc:
-        raise VideoError(f"writing {target} failed ({av_reason(exc)})") from exc
 
 
 _MOV_FAMILY = {"mov", "mp4", "ipod", "3gp", "3g2", "ismv", "psp", "f4v"}
