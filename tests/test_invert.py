@@ -206,3 +206,29 @@ def test_intermediate_steps_can_stop_at_a_smaller_skip_image(G, encoders, target
     assert torch.allclose(result.wplus, result.steps[1].wplus + delta, atol=1e-5)
     with pytest.raises(VidinvertError, match="power of two"):
         Inverter(G, E, intermediate_resolution=48)
+
+
+class DriftingInverter:
+    """Stands in for an Inverter whose warm steps make the reconstruction 10% worse every frame
+    (w[...,0] counts the warm steps since the last cold start; the error is 0.01 * 1.1 ** count)."""
+
+    class E:
+        residual = True
+
+    def invert(self, x, steps, init=None):
+        w = torch.zeros(len(x), 1, 1) if init is None else init.wplus + 1
+        return InversionResult(w, None, x)
+
+    def reconstruction_error(self, x, result):
+        return 0.01 * 1.1 ** result.wplus[:, 0, 0]
+
+
+def test_slow_drift_that_the_running_baseline_follows_still_restarts_cold():
+    sequence = SequenceInverter(DriftingInverter(), first_steps=1, next_steps=1)
+    x = torch.zeros(1, 3, 4, 4)
+    frames = [sequence.step(x) for _ in range(20)]
+    restarts = [i for i, f in enumerate(frames) if f.restarted.any()]
+    # 1.1 ** 8 > 2: the eighth warm frame is twice as bad as the cold start; each stays within
+    # 1.2x of the running average of the frames before, so only the cold-start reference sees it.
+    assert restarts == [8, 16]
+    assert max(float(f.error) for f in frames) < 0.01 * 2.2

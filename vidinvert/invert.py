@@ -187,8 +187,9 @@ class SequenceInverter:
 
     `first_steps` refine a cold start (first frame, restarts); `next_steps` refine from the
     previous frame. An entry restarts cold when its error after the warm steps exceeds
-    `restart_ratio` times its running baseline (an exponential average of past errors with
-    weight `baseline_decay` on the past) and `min_restart_error`.
+    `min_restart_error` and `restart_ratio` times either its running baseline (an exponential
+    average of past errors with weight `baseline_decay` on the past: a sudden jump) or its error
+    right after its last cold start (a slow drift, which the running baseline would follow).
     """
 
     def __init__(
@@ -218,6 +219,7 @@ class SequenceInverter:
         """Forget the past; the next frame starts from `init` (warm) or cold."""
         self.state = init
         self.baseline: torch.Tensor | None = None
+        self.anchor: torch.Tensor | None = None
 
     @torch.no_grad()
     def step(self, x: torch.Tensor, force_cold: torch.Tensor | None = None) -> SequenceFrame:
@@ -257,14 +259,17 @@ class SequenceInverter:
     def _jumped(self, error: torch.Tensor) -> torch.Tensor:
         if self.baseline is None:
             return torch.zeros_like(error, dtype=torch.bool)
-        return (error > self.restart_ratio * self.baseline) & (error > self.min_restart_error)
+        reference = self.baseline if self.anchor is None else torch.minimum(self.baseline, self.anchor)
+        return (error > self.restart_ratio * reference) & (error > self.min_restart_error)
 
     def _update_baseline(self, error: torch.Tensor, cold: torch.Tensor) -> None:
         if self.baseline is None:
             self.baseline = error.clone()
+            self.anchor = error.clone()
             return
         blended = self.baseline_decay * self.baseline + (1 - self.baseline_decay) * error
         self.baseline = torch.where(cold, error, blended)
+        self.anchor = torch.where(cold, error, self.anchor)
 
 
 def invert_sequence(
