@@ -5,7 +5,7 @@
 - PSNR/SSIM of held-out photos (celeba/test, aligned with the project's aligner) after 1 and after
   5 refinement steps from the average latent;
 - on consecutive frames of the shared clips: warm starts (1 step from the previous frame) against
-  cold starts (5 steps from the average latent).
+  cold starts (5 steps from the average latent), and the pipeline's sequence inversion.
 
     python bin/measure_demo_model.py [--generator G.pt --encoder E.pt] [--json out.json]
 
@@ -24,7 +24,10 @@ from pathlib import Path
 import torch
 
 from vidinvert.api import load_models
-from vidinvert.demo.quality import face_rate, reconstruction_by_steps, video_face_crops, warm_against_cold
+from vidinvert.demo.model import DIRECTIONS_DIR
+from vidinvert.edit.directions import load_direction
+from vidinvert.edit.registry import directions_in
+from vidinvert.demo.quality import edit_effect, face_rate, reconstruction_by_steps, video_face_crops, warm_against_cold
 from vidinvert.train.data import aligned_faces, to_tensor
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -40,6 +43,7 @@ def main() -> None:
     parser.add_argument("--clips", nargs="*", default=[str(SHARED / "videos" / c) for c in CLIPS])
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--frames", type=int, default=60, help="consecutive frames per clip")
+    parser.add_argument("--directions", type=Path, default=DIRECTIONS_DIR, help="folder of the model's directions")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -55,6 +59,8 @@ def main() -> None:
     report["reconstruction"] = {k: asdict(v) for k, v in by_steps.items()}
     report["clips"] = [asdict(warm_against_cold(G, E, video_face_crops(clip, G.size, args.frames), clip))
                        for clip in args.clips]
+    report["directions"] = {name: edit_effect(G, load_direction(path, name=name))
+                            for name, path in sorted(directions_in(args.directions).items())}
     report["seconds"] = round(time.perf_counter() - started, 1)
     print_table(report)
     if args.json:
@@ -69,9 +75,19 @@ def print_table(report: dict) -> None:
     for k, r in report["reconstruction"].items():
         print(f"| celeba/test ({report['test_images']} photos), {k} step(s) | PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f} |")
     for c in report["clips"]:
-        print(f"| {c['clip']} ({c['frames']} frames): warm {c['warm_steps']} step / cold {c['cold_steps']} steps | "
-              f"PSNR {c['warm']['psnr']:.2f} / {c['cold']['psnr']:.2f} dB, "
-              f"SSIM {c['warm']['ssim']:.3f} / {c['cold']['ssim']:.3f} |")
+        head = f"| {c['clip']} ({c['frames']} frames)"
+        ways = [("cold", f"cold: {c['cold_steps']} steps from the average"),
+                ("warm_step", f"warm: {c['warm_steps']} step from the previous frame's cold result"),
+                ("warm_chain", f"warm chain: {c['warm_steps']} step from the previous warm result"),
+                ("sequence", f"pipeline: {c['warm_steps']} warm step, cold restarts "
+                             f"({100 * c['sequence_restarts']:.0f}% of frames)")]
+        for key, label in ways:
+            print(f"{head}, {label} | PSNR {c[key]['psnr']:.2f} dB, SSIM {c[key]['ssim']:.3f} |")
+    for name, rows in report.get("directions", {}).items():
+        for r in rows:
+            print(f"| `{name}` at strength {r['strength']:g} | {name} score "
+                  f"{r['score_change']:+.3f}, up in {100 * r['rose']:.0f}%; mean pixel change: mouth "
+                  f"{r['pixels_mouth']:.3f}, hair and forehead {r['pixels_top']:.3f} |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import torch
 
 from vidinvert.edit import directions as directions_mod
 from vidinvert.edit.directions import Direction, apply_edits, edit, load_direction, parse_layers, save_direction
-from vidinvert.edit.registry import find_direction, parse_attr, resolve_edits
+from vidinvert.demo.model import DIRECTIONS_DIR
+from vidinvert.edit.registry import directions_in, find_direction, parse_attr, resolve_edits
 from vidinvert.errors import VidinvertError
 
 
@@ -213,8 +214,11 @@ def test_directions_list_command(tmp_path: Path, unit: np.ndarray, monkeypatch: 
     paths = write_all_formats(tmp_path / "user", unit)
     assert main(["directions", "list", "--directions-dir", str(tmp_path / "user")]) == 0
     out = capsys.readouterr()
-    names = [line.split("\t")[0] for line in out.out.splitlines()]
-    assert names == ["boundaries_ours/smile", "editing_directions/smile", "interfacegan/smile",
-                     "interfacegan_directions/pose", "interfacegan_directions/smile", "w_directions/smile"]
+    rows = [line.split("\t") for line in out.out.splitlines()]
+    assert [r[0] for r in rows if len(r) == 2] == [
+        "boundaries_ours/smile", "editing_directions/smile", "interfacegan/smile",
+        "interfacegan_directions/pose", "interfacegan_directions/smile", "w_directions/smile"]
+    assert [r[0] for r in rows if len(r) == 3] == sorted(directions_in(DIRECTIONS_DIR))
+    assert all(r[2] == "(bundled demo model only)" for r in rows if len(r) == 3)
     assert "searched:" in out.err
     assert find_direction("w_directions/smile", directions_dir=tmp_path / "user") == paths["stit"]

@@ -159,7 +159,7 @@ def test_bad_input_gives_one_line_error_and_no_output(case, models, shared_data,
         "bad-frames": ["invert", str(video), "-o", str(out), "--frames", "ten:twenty", *enc],
         "bad-direction": ["edit", str(video), "-o", str(out), "--direction", str(bad_direction), "--device", "cpu",
                           "--encoder", str(models["encoder"])],
-        "no-encoder": ["invert", str(video), "-o", str(out), "--device", "cpu"],
+        "no-encoder": ["invert", str(video), "-o", str(out), "--device", "cpu", "--generator", str(models["encoder"])],
     }[case]
     files_before = sorted(p.name for p in tmp_path.iterdir())
     code = main(args)

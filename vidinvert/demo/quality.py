@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vidinvert.edit.directions import Direction, edit
+from vidinvert.edit.scorers import FaceMeshScorer
 from vidinvert.face.detect import MeshDetector
 from vidinvert.face.track import FaceTracker
-from vidinvert.invert import Inverter
+from vidinvert.invert import Inverter, SequenceInverter
 from vidinvert.metrics.pixel import psnr, ssim
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
@@ -81,28 +83,72 @@ def video_face_crops(path: str | os.PathLike, size: int, frames: int, smooth: fl
 
 @dataclass(frozen=True)
 class WarmCold:
-    """Warm starts (`warm_steps` from the previous frame's result) against cold starts
-    (`cold_steps` from the average latent) on consecutive frames of one clip."""
+    """Ways of inverting the consecutive frames of one clip, each against the frames:
+    `cold`: `cold_steps` from the average latent on every frame;
+    `warm_step`: `warm_steps` from the previous frame's cold result (one warm step on its own);
+    `warm_chain`: `warm_steps` from the previous frame's warm result, only the first frame cold;
+    `sequence`: the video pipeline's SequenceInverter (`warm_steps` per frame, cold restarts),
+    with the share of frames it restarted cold."""
 
     clip: str
     frames: int
     warm_steps: int
     cold_steps: int
-    warm: Reconstruction
     cold: Reconstruction
+    warm_step: Reconstruction
+    warm_chain: Reconstruction
+    sequence: Reconstruction
+    sequence_restarts: float
 
 
 @torch.no_grad()
 def warm_against_cold(G: Generator, E: InversionEncoder, crops: torch.Tensor, clip: str,
                       warm_steps: int = 1, cold_steps: int = 5) -> WarmCold:
-    """Invert consecutive crops (N, 3, H, W) both ways; the first warm frame starts cold."""
+    """Invert consecutive crops (N, 3, H, W) every way WarmCold lists."""
     inverter = Inverter(G, E)
     device = G.latent_avg.device
-    cold = torch.cat([inverter.invert(x.to(device), steps=cold_steps).image.cpu() for x in crops.split(16)])
-    state = inverter.invert(crops[:1].to(device), steps=cold_steps)
-    warm = [state.image.cpu()]
+    colds = [inverter.invert(x[None].to(device), steps=cold_steps) for x in crops]
+    step = [colds[0].image.cpu()] + [inverter.invert(x[None].to(device), steps=warm_steps, init=before).image.cpu()
+                                     for x, before in zip(crops[1:], colds)]
+    state = colds[0]
+    chain = [state.image.cpu()]
     for x in crops[1:]:
         state = inverter.invert(x[None].to(device), steps=warm_steps, init=state)
-        warm.append(state.image.cpu())
+        chain.append(state.image.cpu())
+    sequence = SequenceInverter(inverter, first_steps=cold_steps, next_steps=warm_steps)
+    frames = [sequence.step(x[None].to(device)) for x in crops]
+    restarts = sum(bool(f.restarted.any()) for f in frames) / max(len(frames) - 1, 1)
     return WarmCold(Path(clip).name, len(crops), warm_steps, cold_steps,
-                    Reconstruction.of(torch.cat(warm), crops), Reconstruction.of(cold, crops))
+                    cold=Reconstruction.of(torch.cat([c.image.cpu() for c in colds]), crops),
+                    warm_step=Reconstruction.of(torch.cat(step), crops),
+                    warm_chain=Reconstruction.of(torch.cat(chain), crops),
+                    sequence=Reconstruction.of(torch.cat([f.result.image.cpu() for f in frames]), crops),
+                    sequence_restarts=restarts)
+
+
+@torch.no_grad()
+def edit_effect(G: Generator, direction: Direction, strengths: tuple[float, ...] = (1.0, 2.0), samples: int = 96,
+                seed: int = 1234, truncation: float = 0.7) -> list[dict[str, float]]:
+    """What a direction does to seeded faces at each strength: the mean change of its face-mesh
+    score (direction.name must be a scorer attribute), the share of faces whose score rose, and the
+    mean absolute pixel change (images in [-1, 1]) in the top 40% of the image (hair, forehead)
+    against the mouth band, so that edits leaking into the rest of the face show."""
+    w = G.sample_w(samples, seed=seed, truncation=truncation).unsqueeze(1).repeat(1, G.n_latent, 1)
+    size = G.size
+    top, mouth = slice(0, int(0.4 * size)), (slice(int(0.6 * size), int(0.8 * size)), slice(int(0.3 * size), int(0.7 * size)))
+    scorer = FaceMeshScorer(direction.name)
+    try:
+        before_image = G.synthesize(w)
+        before = np.asarray(scorer(to_uint8(before_image)), dtype=np.float64)
+        rows = []
+        for strength in strengths:
+            image = G.synthesize(edit(w, direction, strength))
+            change = np.asarray(scorer(to_uint8(image)), dtype=np.float64) - before
+            delta = (image - before_image).abs()
+            rows.append({"strength": strength, "score_change": float(np.nanmean(change)),
+                         "rose": float(np.nanmean(change > 0)),
+                         "pixels_top": float(delta[:, :, top].mean()),
+                         "pixels_mouth": float(delta[:, :, mouth[0], mouth[1]].mean())})
+    finally:
+        scorer.close()
+    return rows
