@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def print_table(report: dict) -> None:
-    print(f"| measurement | value |\n|---|---|")
+    print("| measurement | value |\n|---|---|")
     for truncation in (1.0, 0.7):
         rate = report[f"face_rate_truncation_{truncation}"]
         print(f"| face found in random samples, truncation {truncation} | {100 * rate:.1f}% of {report['samples']} |")

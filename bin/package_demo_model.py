@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
 
 from vidinvert.checkpoint import load_checkpoint, save_checkpoint
 from vidinvert.demo.model import ENCODER_FILE, GENERATOR_FILE
