@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from vidinvert.demo.audio import AUDIO_RATE, voice
 from vidinvert.demo.motion import face_centre, latent_path
+from vidinvert.edit.render import to_uint8
 from vidinvert.errors import VideoError, VidinvertError
 from vidinvert.models import Generator
 from vidinvert.video.encoding import EncodeSettings, VideoEncoder, check_container_holds
@@ -87,8 +88,7 @@ def demo_frames(G: Generator, frames: int, fps: int, size: int, seed: int = 0) -
     for start in range(0, frames, BATCH):
         index = np.arange(start, min(start + BATCH, frames))
         times = index / fps
-        faces = G.synthesize(path.at(times), noise="stored")
-        faces = ((faces.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        faces = to_uint8(G.synthesize(path.at(times), noise="stored"))
         for i, face, centre in zip(index, faces, face_centre(times, size)):
             image = compose_frame(face, background, (float(centre[0]), float(centre[1])), side)
             yield FrameRecord(index=int(i), pts=int(i), time_base=time_base, duration=1, image=image)

@@ -35,8 +35,8 @@ def load_default_models(device: str | torch.device = "auto") -> tuple[Generator,
     from vidinvert.api import resolve_device
 
     if not demo_model_present():
-        raise WeightsError(f"the bundled demo model is missing from {DEMO_DIR}; reinstall vidinvert "
-                           "or pass --generator and --encoder")
+        raise WeightsError(f"the bundled demo model is missing from {DEMO_DIR}; reinstall vidinvert, "
+                           "or use your own --generator and --encoder files with `vidinvert edit`")
     device = resolve_device(device)
     G = load_generator(GENERATOR_FILE, device=device)
     E = load_encoder(ENCODER_FILE, device=device)

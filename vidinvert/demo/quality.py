@@ -12,11 +12,12 @@ import numpy as np
 import torch
 
 from vidinvert.edit.directions import Direction, edit
+from vidinvert.edit.render import to_uint8
 from vidinvert.edit.scorers import FaceMeshScorer
 from vidinvert.face.detect import MeshDetector
 from vidinvert.face.track import FaceTracker
 from vidinvert.invert import Inverter, SequenceInverter
-from vidinvert.metrics.pixel import psnr, ssim
+from vidinvert.metrics.pixel import psnr, ssim, to_unit_range
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
 from vidinvert.train.data import to_tensor
@@ -36,12 +37,6 @@ def face_rate(G: Generator, samples: int = 256, seed: int = 0, truncation: float
     return found / samples
 
 
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(N, 3, H, W) in [-1, 1] -> (N, H, W, 3) uint8."""
-    images = images.detach().float().cpu().clamp(-1, 1)
-    return ((images.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().astype(np.uint8)
-
-
 @dataclass(frozen=True)
 class Reconstruction:
     """Mean PSNR (dB) and SSIM of reconstructions against their targets."""
@@ -51,7 +46,7 @@ class Reconstruction:
 
     @staticmethod
     def of(images: torch.Tensor, targets: torch.Tensor) -> Reconstruction:
-        a, b = (images.float().cpu().clamp(-1, 1) + 1) / 2, (targets.float().cpu() + 1) / 2
+        a, b = to_unit_range(images.cpu()), to_unit_range(targets.cpu())
         return Reconstruction(float(psnr(a, b).mean()), float(ssim(a, b).mean()))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vidinvert.demo import model
 from vidinvert.demo.clip import render_demo_clip
-from vidinvert.errors import VidinvertError, WeightsError
+from vidinvert.errors import VidinvertError
 from vidinvert.video.outputs import check_output_path
 
 
@@ -31,9 +31,6 @@ def run_demo(output: str | os.PathLike = "demo.mp4", *, attr: Sequence[str] = ("
         check_output_path(None, source, overwrite)
         if Path(source).resolve() == Path(output).resolve():
             raise VidinvertError(f"--source and --output are both {output}; give them different paths")
-    if not model.demo_model_present():
-        raise WeightsError(f"the bundled demo model is missing from {model.DEMO_DIR}; reinstall vidinvert, "
-                           "or try `vidinvert edit` with your own --generator and --encoder")
     G, E = model.load_default_models(device)
     with tempfile.TemporaryDirectory(prefix="vidinvert-demo-") as scratch:
         clip = render_demo_clip(G, Path(scratch) / "demo-source.mp4" if source is None else source,
