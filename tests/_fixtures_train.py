@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pytest
 import torch
 
+from vidinvert.train.common import CHECKPOINT_NAME
 from vidinvert.train.data import aligned_faces
 
 #: Identities and photos per identity copied from celeba/train for the tests.
@@ -42,3 +44,21 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def straight_and_resumed(make: Callable[[Path], Any], folder: Path, steps: int = 4) -> tuple[Any, Any]:
+    """Two trainers after `steps` training steps: one run straight, one saved half way and
+    continued by a fresh trainer from its checkpoint (`make(run_folder)` builds a trainer)."""
+    straight = make(folder / "a")
+    for _ in range(steps):
+        straight.train_step()
+    first = make(folder / "b")
+    for _ in range(steps // 2):
+        first.train_step()
+    first.save()
+    resumed = make(folder / "b")
+    resumed.load(folder / "b" / CHECKPOINT_NAME)
+    assert resumed.step == steps // 2
+    for _ in range(steps - steps // 2):
+        resumed.train_step()
+    return straight, resumed

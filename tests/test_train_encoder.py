@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import torch
 
-from _fixtures_train import celeba_small, one_thread, small_faces  # noqa: F401  (fixtures)
+from _fixtures_train import celeba_small, one_thread, small_faces, straight_and_resumed  # noqa: F401  (fixtures)
 from model_factories import tiny_generator
 from vidinvert.cli import main
 from vidinvert.invert import Inverter
 from vidinvert.models import load_encoder, load_generator, save_generator
 from vidinvert.train.data import FaceBatches, to_tensor
-from vidinvert.train.encoder import CHECKPOINT_NAME, ENCODER_NAME, EncoderTrainConfig, EncoderTrainer
+from vidinvert.train.encoder import ENCODER_NAME, EncoderTrainConfig, EncoderTrainer
 from vidinvert.train.losses import multiscale_pixel_loss
 
 TINY = dict(feature_index=3, input_size=64, backbone="iresnet10-quarter", batch=4, iters=2, sample_every=0,
@@ -52,18 +52,7 @@ def test_step_losses_and_warm_starts(tmp_path, small_faces):
 
 
 def test_resume_continues_bit_for_bit(tmp_path, small_faces):
-    options = dict(warm_prob=0.5)
-    straight = trainer(tmp_path / "a", small_faces, **options)
-    for _ in range(4):
-        straight.train_step()
-    first = trainer(tmp_path / "b", small_faces, **options)
-    for _ in range(2):
-        first.train_step()
-    first.save()
-    resumed = trainer(tmp_path / "b", small_faces, **options)
-    resumed.load(tmp_path / "b" / CHECKPOINT_NAME)
-    for _ in range(2):
-        resumed.train_step()
+    straight, resumed = straight_and_resumed(lambda run: trainer(run, small_faces, warm_prob=0.5), tmp_path)
     a, b = straight.E.state_dict(), resumed.E.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from _fixtures_train import FACE_SIZE, celeba_small, one_thread, small_faces  # noqa: F401  (fixtures)
+from _fixtures_train import FACE_SIZE, celeba_small, one_thread, small_faces, straight_and_resumed  # noqa: F401  (fixtures)
 from vidinvert.checkpoint import load_checkpoint
 from vidinvert.cli import main
 from vidinvert.models import load_generator
@@ -57,18 +57,7 @@ def test_discriminator_learns_to_separate_real_from_generated(tmp_path, small_fa
 
 def test_resume_continues_bit_for_bit(tmp_path, small_faces):
     options = dict(d_reg_every=2, path_regularize=2.0, g_reg_every=2, mixing=0.5)
-    straight = trainer(tmp_path / "a", small_faces, **options)
-    for _ in range(4):
-        straight.train_step()
-    first = trainer(tmp_path / "b", small_faces, **options)
-    for _ in range(2):
-        first.train_step()
-    first.save()
-    resumed = trainer(tmp_path / "b", small_faces, **options)
-    resumed.load(tmp_path / "b" / CHECKPOINT_NAME)
-    assert resumed.step == 2
-    for _ in range(2):
-        resumed.train_step()
+    straight, resumed = straight_and_resumed(lambda run: trainer(run, small_faces, **options), tmp_path)
     for name in ("G", "D", "g_ema"):
         a, b = getattr(straight, name).state_dict(), getattr(resumed, name).state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a), name
