@@ -108,6 +108,18 @@ def test_fit_command_with_conditioning(G, tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "yaw.npz").exists()
 
 
+def test_brow_score_is_brow_height_over_eye_distance() -> None:
+    from vidinvert.edit import scorers as sc
+    points = np.zeros((468, 2))
+    points[[sc.RIGHT_EYE_OUTER, sc.RIGHT_EYE_INNER]] = [[0, 0], [20, 0]]  # eye centre (10, 0)
+    points[[sc.LEFT_EYE_OUTER, sc.LEFT_EYE_INNER]] = [[60, 0], [40, 0]]  # eye centre (50, 0): 40 px apart
+    points[sc.RIGHT_BROW_MIDDLE] = [10, -12]
+    points[sc.LEFT_BROW_MIDDLE] = [50, -8]
+    assert landmark_scores(points)["brows_raised"] == pytest.approx(10 / 40)
+    points[[sc.RIGHT_BROW_MIDDLE, sc.LEFT_BROW_MIDDLE], 1] -= 4  # both brows 4 px higher
+    assert landmark_scores(points)["brows_raised"] == pytest.approx(14 / 40)
+
+
 def load_faces(root: Path, n: int, size: int = 256) -> np.ndarray:
     paths = sorted((root / "faces" / "celebahq").glob("*.jpg"))[:n]
     return np.stack([np.asarray(Image.open(p).convert("RGB").resize((size, size), Image.LANCZOS)) for p in paths])
@@ -126,7 +138,7 @@ def test_face_mesh_scores_on_real_faces(shared_data: Path) -> None:
         for s, m in zip(scores, mirror):
             assert all(np.isfinite(s[a]) for a in ATTRIBUTES)
             assert s["yaw"] == pytest.approx(-m["yaw"], abs=0.05 + 0.25 * abs(s["yaw"]))  # mirror turns the other way
-            for a in ("smile", "mouth_open", "eyes_open", "pitch"):
+            for a in ("smile", "mouth_open", "eyes_open", "brows_raised", "pitch"):
                 assert s[a] == pytest.approx(m[a], abs=0.03 + 0.15 * abs(s[a]))
             assert 0.1 < s["pitch"] < 0.9
         yaw = np.array([s["yaw"] for s in scores])

@@ -7,6 +7,7 @@ inter-ocular distance (between the eye centres), so scores do not depend on face
 - smile: mouth width plus the lift of the mouth corners above the mouth centre
 - mouth_open: gap between the inner lips
 - eyes_open: mean lid opening of both eyes
+- brows_raised: mean height of the two brow middles above their eye centres
 - yaw: where the nose tip lies between the two cheek edges, -1..1 (sign flips with a mirror image)
 - pitch: nose tip height between the eye line and the chin, 0..1 (higher: face tilted down)
 """
@@ -31,8 +32,9 @@ LIP_UPPER_INNER, LIP_LOWER_INNER = 13, 14
 RIGHT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_LID_UP, RIGHT_LID_DOWN = 33, 133, 159, 145
 LEFT_EYE_OUTER, LEFT_EYE_INNER, LEFT_LID_UP, LEFT_LID_DOWN = 263, 362, 386, 374
 CHIN, RIGHT_CHEEK, LEFT_CHEEK = 152, 234, 454
+RIGHT_BROW_MIDDLE, LEFT_BROW_MIDDLE = 105, 334
 
-ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "yaw", "pitch")
+ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "brows_raised", "yaw", "pitch")
 
 
 def landmark_scores(points: np.ndarray) -> dict[str, float]:
@@ -48,6 +50,7 @@ def landmark_scores(points: np.ndarray) -> dict[str, float]:
     width = np.linalg.norm(p[MOUTH_LEFT] - p[MOUTH_RIGHT])
     lift = mouth_centre[1] - corners[1]
     lids = (np.linalg.norm(p[RIGHT_LID_UP] - p[RIGHT_LID_DOWN]) + np.linalg.norm(p[LEFT_LID_UP] - p[LEFT_LID_DOWN])) / 2
+    brows = (np.linalg.norm(p[RIGHT_BROW_MIDDLE] - right_eye) + np.linalg.norm(p[LEFT_BROW_MIDDLE] - left_eye)) / 2
     nose, chin = p[NOSE_TIP], p[CHIN]
     span = p[LEFT_CHEEK][0] - p[RIGHT_CHEEK][0]
     eye_line = (right_eye[1] + left_eye[1]) / 2
@@ -55,6 +58,7 @@ def landmark_scores(points: np.ndarray) -> dict[str, float]:
         "smile": float((width + lift) / iod),
         "mouth_open": float(np.linalg.norm(p[LIP_UPPER_INNER] - p[LIP_LOWER_INNER]) / iod),
         "eyes_open": float(lids / iod),
+        "brows_raised": float(brows / iod),
         "yaw": float(((nose[0] - p[RIGHT_CHEEK][0]) - (p[LEFT_CHEEK][0] - nose[0])) / span) if abs(span) > 1e-6
         else float("nan"),
         "pitch": float((nose[1] - eye_line) / (chin[1] - eye_line)) if chin[1] - eye_line > 1e-6 else float("nan"),
