@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import argparse
 import time
+from fractions import Fraction
+
+import numpy as np
 
 import torch
 
 from vidinvert.edit.directions import Direction
 from vidinvert.edit.registry import EditRequest
-from vidinvert.edit.stage import EditStage, LatentFrame
 from vidinvert.edit.temporal import GaussianFilter, Identity
 from vidinvert.models import Generator
+from vidinvert.pipeline.edit_stage import EditStage
+from vidinvert.pipeline.frames import FaceFrame, Latents
+from vidinvert.video import FrameRecord
 
 K = 5
 
 
-def frames_per_second(stage: EditStage, frames: list[LatentFrame]) -> float:
+def frames_per_second(stage: EditStage, frames: list[FaceFrame]) -> float:
     start = time.perf_counter()
     for _ in stage(iter(frames)):
         pass
@@ -44,7 +49,9 @@ def main() -> None:
     w = G.sample_w(args.frames, seed=0).unsqueeze(1).repeat(1, G.n_latent, 1)
     with torch.no_grad():
         F = torch.cat([G.features(w[i:i + args.batch], K) for i in range(0, args.frames, args.batch)])
-    frames = [LatentFrame(i / 30, w[i], F[i]) for i in range(args.frames)]
+    blank = np.zeros((2, 2, 3), np.uint8)
+    frames = [FaceFrame(FrameRecord(i, i, Fraction(1, 30), 1, blank), inverted=Latents(w[i], F[i]))
+              for i in range(args.frames)]
     v = torch.randn(1, G.style_dim)
     coarse = [EditRequest(Direction(v, tuple(range(8)), "coarse", "vidinvert"), 1.0)]
     fine = [EditRequest(Direction(v, tuple(range(8, G.n_latent)), "fine", "vidinvert"), 1.0)]

@@ -51,7 +51,7 @@ def first_frames(clip: Path, count: int, out: Path) -> Path:
 
 
 class StageTimer:
-    """Times the stages of one run through `edit_video(_stage_hook=timer.wrap)`.
+    """Times the stages of one run through `edit_video(observe=timer.wrap)`.
 
     Each stage's output iterator is wrapped; a stage's own time per item is the time spent in its
     `next()` minus the time its upstream stage spent meanwhile (stages pull from one another).
@@ -97,7 +97,7 @@ def run(clip: Path, out: Path, models, direction: Path, **options) -> tuple[Stag
     """One timed edit of `clip`: the timer, the transcode's wall seconds and the frames written."""
     timer = StageTimer()
     summary = edit_video(clip, out, direction=[direction], strength="1", models=models, device="cpu",
-                         overwrite=True, quiet=True, _stage_hook=timer.wrap, **options)
+                         overwrite=True, quiet=True, observe=timer.wrap, **options)
     return timer, time.perf_counter() - timer.started, summary.frames
 
 

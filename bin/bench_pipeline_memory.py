@@ -96,7 +96,7 @@ def main() -> None:
         probe_ = MemoryProbe(args.every)
         frames = None if args.max_frames is None else f"0:{args.max_frames}"
         summary = invert_video(long_clip, folder / "out.mp4", models=(G, E), device="cpu", steps=1, next_steps=0,
-                               preset="ultrafast", frames=frames, quiet=True, _stage_hook=probe_.hook)
+                               preset="ultrafast", frames=frames, quiet=True, observe=probe_.hook)
         rss, peak = memory_mib()
         print(f"\n{summary.line()}")
         later = [rss for count, rss, _, _ in probe_.samples if count >= args.every]

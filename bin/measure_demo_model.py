@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from vidinvert.api import load_models
-from vidinvert.demo.model import DIRECTIONS_DIR
+from vidinvert.demo.paths import DIRECTIONS_DIR
 from vidinvert.edit.directions import load_direction
 from vidinvert.edit.registry import directions_in
 from vidinvert.demo.quality import edit_effect, face_rate, reconstruction_by_steps, video_face_crops, warm_against_cold

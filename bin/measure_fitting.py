@@ -19,7 +19,7 @@ import torch
 
 from vidinvert.edit.directions import edit
 from vidinvert.edit.fit import fit_direction, fit_linear_direction
-from vidinvert.edit.render import to_uint8
+from vidinvert.images import to_uint8
 from vidinvert.models import Generator
 
 

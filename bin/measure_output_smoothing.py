@@ -155,7 +155,7 @@ def main() -> None:
                 watch = OutputWatch()
                 edit_video(DATA / clip, folder / "out.mp4", direction=[direction], strength="1", models=(G, E),
                            device="cpu", steps=args.steps, next_steps=args.next_steps, frames=args.frames,
-                           preset="ultrafast", overwrite=True, quiet=True, _stage_hook=watch.hook, **options)
+                           preset="ultrafast", overwrite=True, quiet=True, observe=watch.hook, **options)
                 values = watch.row()
                 print(f"| {label} | " + " | ".join(f"{values[c]:.4f}" if c != "PSNR" else f"{values[c]:.2f}"
                                                    for c in columns) + " |", flush=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 from vidinvert.checkpoint import load_checkpoint, save_checkpoint
-from vidinvert.demo.model import ENCODER_FILE, GENERATOR_FILE
+from vidinvert.demo.paths import ENCODER_FILE, GENERATOR_FILE
 from vidinvert.models import load_encoder, load_generator, save_generator
 
 

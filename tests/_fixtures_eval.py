@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from vidinvert.errors import VideoError
-from vidinvert.eval.records import FrameRecord
+from vidinvert.eval.records import EvalFrame
 
 CLIPS = ("head_d18.mp4", "head_d19.mp4", "single_face.mp4", "talk_audio.mp4", "face_noface.mov")
 
@@ -63,7 +63,7 @@ def _embedding(crop: np.ndarray) -> torch.Tensor:
 
 def degraded_clip(
     path: Path, max_frames: int | None, size: int = 64, blur: float = 1.0, noise: float = 6.0, embeddings: bool = False
-) -> Iterator[FrameRecord]:
+) -> Iterator[EvalFrame]:
     """Decode ``path`` with PyAV; each frame's centre crop (downscaled) against a blurred, noisy copy
     (noise seeded by the frame index, so the copy is the same on every run)."""
     try:
@@ -78,7 +78,7 @@ def degraded_clip(
             blurred = cv2.GaussianBlur(crop, (0, 0), blur).astype(np.float64)
             noisy = blurred + np.random.default_rng(index).normal(0.0, noise, crop.shape)
             output = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
-            record = FrameRecord(index, crop, output, quad)
+            record = EvalFrame(index, crop, output, quad)
             if embeddings:
                 record.input_embedding, record.output_embedding = _embedding(crop), _embedding(output)
             yield record
@@ -92,7 +92,7 @@ class CountingVideoFn:
         self.fail_on = fail_on
         self.options = options
 
-    def __call__(self, path: Path, max_frames: int | None) -> Iterator[FrameRecord]:
+    def __call__(self, path: Path, max_frames: int | None) -> Iterator[EvalFrame]:
         with self.log.open("a") as stream:
             stream.write(f"{path.name}\n")
         for record in degraded_clip(path, max_frames, **self.options):

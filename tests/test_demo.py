@@ -17,8 +17,8 @@ from _fixtures_video import packets
 from model_factories import random_generator
 
 from vidinvert.cli import main
-from vidinvert.demo import model as demo_model
-from vidinvert.demo import render_demo_clip
+from vidinvert.demo import paths as demo_paths
+from vidinvert.demo.clip import render_demo_clip
 from vidinvert.demo.clip import FACE_FRACTION, MASK_AXES, demo_background, demo_frames
 from vidinvert.demo.motion import DRIFT_X, DRIFT_Y, face_centre, mouth_opening
 from vidinvert.errors import VideoError, VidinvertError
@@ -177,10 +177,10 @@ def demo_files(tmp_path_factory) -> Path:
 @pytest.fixture
 def bundled(demo_files, monkeypatch, tmp_path) -> Path:
     """The bundled-model paths pointed at `demo_files`, an empty weights store, a private temp folder."""
-    monkeypatch.setattr(demo_model, "DEMO_DIR", demo_files)
-    monkeypatch.setattr(demo_model, "GENERATOR_FILE", demo_files / "generator.pt")
-    monkeypatch.setattr(demo_model, "ENCODER_FILE", demo_files / "encoder.pt")
-    monkeypatch.setattr(demo_model, "DIRECTIONS_DIR", demo_files / "directions")
+    monkeypatch.setattr(demo_paths, "DEMO_DIR", demo_files)
+    monkeypatch.setattr(demo_paths, "GENERATOR_FILE", demo_files / "generator.pt")
+    monkeypatch.setattr(demo_paths, "ENCODER_FILE", demo_files / "encoder.pt")
+    monkeypatch.setattr(demo_paths, "DIRECTIONS_DIR", demo_files / "directions")
     monkeypatch.setenv("VIDINVERT_WEIGHTS", str(tmp_path / "empty-store"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
@@ -220,8 +220,8 @@ def test_demo_command_keeps_the_source_and_its_sound(bundled, tmp_path, capsys):
 
 
 def test_demo_command_without_the_bundled_model_is_one_error_line(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(demo_model, "GENERATOR_FILE", tmp_path / "generator.pt")
-    monkeypatch.setattr(demo_model, "ENCODER_FILE", tmp_path / "encoder.pt")
+    monkeypatch.setattr(demo_paths, "GENERATOR_FILE", tmp_path / "generator.pt")
+    monkeypatch.setattr(demo_paths, "ENCODER_FILE", tmp_path / "encoder.pt")
     out = tmp_path / "out.mp4"
     code = main(["demo", "-o", str(out), "--seconds", "1"])
     lines = capsys.readouterr().err.strip().splitlines()

@@ -11,11 +11,12 @@ import torch
 from _fixtures_train import one_thread  # noqa: F401  (fixture)
 from model_factories import tiny_generator
 from vidinvert import api
-from vidinvert.demo.model import DEMO_DIR, DIRECTIONS_DIR, ENCODER_FILE, GENERATOR_FILE, MODEL_CARD, demo_model_present
+from vidinvert.demo.paths import DEMO_DIR, DIRECTIONS_DIR, ENCODER_FILE, GENERATOR_FILE, MODEL_CARD, demo_model_present
 from vidinvert.errors import VidinvertError
 from vidinvert.demo.quality import face_rate, reconstruction_by_steps
 from vidinvert.edit.directions import load_direction
-from vidinvert.edit.stage import make_edit_stage
+from vidinvert.config import RunConfig
+from vidinvert.pipeline.build import build_pipeline
 from vidinvert.train.data import aligned_faces, to_tensor
 
 DECLARED = json.loads((DEMO_DIR / "model.json").read_text())
@@ -67,9 +68,10 @@ def test_load_models_without_flags_or_store_uses_the_demo_model(empty_store):
 
 
 def test_smile_resolves_only_for_the_demo_generator(demo_models, empty_store):
-    G, _ = demo_models
-    stage = make_edit_stage(G, 25.0, attr=["smile"], weights_dir=empty_store)
-    shipped = load_direction(DIRECTIONS_DIR / "smile.npz")
-    assert torch.equal(stage.edits[0].direction.offset, shipped.offset)
+    G, E = demo_models
+    config = RunConfig.from_options(attr=["smile"], weights_dir=empty_store)
+    with build_pipeline(G, E, config, 25.0) as pipeline:
+        shipped = load_direction(DIRECTIONS_DIR / "smile.npz")
+        assert torch.equal(pipeline.edit_stage.edits[0].direction.offset, shipped.offset)
     with pytest.raises(VidinvertError, match="no direction named 'smile'"):
-        make_edit_stage(tiny_generator(), 25.0, attr=["smile"], weights_dir=empty_store)
+        build_pipeline(tiny_generator(), E, config, 25.0)

@@ -11,7 +11,7 @@ import torch
 
 from vidinvert.edit import directions as directions_mod
 from vidinvert.edit.directions import Direction, apply_edits, edit, load_direction, parse_layers, save_direction
-from vidinvert.demo.model import DIRECTIONS_DIR
+from vidinvert.demo.paths import DIRECTIONS_DIR
 from vidinvert.edit.registry import directions_in, find_direction, parse_attr, resolve_edits
 from vidinvert.errors import VidinvertError
 

@@ -14,7 +14,7 @@ from model_factories import tiny_generator
 from vidinvert.cli import main
 from vidinvert.edit.directions import edit, load_direction, save_direction, Direction
 from vidinvert.edit.fit import fit_direction, fit_linear_direction, project_out, sample_and_score
-from vidinvert.edit.render import to_uint8
+from vidinvert.images import to_uint8
 from vidinvert.edit.scorers import ATTRIBUTES, FaceMeshScorer, landmark_scores
 from vidinvert.errors import VidinvertError
 from vidinvert.models import save_generator

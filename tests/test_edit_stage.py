@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import click
@@ -14,7 +15,9 @@ from model_factories import tiny_generator
 from vidinvert.commands.edit_options import edit_options
 from vidinvert.edit.directions import Direction, apply_edits, save_direction
 from vidinvert.edit.feature_edit import edit_feature
-from vidinvert.edit.stage import LatentFrame, make_edit_stage
+from vidinvert.pipeline.edit_stage import make_edit_stage
+from vidinvert.pipeline.frames import FaceFrame, Latents
+from vidinvert.video import FrameRecord
 from vidinvert.errors import VidinvertError
 
 FPS = 10.0
@@ -32,29 +35,37 @@ def direction_file(tmp_path: Path) -> Path:
     return save_direction(Direction(v / v.norm(), None, "test", "vidinvert"), tmp_path / "smile.npz")
 
 
-def frames(G, n: int, gap: int | None = None) -> list[LatentFrame]:
+def face_frame(i: int, w: torch.Tensor | None, feature: torch.Tensor | None = None) -> FaceFrame:
+    """Frame i of a 10 fps clip carrying an inversion (no face when w is None)."""
+    record = FrameRecord(i, i, Fraction(1, int(FPS)), 1, np.zeros((2, 2, 3), np.uint8))
+    return FaceFrame(record, inverted=None if w is None else Latents(w, feature))
+
+
+def frames(G, n: int, gap: int | None = None) -> list[FaceFrame]:
     w = G.sample_w(n, seed=1).unsqueeze(1).repeat(1, G.n_latent, 1)
     F = G.features(w, index=5)
-    return [LatentFrame(i / FPS, None if i == gap else w[i], None if i == gap else F[i], payload=i)
-            for i in range(n)]
+    return [face_frame(i, None, None) if i == gap else face_frame(i, w[i], F[i]) for i in range(n)]
 
 
 def test_keyframed_edit_without_smoothing_is_exact(G, direction_file: Path) -> None:
     stage = make_edit_stage(G, FPS, attr=["smile=0s:0,1s:2"], directions_dir=direction_file.parent, batch_size=4)
     inputs = frames(G, 15, gap=3)
     out = list(stage(iter(inputs)))
-    assert [f.payload for f in out] == list(range(15))
-    assert out[3].w is None and out[3] is inputs[3]
+    assert [f.record.index for f in out] == list(range(15))
+    assert out[3].edited is None and out[3] is inputs[3]
     d = stage.edits[0].direction
     for f_in, f_out in zip(inputs, out):
-        if f_in.w is None:
+        if f_in.inverted is None:
             continue
-        strength = min(2.0, 2.0 * f_in.time)
-        expected_w = apply_edits(f_in.w[None], [(d, strength)])[0]
-        assert torch.allclose(f_out.w, expected_w, atol=1e-5)
-        expected_F = edit_feature(G, f_in.feature[None], f_in.w[None], expected_w[None])[0]
-        assert torch.allclose(f_out.feature, expected_F, atol=1e-5)
-    assert torch.equal(out[0].w, inputs[0].w) and torch.equal(out[0].feature, inputs[0].feature)
+        w_in, feature_in = f_in.inverted.wplus, f_in.inverted.feature
+        strength = min(2.0, 2.0 * f_in.record.time)
+        expected_w = apply_edits(w_in[None], [(d, strength)])[0]
+        assert torch.allclose(f_out.edited.wplus, expected_w, atol=1e-5)
+        expected_F = edit_feature(G, feature_in[None], w_in[None], expected_w[None])[0]
+        assert torch.allclose(f_out.edited.feature, expected_F, atol=1e-5)
+        assert torch.equal(f_out.base.wplus, w_in) and f_out.inverted is f_in.inverted  # no smoothing: base is the inversion
+    assert torch.equal(out[0].edited.wplus, inputs[0].inverted.wplus)
+    assert torch.equal(out[0].edited.feature, inputs[0].inverted.feature)
 
 
 def test_smoothing_is_bounded_and_reduces_jitter(G, direction_file: Path) -> None:
@@ -69,14 +80,14 @@ def test_smoothing_is_bounded_and_reduces_jitter(G, direction_file: Path) -> Non
         for i in range(40):
             pulled.append(i)
             w = noisy[i].expand(G.n_latent, 64).clone()
-            yield LatentFrame(i / FPS, w, G.features(w[None], 5)[0])
+            yield face_frame(i, w, G.features(w[None], 5)[0])
 
     it = stage(source())
     next(it)
     assert len(pulled) <= stage.latency + 2 + 1  # look-ahead plus one generator batch
     out = [next(it)] + list(it)
     jitter_in = (noisy[1:] - noisy[:-1]).norm(dim=-1).mean()
-    jitter_out = torch.stack([(b.w - a.w)[0].norm() for a, b in zip(out, out[1:])]).mean()
+    jitter_out = torch.stack([(b.edited.wplus - a.edited.wplus)[0].norm() for a, b in zip(out, out[1:])]).mean()
     assert jitter_out < 0.5 * jitter_in
 
 
@@ -112,4 +123,5 @@ def test_python_api_takes_direction_objects_and_functions_of_time(G) -> None:
     stage = make_edit_stage(G, FPS, direction=[d], strength=lambda t: 10 * t)
     frame = frames(G, 3)[2]
     out = next(stage(iter([frame])))
-    assert torch.allclose(out.w - frame.w, torch.full_like(frame.w, 2.0 / 8), atol=1e-6)
+    w = frame.inverted.wplus
+    assert torch.allclose(out.edited.wplus - w, torch.full_like(w, 2.0 / 8), atol=1e-6)

@@ -17,7 +17,7 @@ from _fixtures_enc import encoder_generator, restyle_checkpoint, restyle_encoder
 from _fixtures_identity import write_identity_file
 from _fixtures_video import write_clip
 from vidinvert.cli import main
-from vidinvert.eval import pipeline_video_fn
+from vidinvert.eval.pipeline_frames import pipeline_video_fn
 from vidinvert.metrics.pixel import mse, to_unit_range
 
 FRAMES = 4

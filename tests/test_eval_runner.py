@@ -14,7 +14,7 @@ from _fixtures_eval import RAVDESS_VIDEOS, CountingVideoFn, degraded_clip, make_
 from _fixtures_identity import write_identity_file
 from vidinvert.cli import main
 from vidinvert.errors import VidinvertError
-from vidinvert.eval import evaluate_folder, merge
+from vidinvert.eval.runner import evaluate_folder, merge
 from vidinvert.eval.suite import MetricSuite
 from vidinvert.eval.video_eval import evaluate_video
 from vidinvert.metrics.perceptual import load_lpips

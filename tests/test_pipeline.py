@@ -71,6 +71,7 @@ def test_only_the_face_changes(shared_data, talk_inverted):
     saved = np.load(latents)
     assert list(saved["index"]) == list(range(8))
     assert saved["wplus"].shape == (8, 8, 512) and saved["quad"].shape == (8, 4, 2)
+    assert np.array_equal(saved["edited_wplus"], saved["wplus"])  # invert: nothing changes the latents
     src, dst = decoded(shared_data / "videos/talk_audio.mp4"), decoded(out)
     for i, quad in zip(saved["index"], saved["quad"]):
         before, after = src[i][1], dst[i][1]

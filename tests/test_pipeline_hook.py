@@ -31,7 +31,7 @@ def test_stage_hook_sees_every_stage_in_order_and_keeps_the_output(shared_data, 
                   next_steps=1, codec="lossless", quiet=True)
     source = shared_data / "videos/single_face.mp4"
     edit_video(source, tmp_path / "plain.mp4", **common)
-    summary = edit_video(source, tmp_path / "hooked.mp4", _stage_hook=hook, **common)
+    summary = edit_video(source, tmp_path / "hooked.mp4", observe=hook, **common)
 
     assert list(seen) == ["decode", "landmarks", "crop smoothing", "align", "inversion", "edit", "render", "composite"]
     assert all(count == 3 for count in seen.values()) and summary.edited == 3

@@ -6,13 +6,13 @@ import argparse
 import os
 import pickle
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from vidinvert.files import atomic_path
 from vidinvert.errors import WeightsError
 
 #: Plain classes the official training checkpoints pickle beside their tensors (argparse options).
@@ -55,13 +55,6 @@ def load_checkpoint(path: str | os.PathLike, what: str = "checkpoint") -> Any:
 def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
     """torch.save to a temporary file beside `path`, then rename: no half-written file on failure."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import warnings
 
@@ -18,8 +17,16 @@ from vidinvert.errors import VidinvertError
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def cli(verbose: int) -> None:
     """Edit faces in real videos through a StyleGAN2 generator."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from vidinvert.face.native_notices import show_native_notices
+    from vidinvert.notices import NOTICE
+
+    levels = (NOTICE, logging.INFO, logging.DEBUG)
+    handler = _ProgressBarHandler()
+    handler.setFormatter(logging.Formatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(levels[min(verbose, 2)])
+    show_native_notices(verbose >= 2)
 
 
 def _register_commands() -> None:
@@ -39,31 +46,23 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def _quiet_native_libraries(argv: list[str]) -> None:
-    """Keep mediapipe's C++ start-up notices (TFLite, absl) off the terminal.
+class _ProgressBarHandler(logging.Handler):
+    """Log lines written above a running progress bar instead of through it ("warning: ...")."""
 
-    Python keeps writing to the real stderr through a duplicate of it, while the process-level
-    stderr that native code writes to goes to /dev/null. `-vv` keeps everything.
-    """
-    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
-    if "-vv" in argv or argv.count("-v") + argv.count("--verbose") >= 2:
-        return
-    try:
-        sys.stderr.flush()
-        real = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        sys.stderr = os.fdopen(real, "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
-    except (OSError, AttributeError, ValueError):
-        pass
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            tqdm.write(f"{record.levelname.lower()}: {self.format(record)}", file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a VidinvertError becomes one line on stderr and exit status 1."""
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
     if argv is None:
         argv = sys.argv[1:]
-        _quiet_native_libraries(argv)
     try:
         cli.main(args=argv, prog_name="vidinvert", standalone_mode=False)
     except click.exceptions.Abort:

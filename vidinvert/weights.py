@@ -17,6 +17,11 @@ import platformdirs
 from vidinvert.errors import WeightsError
 
 ENV_VAR = "VIDINVERT_WEIGHTS"
+#: The generator looked for in the store when none is given.
+DEFAULT_GENERATOR = "stylegan2-ffhq-config-f.pt"
+#: Encoders looked for in the store when none is given, best first.
+DEFAULT_ENCODERS = ("vidinvert_encoder.pt", "143_enc.pth", "restyle_psp_ffhq_encode.pt",
+                    "restyle_e4e_ffhq_encode.pt")
 #: Files other libraries keep in torch's hub cache: torchvision's AlexNet (the LPIPS trunk) and
 #: face-alignment's landmark network and face detector. vidinvert only ever reads them.
 ALEXNET_FILE = "alexnet-owt-7be5be79.pth"

@@ -29,7 +29,7 @@ def demo(quiet: bool, **options) -> None:
     No video or weights needed: try `vidinvert demo --attr smile=2`, then `vidinvert edit` on your own clips.
     """
     from vidinvert.commands.run_options import report
-    from vidinvert.demo import run_demo
+    from vidinvert.demo.run import run_demo
 
     summary = run_demo(quiet=quiet, **options)
     if not quiet:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from vidinvert.demo.model import DIRECTIONS_DIR
-from vidinvert.edit.registry import available_directions, direction_search_dirs, directions_in
-from vidinvert.edit.render import DEFAULT_GENERATOR
+from vidinvert.demo.paths import DIRECTIONS_DIR
+from vidinvert.weights import DEFAULT_GENERATOR
 
 GENERATOR_HELP = "Generator file, or a file name in the weights store."
 
@@ -24,6 +23,8 @@ def directions() -> None:
 def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
     """Show the direction names --attr accepts and the folders searched (the bundled demo model's
     directions apply to that model only)."""
+    from vidinvert.edit.registry import available_directions, direction_search_dirs, directions_in
+
     found = available_directions(weights_dir, directions_dir)
     for name, path in sorted(found.items()):
         click.echo(f"{name}\t{path}")

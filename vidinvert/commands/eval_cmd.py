@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from vidinvert.commands.aliases import HiddenAliases
+from vidinvert.config import default
 from vidinvert.errors import VidinvertError
 from vidinvert.eval.ravdess import CHANNELS, EMOTIONS, INTENSITIES, MODALITIES
-from vidinvert.eval.runner import evaluate_folder, merge
-from vidinvert.pipeline.model_stages import DEFAULT_NEXT_STEPS, DEFAULT_STEPS
 
 
 def _choices(table: dict[int, str]) -> str:
@@ -33,13 +33,14 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--max-frames", type=click.IntRange(min=1), default=None, help="Evaluate the first M frames (the paper: 120).")
 @click.option("--generator", type=click.Path(dir_okay=False), default=None, help="Generator weights, as in `edit`.")
 @click.option("--encoder", type=click.Path(dir_okay=False), default=None, help="Encoder weights, as in `edit`.")
-@click.option("--steps", type=click.IntRange(min=1), default=DEFAULT_STEPS, show_default=True,
+@click.option("--steps", type=click.IntRange(min=1), default=default("steps"), show_default=True,
               help="Refinement steps for a face's first frame, as in `edit`.")
-@click.option("--next-steps", type=click.IntRange(min=0), default=DEFAULT_NEXT_STEPS, show_default=True,
+@click.option("--next-steps", type=click.IntRange(min=0), default=default("next_steps"), show_default=True,
               help="Refinement steps for each following frame (warm start), as in `edit`.")
 @click.option("--warm-start/--no-warm-start", default=True, show_default=True, help="Start each frame from the previous one.")
-@click.option("--edit", multiple=True, metavar="ATTR=S", help="Evaluate an edit (attribute and strength) instead of inversion.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--attr", "--edit", "edit", cls=HiddenAliases, aliases=("--edit",), multiple=True, metavar="NAME[=STRENGTH]",
+              help="Evaluate an edit (named direction and strength, as in `edit`) instead of inversion.")
+@click.option("--device", default=default("device"), show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Videos processed in parallel.")
 @click.option("--shard", default=None, metavar="i/n", help="Evaluate shard i of n (0-based) of the sampled list.")
 @click.option("--identity-weights", type=click.Path(dir_okay=False), default=None,
@@ -49,8 +50,9 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--lpips/--no-lpips", default=True, show_default=True, help="Measure LPIPS when its weights are present.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True, help="Frames per metric batch.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write PNG plots (shards can skip them).")
-@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
-def eval_command(folders: tuple[Path, ...], report_dir: Path, merge_shards: bool, **options: object) -> None:
+@click.option("-q", "--quiet/--progress", "--no-progress/ ", "quiet", cls=HiddenAliases, aliases=("--progress", "--no-progress"),
+              default=False, help="No progress bar.")
+def eval_command(folders: tuple[Path, ...], report_dir: Path, merge_shards: bool, quiet: bool, **options: object) -> None:
     """Evaluate inversion (or an edit) on the videos under ROOT into a report folder.
 
     \b
@@ -58,6 +60,11 @@ def eval_command(folders: tuple[Path, ...], report_dir: Path, merge_shards: bool
     vidinvert eval ROOT -o part0 --shard 0/4        (one per array job)
     vidinvert eval --merge part0 part1 part2 part3 -o REPORT_DIR
     """
+    from vidinvert.device import resolve_device
+    from vidinvert.eval.runner import evaluate_folder, merge
+
+    resolve_device(options["device"])
+    options["progress"] = not quiet
     if merge_shards:
         summary = merge(folders, report_dir, plots=options["plots"])
     else:

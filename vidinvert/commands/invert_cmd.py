@@ -6,19 +6,21 @@ from pathlib import Path
 
 import click
 
-from vidinvert.commands.run_options import report, run_options
+from vidinvert.commands.run_options import check_output, report, run_options
+from vidinvert.config import default
 
 
 @click.command("invert")
 @click.argument("input", type=click.Path(path_type=Path))
 @run_options
-@click.option("--smooth-latents", default="none", show_default=True,
+@click.option("--smooth-latents", default=default("smooth_latents"), show_default=True,
               help="Temporal filter for W+ latents (none | gaussian:SIGMA | ema:ALPHA | one-euro:MIN_CUTOFF).")
-@click.option("--smooth-features", default="none", show_default=True, help="Temporal filter for the feature tensor.")
-def invert(input: Path, output: Path, quiet: bool, **options) -> None:
+@click.option("--smooth-features", default=default("smooth_features"), show_default=True, help="Temporal filter for the feature tensor.")
+def invert(input: Path, output: Path, **options) -> None:
     """Replace the face in INPUT by its reconstruction (no edit) and write --output."""
+    check_output(input, output, options["overwrite"])
     from vidinvert.api import invert_video
 
-    summary = invert_video(input, output, quiet=quiet, **options)
-    if not quiet:
+    summary = invert_video(input, output, **options)
+    if not options["quiet"]:
         report(summary)

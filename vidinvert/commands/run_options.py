@@ -1,5 +1,6 @@
 """Options shared by the commands that run the pipeline (`edit`, `invert`): one definition, the same
-names as the keywords of `vidinvert.api.edit_video`."""
+names as the fields of `vidinvert.config.RunConfig` and the keywords of `vidinvert.api.edit_video`,
+with the defaults read from the config."""
 
 from __future__ import annotations
 
@@ -8,60 +9,90 @@ from typing import Callable
 
 import click
 
-from vidinvert.video import CODECS, X264_PRESETS
+from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, X264_PRESETS, default
 
-RUN_OPTIONS = (
-    click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                 help="Output video (written beside, renamed when complete)."),
+OUTPUT_OPTION = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                             help="Output video (written beside, renamed when complete).")
+
+MODEL_OPTIONS = (
     click.option("--generator", type=click.Path(dir_okay=False, path_type=Path),
                  help="StyleGAN2 generator file (rosinality layout); default: from the encoder or the weights store."),
     click.option("--encoder", type=click.Path(dir_okay=False, path_type=Path),
                  help="Encoder file (vidinvert, FeatureStyleEncoder, ReStyle pSp/e4e); default: the weights store."),
     click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path),
                  help="Folder searched first for weights files."),
-    click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
-    click.option("--steps", type=click.IntRange(min=1), default=5, show_default=True,
+    click.option("--device", default=default("device"), show_default=True, help="auto, cpu, cuda or cuda:N."),
+)
+
+INVERT_OPTIONS = (
+    click.option("--steps", type=click.IntRange(min=1), default=default("steps"), show_default=True,
                  help="Refinement steps for the first frame and after a cold restart."),
-    click.option("--next-steps", type=click.IntRange(min=0), default=2, show_default=True,
+    click.option("--next-steps", type=click.IntRange(min=0), default=default("next_steps"), show_default=True,
                  help="Refinement steps for each following frame, starting from the previous frame."),
-    click.option("--warm-start/--no-warm-start", default=True, show_default=True,
+    click.option("--warm-start/--no-warm-start", default=default("warm_start"), show_default=True,
                  help="Start each frame from the previous frame's latents."),
-    click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True,
-                 help="Faces rendered per generator call."),
-    click.option("--smooth", default="3", show_default=True,
+)
+
+TRACK_OPTIONS = (
+    click.option("--smooth", default=str(default("smooth")), show_default=True,
                  help="Crop-track smoothing: Gaussian sigma in frames for the crop axes (the centre gets a "
                       "third of it), 0 for none, or 'causal' (moving average, no look-ahead)."),
-    click.option("--face", default="0", show_default=True,
+    click.option("--face", default=default("face"), show_default=True,
                  help="Which face to follow: size rank (0 = largest), left/right/top/bottom/center, or X,Y."),
-    click.option("--max-gap", type=click.IntRange(min=0), default=5, show_default=True,
+    click.option("--max-gap", type=click.IntRange(min=0), default=default("max_gap"), show_default=True,
                  help="Longest detection gap (frames) bridged by interpolation; longer gaps pass through."),
-    click.option("--landmarks", type=click.Choice(["mediapipe", "face-alignment"]), default="mediapipe",
+    click.option("--landmarks", type=click.Choice(LANDMARK_BACKENDS), default=default("landmarks"),
                  show_default=True, help="Landmark detector."),
+)
+
+RENDER_OPTIONS = (
+    click.option("--batch-size", type=click.IntRange(min=1), default=default("batch_size"), show_default=True,
+                 help="Faces rendered per generator call."),
+    click.option("--mask-forehead", type=click.FloatRange(min=0), default=default("mask_forehead"), show_default=True,
+                 help="How far the mask reaches above the eyes, as a fraction of the face size."),
+    click.option("--mask-dilate", type=click.FloatRange(min=0), default=default("mask_dilate"), show_default=True,
+                 help="Mask dilation (face fraction)."),
+    click.option("--mask-feather", type=click.FloatRange(min=0), default=default("mask_feather"), show_default=True,
+                 help="Mask feathering (face fraction)."),
+    click.option("--side-by-side", is_flag=True, help="Write the input and the result next to each other."),
+    click.option("--seamless", is_flag=True, help="Poisson-blend the face into the frame (cv2.seamlessClone)."),
+)
+
+OUTPUT_OPTIONS = (
     click.option("--frames", metavar="START:END", help="Process only these frames (END exclusive); others are copied."),
-    click.option("--codec", type=click.Choice(sorted(CODECS)), default="h264", show_default=True,
+    click.option("--codec", type=click.Choice(sorted(CODEC_NAMES)), default=default("codec"), show_default=True,
                  help="Output video codec (lossless and prores for post-production)."),
-    click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True, help="H.264 quality."),
-    click.option("--preset", type=click.Choice(X264_PRESETS), default="medium", show_default=True,
+    click.option("--crf", type=click.IntRange(0, 51), default=default("crf"), show_default=True, help="H.264 quality."),
+    click.option("--preset", type=click.Choice(X264_PRESETS), default=default("preset"), show_default=True,
                  help="H.264 speed/size preset."),
     click.option("--overwrite", is_flag=True, help="Replace an existing output."),
     click.option("--save-latents", type=click.Path(dir_okay=False, path_type=Path),
-                 help="Also write the per-frame latents and crop quads to this .npz."),
+                 help="Also write the per-frame latents (as inverted and as rendered) and crop quads to this .npz."),
     click.option("--require-face", is_flag=True, help="Fail when no face is found (default: copy with a warning)."),
-    click.option("--mask-forehead", type=float, default=0.15, show_default=True,
-                 help="How far the mask reaches above the eyes, as a fraction of the face size."),
-    click.option("--mask-dilate", type=float, default=0.03, show_default=True, help="Mask dilation (face fraction)."),
-    click.option("--mask-feather", type=float, default=0.04, show_default=True, help="Mask feathering (face fraction)."),
-    click.option("--side-by-side", is_flag=True, help="Write the input and the result next to each other."),
-    click.option("--seamless", is_flag=True, help="Poisson-blend the face into the frame (cv2.seamlessClone)."),
     click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
 )
 
+RUN_OPTIONS = (OUTPUT_OPTION, *MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *RENDER_OPTIONS, *OUTPUT_OPTIONS)
 
-def run_options(command: Callable) -> Callable:
-    """Decorate a click command with the pipeline options."""
-    for option in reversed(RUN_OPTIONS):
-        command = option(command)
-    return command
+
+def apply_options(options: tuple) -> Callable[[Callable], Callable]:
+    """A decorator adding click options in the order given."""
+    def decorate(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+run_options = apply_options(RUN_OPTIONS)
+
+
+def check_output(input: Path, output: Path, overwrite: bool) -> None:
+    """Refuse a bad input or output path before any model loads, in the command line's words."""
+    from vidinvert.video.inputs import check_input_path
+    from vidinvert.video.outputs import check_output_path
+
+    check_output_path(check_input_path(input), output, overwrite, overwrite_hint="--overwrite")
 
 
 def report(summary) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import torch
+
+from vidinvert.commands.aliases import HiddenAliases
 
 
 SCHEDULE_OPTIONS = (
@@ -44,6 +45,8 @@ def train() -> None:
 
 
 def _threads(threads: int) -> None:
+    import torch
+
     if threads > 0:
         torch.set_num_threads(threads)
 
@@ -59,8 +62,9 @@ def _threads(threads: int) -> None:
 @click.option("--channel-multiplier", type=int, default=2, show_default=True)
 @click.option("--style-dim", type=int, default=512, show_default=True)
 @click.option("--n-mlp", type=int, default=8, show_default=True, help="Mapping network depth.")
-@click.option("--batch", type=int, default=16, show_default=True)
-@click.option("--steps", type=int, default=10_000, show_default=True, help="Total iterations (counting earlier runs).")
+@click.option("--batch-size", "--batch", "batch", cls=HiddenAliases, aliases=("--batch",), type=int, default=16, show_default=True)
+@click.option("--iterations", "--steps", "steps", cls=HiddenAliases, aliases=("--steps",), type=int, default=10_000,
+              show_default=True, help="Total iterations (counting earlier runs).")
 @click.option("--lr", type=float, default=0.002, show_default=True)
 @click.option("--r1", type=float, default=10.0, show_default=True, help="R1 weight (0: off). 10 is the FFHQ 1024 px setting; about 0.0002*size^2/batch suits small sizes.")
 @click.option("--d-reg-every", type=int, default=16, show_default=True)
@@ -108,9 +112,11 @@ def generator(threads: int, quiet: bool, **options) -> None:
 @click.option("--input-size", type=int, default=256, show_default=True, help="Encoder input side.")
 @click.option("--backbone", type=click.Choice(["iresnet50", "iresnet18", "iresnet10-quarter"]), default="iresnet50",
               show_default=True, help="Encoder backbone (smaller ones for CPU training).")
-@click.option("--batch", type=int, default=8, show_default=True)
-@click.option("--steps", type=int, default=10_000, show_default=True, help="Total batches (counting earlier runs).")
-@click.option("--iters", type=int, default=3, show_default=True, help="Refinement steps per batch (ReStyle N).")
+@click.option("--batch-size", "--batch", "batch", cls=HiddenAliases, aliases=("--batch",), type=int, default=8, show_default=True)
+@click.option("--iterations", "--steps", "steps", cls=HiddenAliases, aliases=("--steps",), type=int, default=10_000,
+              show_default=True, help="Total batches (counting earlier runs).")
+@click.option("--refine-steps", "--iters", "iters", cls=HiddenAliases, aliases=("--iters",), type=int, default=3,
+              show_default=True, help="Refinement steps per batch (ReStyle N).")
 @click.option("--lr", type=float, default=1e-4, show_default=True)
 @click.option("--real-fraction", type=float, default=0.5, show_default=True,
               help="Share of real faces in a batch; the rest are generator samples.")

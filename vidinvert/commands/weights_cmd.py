@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidinvert.demo.model import GENERATOR_FILE, demo_model_present
+from vidinvert.demo.paths import GENERATOR_FILE, demo_model_present
 from vidinvert.weights import search_dirs, weights_status
 
 

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from vidinvert.demo.audio import AUDIO_RATE, voice
 from vidinvert.demo.motion import face_centre, latent_path
-from vidinvert.edit.render import to_uint8
+from vidinvert.images import to_uint8
 from vidinvert.errors import VideoError, VidinvertError
 from vidinvert.models import Generator
 from vidinvert.video.encoding import EncodeSettings, VideoEncoder, check_container_holds

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from vidinvert.edit.directions import Direction, edit
-from vidinvert.edit.render import to_uint8
+from vidinvert.images import to_uint8
 from vidinvert.edit.scorers import FaceMeshScorer
 from vidinvert.face.detect import MeshDetector
 from vidinvert.face.track import FaceTracker

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from vidinvert.edit.direction_formats import FOLDER_HINTS, FORMATS, STYLE_DIM
+from vidinvert.files import atomic_path
 from vidinvert.errors import VidinvertError
 
 log = logging.getLogger(__name__)
@@ -135,10 +136,8 @@ def save_direction(direction: Direction, path: str | Path) -> Path:
     }
     if direction.layers is not None:
         arrays["layers"] = np.asarray(direction.layers, dtype=np.int64)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
-    partial.replace(path)
     return path
 
 

@@ -18,9 +18,9 @@ from typing import Callable, Union
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
+from vidinvert.config import INTERPOLATIONS
 from vidinvert.errors import VidinvertError
 
-INTERPOLATIONS = ("linear", "smooth", "cubic")
 
 Strength = Union[float, Callable[[float], float]]
 

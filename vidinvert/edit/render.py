@@ -7,16 +7,14 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
 from vidinvert.edit.directions import Direction, apply_edits
+from vidinvert.files import atomic_path
+from vidinvert.images import to_uint8
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.models import Generator, load_generator
-from vidinvert.weights import require_weights
-
-DEFAULT_GENERATOR = "stylegan2-ffhq-config-f.pt"
-
+from vidinvert.weights import DEFAULT_GENERATOR, require_weights
 
 def resolve_generator(generator: str | Path | Generator = DEFAULT_GENERATOR, weights_dir: str | Path | None = None,
                       device: str = "cpu") -> Generator:
@@ -29,15 +27,6 @@ def resolve_generator(generator: str | Path | Generator = DEFAULT_GENERATOR, wei
             raise WeightsError(f"generator file not found: {path}")
         path = require_weights(str(generator), weights_dir, flag="--generator")
     return load_generator(path, device=device)
-
-
-def to_uint8(images: torch.Tensor, size: int | None = None) -> np.ndarray:
-    """(B,3,H,W) images in [-1,1] -> (B,size,size,3) uint8 RGB, area-resized when size is given."""
-    images = images.detach().float()
-    if size is not None and size != images.shape[-1]:
-        images = F.interpolate(images, size=(size, size), mode="area" if size < images.shape[-1] else "bilinear")
-    out = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return out.permute(0, 2, 3, 1).cpu().numpy()
 
 
 def parse_strengths(spec: str) -> tuple[float, ...]:
@@ -79,8 +68,6 @@ def contact_sheet(G: Generator, directions: Sequence[Direction], strengths: Sequ
 def save_image(image: np.ndarray, path: str | Path) -> Path:
     """Write a uint8 RGB image (PNG by extension), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    Image.fromarray(image).save(partial, format=(path.suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG"))
-    partial.replace(path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format=(path.suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG"))
     return path

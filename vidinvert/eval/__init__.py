@@ -1,7 +1,3 @@
-"""Batch evaluation of video inversion and editing (the RAVDESS protocol and any folder of videos)."""
-
-from vidinvert.eval.pipeline_frames import pipeline_video_fn
-from vidinvert.eval.records import FrameRecord, VideoFn
-from vidinvert.eval.runner import evaluate, evaluate_folder, merge
-
-__all__ = ["FrameRecord", "VideoFn", "evaluate", "evaluate_folder", "merge", "pipeline_video_fn"]
+"""Batch evaluation of video inversion and editing (the RAVDESS protocol and any folder of videos):
+`vidinvert.eval.runner.evaluate_folder` / `merge`, the per-video pipeline function in
+`vidinvert.eval.pipeline_frames`, the per-frame record `vidinvert.eval.records.EvalFrame`."""

@@ -13,7 +13,7 @@ Crop = np.ndarray | torch.Tensor
 
 
 @dataclass
-class FrameRecord:
+class EvalFrame:
     """One evaluated frame.
 
     ``input_crop`` is the aligned crop of the source frame, ``output_crop`` the reconstruction
@@ -35,4 +35,4 @@ class FrameRecord:
 # The returned iterable may count the frames that gave no record in a `frames_without_face`
 # attribute (read once iteration ends); it is reported per video. A `prepare()` method, when the
 # function has one, runs once before the first video (to fail early on bad models or options).
-VideoFn = Callable[[Path, int | None], Iterable[FrameRecord]]
+VideoFn = Callable[[Path, int | None], Iterable[EvalFrame]]

@@ -20,10 +20,11 @@ from vidinvert.eval.pipeline_frames import pipeline_video_fn
 from vidinvert.eval.ravdess import RavdessFilter
 from vidinvert.eval.records import VideoFn
 from vidinvert.eval.report import build_report
-from vidinvert.eval.suite import MetricSuite, resolve_device
+from vidinvert.device import resolve_device
+from vidinvert.eval.suite import MetricSuite
 from vidinvert.eval.video_eval import evaluate_video
 from vidinvert.eval.videos import VideoEntry, discover_videos, parse_shard, sample_videos, shard_videos
-from vidinvert.pipeline.model_stages import DEFAULT_NEXT_STEPS, DEFAULT_STEPS
+from vidinvert.config import InvertConfig
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +174,8 @@ def evaluate_folder(
     max_frames: int | None = None,
     generator: str | None = None,
     encoder: str | None = None,
-    steps: int = DEFAULT_STEPS,
-    next_steps: int = DEFAULT_NEXT_STEPS,
+    steps: int = InvertConfig.steps,
+    next_steps: int = InvertConfig.next_steps,
     warm_start: bool = True,
     edit: Sequence[str] = (),
     device: str = "auto",
@@ -191,7 +192,7 @@ def evaluate_folder(
     """``vidinvert eval``: find, filter, sample and shard the videos under ``root``, evaluate them
     into ``report_dir``. ``video_fn`` defaults to the video pipeline built from the model options."""
     filters = RavdessFilter.from_options(modality, channel, emotion, intensity, actor)
-    device = resolve_device(device)
+    device = str(resolve_device(device))
     found = discover_videos(Path(root), layout, filters)
     sampled = sample_videos(found.videos, num_videos, seed)
     shard_index, shard_count = parse_shard(shard) if shard else (0, 1)

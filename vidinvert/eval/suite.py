@@ -7,19 +7,10 @@ from pathlib import Path
 
 import torch
 
-from vidinvert.errors import VidinvertError
+from vidinvert.device import resolve_device
 from vidinvert.metrics.identity import IdentityModel, load_identity_model
 from vidinvert.metrics.perceptual import Lpips, load_lpips
 from vidinvert.metrics.unavailable import Unavailable
-
-
-def resolve_device(device: str) -> str:
-    """"auto" -> "cuda" when available else "cpu"; a CUDA device without CUDA is a user error."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise VidinvertError(f"--device {device}: CUDA is not available here (use cpu or auto)")
-    return device
 
 
 @dataclass
@@ -44,7 +35,7 @@ class MetricSuite:
         device = resolve_device(device)
         perceptual = load_lpips(device) if lpips else Unavailable("lpips", "disabled (--no-lpips)")
         identity = load_identity_model(identity_weights, device=device, weights_dir=weights_dir)
-        return cls(torch.device(device), perceptual, identity, batch_size)
+        return cls(device, perceptual, identity, batch_size)
 
     def sources(self) -> dict[str, str | None]:
         """What each loaded model is (weights file or variant); None for unavailable ones."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vidinvert.eval.records import FrameRecord, VideoFn
+from vidinvert.eval.records import EvalFrame, VideoFn
 from vidinvert.eval.suite import MetricSuite
 from vidinvert.metrics.identity import IdentityModel, cosine_similarity
 from vidinvert.metrics.perceptual import Lpips
@@ -48,7 +48,7 @@ class _Accumulator:
         self.previous: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @torch.no_grad()
-    def add(self, batch: Sequence[FrameRecord]) -> None:
+    def add(self, batch: Sequence[EvalFrame]) -> None:
         device = self.suite.device
         inputs = torch.cat([to_unit_range(r.input_crop) for r in batch]).to(device)
         outputs = torch.cat([to_unit_range(r.output_crop) for r in batch]).to(device)
@@ -73,7 +73,7 @@ class _Accumulator:
             return self.suite.lpips(inputs, outputs).tolist()
         return [math.nan] * len(inputs)
 
-    def _identity(self, batch: Sequence[FrameRecord], inputs: torch.Tensor, outputs: torch.Tensor) -> list[float]:
+    def _identity(self, batch: Sequence[EvalFrame], inputs: torch.Tensor, outputs: torch.Tensor) -> list[float]:
         if all(r.input_embedding is not None and r.output_embedding is not None for r in batch):
             source = torch.stack([torch.as_tensor(r.input_embedding).float().flatten() for r in batch])
             result = torch.stack([torch.as_tensor(r.output_embedding).float().flatten() for r in batch])
@@ -134,8 +134,8 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(finite_or_inf)) if finite_or_inf else math.nan
 
 
-def _batches(records: Iterable[FrameRecord], size: int) -> Iterable[list[FrameRecord]]:
-    batch: list[FrameRecord] = []
+def _batches(records: Iterable[EvalFrame], size: int) -> Iterable[list[EvalFrame]]:
+    batch: list[EvalFrame] = []
     for record in records:
         batch.append(record)
         if len(batch) == size:

@@ -10,12 +10,13 @@ import math
 import cv2
 import numpy as np
 
+from vidinvert.config import RenderConfig
 from vidinvert.errors import VidinvertError
 from vidinvert.face.landmarks import EYE_LEFT, EYE_RIGHT, MOUTH_LEFT, MOUTH_RIGHT, FaceLandmarks
 
-FOREHEAD = 0.15
-DILATE = 0.03
-FEATHER = 0.04
+FOREHEAD = RenderConfig.mask_forehead
+DILATE = RenderConfig.mask_dilate
+FEATHER = RenderConfig.mask_feather
 
 
 def face_polygon(landmarks: FaceLandmarks, *, forehead: float = FOREHEAD) -> np.ndarray:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Iterator
 
-from vidinvert.errors import VidinvertError
+from vidinvert.config import parse_smooth
 from vidinvert.face.align import crop, ffhq_quad
 from vidinvert.face.smooth import ema_quads, smooth_quads
 from vidinvert.face.track import FaceTracker
@@ -22,19 +23,6 @@ def track_faces(records: Iterable[FrameRecord], tracker: FaceTracker) -> Iterato
         yield FaceFrame(record, tracked.landmarks, tracked.interpolated)
 
 
-def parse_smooth(smooth: float | str) -> float | str:
-    """`--smooth` as a sigma in frames (0 turns smoothing off) or "causal"."""
-    if isinstance(smooth, str) and smooth.strip().lower() == "causal":
-        return "causal"
-    try:
-        sigma = float(smooth)
-    except (TypeError, ValueError):
-        raise VidinvertError(f"--smooth takes a sigma in frames (e.g. 3, 0 for none) or 'causal', got {smooth!r}") from None
-    if sigma < 0:
-        raise VidinvertError(f"--smooth must be >= 0 frames, got {sigma}")
-    return sigma
-
-
 def smooth_crops(frames: Iterable[FaceFrame], smooth: float | str = 3.0) -> Iterator[FaceFrame]:
     """Each face frame's FFHQ quad, smoothed over time.
 
@@ -50,13 +38,13 @@ def smooth_crops(frames: Iterable[FaceFrame], smooth: float | str = 3.0) -> Iter
     else:
         smoothed = items
     for frame, quad in smoothed:
-        frame.quad = quad
-        yield frame
+        yield frame if quad is None else replace(frame, quad=quad)
 
 
 def align_crops(frames: Iterable[FaceFrame], size: int, resample: str = "lanczos") -> Iterator[FaceFrame]:
     """Cut the FFHQ-aligned crop (size x size) of every frame with a quad."""
     for frame in frames:
         if frame.quad is not None:
-            frame.crop, frame.transform = crop(frame.record.image, frame.quad, size, resample=resample)
+            image, transform = crop(frame.record.image, frame.quad, size, resample=resample)
+            frame = replace(frame, crop=image, transform=transform)
         yield frame

@@ -1,4 +1,8 @@
-"""What the pipeline knows about one video frame as it moves through the stages."""
+"""What the pipeline knows about one video frame: an immutable record each stage extends.
+
+A stage never changes a record it received; it returns `dataclasses.replace(frame, ...)` with the
+fields it owns filled in. Frames without the tracked face keep every face field None.
+"""
 
 from __future__ import annotations
 
@@ -12,32 +16,42 @@ from vidinvert.face.landmarks import FaceLandmarks
 from vidinvert.video import FrameRecord
 
 
-@dataclass
+@dataclass(frozen=True)
+class Latents:
+    """One face's W+ latents (n_latent, style_dim) and feature tensor (C, h, w) or None."""
+
+    wplus: torch.Tensor
+    feature: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
 class FaceFrame:
-    """A decoded frame and, when it has the tracked face, everything derived from that face."""
+    """A decoded frame and, when it has the tracked face, everything derived from that face.
+
+    Stages fill the fields in this order: landmarks (tracking), quad (crop smoothing), crop and
+    transform (alignment), inverted, reconstruction and cold (inversion), base and edited (editing),
+    face (rendering).
+    """
 
     record: FrameRecord
     landmarks: FaceLandmarks | None = None
-    interpolated: bool = False
+    interpolated: bool = False  # landmarks bridged over a detection gap
     quad: np.ndarray | None = None  # smoothed FFHQ quad (4, 2) in frame pixels
     crop: np.ndarray | None = None  # aligned uint8 RGB crop at the encoder's input size
     transform: CropTransform | None = None
-    wplus: torch.Tensor | None = None  # inverted latents (n_latent, style_dim)
-    feature: torch.Tensor | None = None  # inverted feature tensor (C, h, w) or None
-    reconstruction: torch.Tensor | None = None  # the inversion's image (3, S, S) in [-1, 1]
+    inverted: Latents | None = None  # the encoder's answer
+    reconstruction: torch.Tensor | None = None  # G(inverted): (3, S, S) in [-1, 1]
     cold: bool = False  # inverted from the average latent rather than the previous frame
+    base: Latents | None = None  # inverted latents after temporal smoothing, before the edit
+    edited: Latents | None = None  # base plus the edit offset (feature tensor corrected)
+    face: np.ndarray | None = None  # the rendered face: uint8 (S, S, 3) RGB
 
     @property
     def has_face(self) -> bool:
         return self.transform is not None
 
+    @property
+    def final(self) -> Latents | None:
+        """The latents the face is rendered from: the edited ones when an edit stage ran."""
+        return self.edited if self.edited is not None else self.inverted
 
-def to_model_input(crop: np.ndarray) -> torch.Tensor:
-    """uint8 HWC RGB -> float (1, 3, H, W) in [-1, 1]."""
-    return torch.from_numpy(np.array(crop, dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1.0
-
-
-def to_uint8_images(images: torch.Tensor) -> np.ndarray:
-    """float (B, 3, H, W) in [-1, 1] -> uint8 (B, H, W, 3) RGB."""
-    images = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return images.permute(0, 2, 3, 1).cpu().numpy()

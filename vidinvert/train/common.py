@@ -17,6 +17,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from vidinvert.checkpoint import load_checkpoint
+from vidinvert.files import atomic_path
 from vidinvert.errors import VidinvertError
 
 
@@ -81,10 +82,8 @@ def image_grid(images: torch.Tensor, columns: int = 8) -> np.ndarray:
 
 def save_grid(images: torch.Tensor, path: Path, columns: int = 8) -> Path:
     """Write `image_grid(images)` as a PNG (renamed into place when complete)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    Image.fromarray(image_grid(images, columns)).save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(image_grid(images, columns)).save(tmp, format="PNG")
     return path
 
 

@@ -23,6 +23,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from vidinvert.files import atomic_path
 from vidinvert.errors import VidinvertError
 from vidinvert.face.align import crop, ffhq_quad
 from vidinvert.face.detect import MeshDetector
@@ -105,10 +106,8 @@ def aligned_faces(root: str | os.PathLike, size: int, cache_dir: str | os.PathLi
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.npy")
-    np.save(tmp, array)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, array)
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:

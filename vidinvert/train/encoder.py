@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from vidinvert.checkpoint import save_checkpoint
+from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
 from vidinvert.invert import InversionResult, Inverter
 from vidinvert.models.encoder_base import InversionEncoder
@@ -95,8 +96,6 @@ class EncoderTrainer:
 
     def __init__(self, cfg: EncoderTrainConfig, faces: FaceBatches | None = None, G: Generator | None = None,
                  sample_faces: torch.Tensor | None = None) -> None:
-        from vidinvert.api import resolve_device
-
         self._check(cfg)
         self.cfg = cfg
         self.device = resolve_device(cfg.device)

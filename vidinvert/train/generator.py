@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from vidinvert.checkpoint import save_checkpoint
+from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
 from vidinvert.models.discriminator import Discriminator
 from vidinvert.models.stylegan2 import Generator, official_channels
@@ -84,8 +85,6 @@ class GeneratorTrainer:
     """Holds the networks, optimisers and state of one run; `run()` trains up to `cfg.steps`."""
 
     def __init__(self, cfg: GeneratorTrainConfig, faces: FaceBatches | None = None) -> None:
-        from vidinvert.api import resolve_device
-
         self._check(cfg)
         self.cfg = cfg
         self.device = resolve_device(cfg.device)

@@ -30,6 +30,7 @@ import av
 import av.container
 import numpy as np
 
+from vidinvert.config import X264_PRESETS
 from vidinvert.errors import VidinvertError, VideoError
 from vidinvert.video.reader import ColorInfo
 from vidinvert.video.records import FrameRecord
@@ -39,9 +40,6 @@ logger = logging.getLogger(__name__)
 _AVCOL_SPC_RGB = 0  # FFmpeg's colour-matrix tag of RGB pictures
 _AVCOL_RANGE_MPEG = 1  # studio range
 
-X264_PRESETS = (
-    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo",
-)
 
 
 @dataclass(frozen=True)

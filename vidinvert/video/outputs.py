@@ -19,13 +19,15 @@ from vidinvert.errors import VideoError
 from vidinvert.video.inputs import av_reason
 
 
-def check_output_path(source: Path | None, target: str | os.PathLike[str], overwrite: bool) -> Path:
+def check_output_path(source: Path | None, target: str | os.PathLike[str], overwrite: bool,
+                      overwrite_hint: str = "overwrite=True") -> Path:
     """Validate ``target`` for writing a video made from ``source`` (None: made from nothing); return
     it as a Path.
 
     Refused: the input itself (also through a symlink, hard link or another spelling), a directory,
     an existing file unless ``overwrite``, a name without an extension (the container is chosen by
-    it), a missing parent directory.
+    it), a missing parent directory. `overwrite_hint` names the switch in the refusal of an existing
+    file ("--overwrite" on the command line).
     """
     out = Path(target)
     if source is not None and _same_file(source, out):
@@ -33,7 +35,7 @@ def check_output_path(source: Path | None, target: str | os.PathLike[str], overw
     if out.is_dir():
         raise VideoError(f"output {out} is a directory; give a file name such as {out / 'edited.mp4'}")
     if out.exists() and not overwrite:
-        raise VideoError(f"output {out} already exists; pass overwrite=True (--overwrite) to replace it")
+        raise VideoError(f"output {out} already exists; pass {overwrite_hint} to replace it")
     if not out.suffix:
         raise VideoError(f"output {out} has no extension; the container comes from it (.mp4, .mov, .mkv)")
     parent = out.parent

@@ -1,50 +1,36 @@
-"""The editing stage of the video pipeline: per-frame latents in, edited and smoothed latents out.
+"""The editing stage: each face's inverted latents in, smoothed (`base`) and edited latents out.
 
 For each frame with a face: the inverted W+ and the feature tensor are smoothed over time (each with
 its own filter), the edit offset sum_i strength_i(t) * delta_i is built from the frame's time and
 smoothed separately (so keyframed strengths and the inversion's own jitter are filtered apart), the
-offset is added, and the feature tensor is corrected with the generator (FSE Eq. 1). The renderer
-must then call the generator with the same noise (`EditStage.noise`; "random" is drawn once, with
-one noise map shared by all frames).
+offset is added, and the feature tensor is corrected with the generator (FSE Eq. 1) under the
+renderer's noise.
 
-Frames without a face (w is None) pass through and split the smoothing. Memory is bounded by the
-largest filter look-ahead plus one generator batch.
+Frames without a face pass through and split the smoothing. Memory is bounded by the largest
+filter look-ahead plus one generator batch.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import torch
 
-from vidinvert.demo.model import model_directions_dir
-from vidinvert.edit.feature_edit import edit_feature, fixed_noise
-from vidinvert.edit.directions import Direction
-from vidinvert.edit.keyframes import Strength, strength_at
+from vidinvert.config import EditConfig
+from vidinvert.edit.feature_edit import edit_feature
+from vidinvert.edit.keyframes import strength_at
 from vidinvert.edit.registry import EditRequest, resolve_edits
 from vidinvert.edit.temporal import TemporalFilter, parse_filter
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
-
-
-@dataclass(frozen=True)
-class LatentFrame:
-    """One frame's inversion: time in seconds, W+ (n_latent, D) or None (no face), feature (C,H,W) or None.
-
-    payload is carried through untouched (the pipeline's own frame record).
-    """
-
-    time: float
-    w: torch.Tensor | None
-    feature: torch.Tensor | None = None
-    payload: Any = None
+from vidinvert.pipeline.frames import FaceFrame, Latents
 
 
 class EditStage:
-    """Callable stage ``Iterable[LatentFrame] -> Iterator[LatentFrame]`` applying edits and smoothing."""
+    """Callable stage ``Iterable[FaceFrame] -> Iterator[FaceFrame]`` applying edits and smoothing."""
 
     def __init__(self, G: Generator, edits: Sequence[EditRequest], wplus_filter: TemporalFilter,
                  feature_filter: TemporalFilter, offset_filter: TemporalFilter, feature_index: int = 5,
@@ -55,7 +41,7 @@ class EditStage:
         self.feature_filter = feature_filter
         self.offset_filter = offset_filter
         self.feature_index = feature_index
-        self.noise = fixed_noise(G, noise, 1)  # the renderer must reuse this
+        self.noise = noise
         self.batch_size = batch_size
         self._deltas = [e.direction.delta(G.n_latent, G.style_dim) for e in self.edits]
 
@@ -73,12 +59,13 @@ class EditStage:
                 total = total + strength * delta
         return total
 
-    def __call__(self, frames: Iterable[LatentFrame]) -> Iterator[LatentFrame]:
+    def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
         a, b, c, d = itertools.tee(frames, 4)
-        ws = self.wplus_filter(f.w for f in a)
-        features = self.feature_filter(f.feature if f.w is not None else None for f in b)
-        offsets = self.offset_filter(None if f.w is None else self.offset(f.time).to(f.w) for f in c)
-        batch: list[tuple[LatentFrame, torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]] = []
+        ws = self.wplus_filter(None if f.inverted is None else f.inverted.wplus for f in a)
+        features = self.feature_filter(None if f.inverted is None else f.inverted.feature for f in b)
+        offsets = self.offset_filter(None if f.inverted is None else self.offset(f.record.time).to(f.inverted.wplus)
+                                     for f in c)
+        batch: list[tuple[FaceFrame, torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]] = []
         for item in zip(d, ws, features, offsets):
             batch.append(item)
             if len(batch) == self.batch_size:
@@ -87,7 +74,7 @@ class EditStage:
         yield from self._finish(batch)
 
     @torch.no_grad()
-    def _finish(self, batch: list) -> Iterator[LatentFrame]:
+    def _finish(self, batch: list) -> Iterator[FaceFrame]:
         with_feature = [i for i, (_, w, f, _) in enumerate(batch) if w is not None and f is not None]
         corrected: dict[int, torch.Tensor] = {}
         if with_feature:
@@ -100,26 +87,24 @@ class EditStage:
             if w is None:
                 yield frame
             else:
-                yield replace(frame, w=w + offset, feature=corrected.get(i, f))
+                yield replace(frame, base=Latents(w, f), edited=Latents(w + offset, corrected.get(i, f)))
 
 
-def make_edit_stage(G: Generator, fps: float, attr: Sequence[str] = (),
-                    direction: Sequence[str | Path | Direction] = (), strength: Strength | str | None = None, layers: str | None = None,
-                    direction_format: str | None = None, interpolation: str = "linear",
-                    smooth_latents: str = "none", smooth_features: str = "none", smooth_offset: str = "none",
-                    weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
-                    feature_index: int = 5, noise: NoiseSpec = "stored", batch_size: int = 8) -> EditStage:
-    """Build the editing stage from the `edit` command's editing options (same names as the flags).
-
-    With no `attr` and no `direction` the stage only smooths."""
-    edits = resolve_edits(attr, direction, strength, layers, direction_format, interpolation, fps,
-                          weights_dir, directions_dir, model_directions_dir(G)) if attr or direction else []
+def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, *, feature_index: int = 5,
+                    noise: NoiseSpec = "stored", batch_size: int = 8, weights_dir: str | Path | None = None,
+                    model_dir: Path | None = None, **options) -> EditStage:
+    """The editing stage from the `edit` command's editing options (a config, or the same names as
+    keywords). `model_dir` is the folder of directions that belong to `G`. With no `attr` and no
+    `direction` the stage only smooths."""
+    config = replace(config or EditConfig(), **options)
+    edits = resolve_edits(config.attr, config.direction, config.strength, config.layers, config.direction_format,
+                          config.interpolation, fps, weights_dir, config.directions_dir, model_dir) if config.edits else []
     for request in edits:  # check each direction against this generator before any frame is read
         request.direction.delta(G.n_latent, G.style_dim)
     return EditStage(
         G, edits,
-        wplus_filter=parse_filter(smooth_latents, fps=fps, layer_axis=-2),
-        feature_filter=parse_filter(smooth_features, fps=fps, layer_groups=False),
-        offset_filter=parse_filter(smooth_offset, fps=fps, layer_axis=-2),
+        wplus_filter=parse_filter(config.smooth_latents, fps=fps, layer_axis=-2),
+        feature_filter=parse_filter(config.smooth_features, fps=fps, layer_groups=False),
+        offset_filter=parse_filter(config.smooth_offset, fps=fps, layer_axis=-2),
         feature_index=feature_index, noise=noise, batch_size=batch_size,
     )

@@ -1,0 +1,106 @@
+"""One run configuration: every default once, the CLI's options generated from it, old spellings kept."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from vidinvert.cli import cli
+from vidinvert.config import DEFAULTS, OPTION_GROUP, RunConfig
+from vidinvert.errors import VidinvertError
+
+NOT_CONFIG = {"input", "output"}  # command arguments, not settings
+
+
+def command_params(name: str) -> dict[str, click.Parameter]:
+    return {p.name: p for p in cli.commands[name].params}
+
+
+@pytest.mark.parametrize("command", ["edit", "invert"])
+def test_run_commands_take_their_defaults_from_the_config(command: str) -> None:
+    parsed = cli.commands[command].make_context(command, ["in.mp4", "-o", "out.mp4"]).params
+    options = DEFAULTS.options()
+    for name, value in parsed.items():
+        if name in NOT_CONFIG:
+            continue
+        assert name in OPTION_GROUP, f"--{name} is not a RunConfig field"
+        expected = options[name]
+        if name == "smooth":  # the CLI takes text ("3" or "causal"); the config keeps the parsed sigma
+            assert float(value) == expected
+        else:
+            assert value == expected or (value in ((), None) and expected in ((), None)), name
+
+
+def test_edit_offers_every_setting_of_the_config() -> None:
+    assert set(OPTION_GROUP) <= set(command_params("edit"))
+
+
+def test_options_land_in_their_groups_and_unknown_names_are_refused() -> None:
+    config = RunConfig.from_options(steps=3, attr=["smile=2"], mask_feather=0.1, codec="lossless")
+    assert config.invert.steps == 3 and config.edit.attr == ("smile=2",)
+    assert config.render.mask_feather == 0.1 and config.output.codec == "lossless"
+    assert config.track == DEFAULTS.track  # untouched groups keep their defaults
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.invert.steps = 4
+    with pytest.raises(VidinvertError, match="unknown option"):
+        RunConfig.from_options(stepz=3)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"steps": 0}, "--steps must be 1 or more"),
+    ({"batch_size": 0}, "--batch-size must be 1 or more"),
+    ({"smooth": "fast"}, "--smooth takes a sigma"),
+    ({"codec": "mpeg2"}, "unknown codec"),
+    ({"landmarks": "dlib"}, "unknown --landmarks"),
+])
+def test_bad_settings_are_one_line_errors(options, message) -> None:
+    with pytest.raises(VidinvertError, match=message):
+        RunConfig.from_options(**options)
+
+
+@pytest.mark.parametrize("args, name, value", [
+    (["eval", "--edit", "smile=1"], "edit", ("smile=1",)),
+    (["eval", "--attr", "smile=1"], "edit", ("smile=1",)),
+    (["eval", "--no-progress"], "quiet", True),
+    (["eval", "--progress"], "quiet", False),
+    (["eval", "-q"], "quiet", True),
+    (["train", "generator", "--batch", "4"], "batch", 4),
+    (["train", "generator", "--batch-size", "4"], "batch", 4),
+    (["train", "encoder", "--steps", "7"], "steps", 7),
+    (["train", "encoder", "--iterations", "7"], "steps", 7),
+    (["train", "encoder", "--iters", "2"], "iters", 2),
+    (["train", "encoder", "--refine-steps", "2"], "iters", 2),
+])
+def test_old_spellings_still_work_and_new_ones_are_shown(args, name, value) -> None:
+    command, rest = cli, list(args)
+    while isinstance(command, click.Group):
+        command = command.commands[rest.pop(0)]
+    ctx = command.make_context(command.name, rest + _required(command), resilient_parsing=True)
+    assert ctx.params[name] == value
+
+
+def _required(command: click.Command) -> list[str]:
+    """Values for the command's required arguments and options, so parsing gets to the one tested."""
+    extra: list[str] = []
+    for p in command.params:
+        if p.required and isinstance(p, click.Option):
+            extra += [p.opts[0], "x"]
+        elif p.required:
+            extra.append("x")
+    return extra
+
+
+@pytest.mark.parametrize("args, shown, hidden", [
+    (["eval", "--help"], ["--attr", "-q, --quiet"], ["--edit", "--no-progress"]),
+    (["train", "generator", "--help"], ["--batch-size", "--iterations"], ["--batch ", "--steps"]),
+    (["train", "encoder", "--help"], ["--batch-size", "--iterations", "--refine-steps"], ["--batch ", "--steps", "--iters"]),
+])
+def test_help_lists_the_aligned_names_only(args, shown, hidden) -> None:
+    text = CliRunner().invoke(cli, args, terminal_width=200).output
+    for name in shown:
+        assert name in text
+    for name in hidden:
+        assert name not in text

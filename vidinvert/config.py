@@ -1,0 +1,200 @@
+"""Every setting of a run, each default written once.
+
+A run's configuration is a frozen `RunConfig` made of one group per stage. Its fields are named
+like the CLI options (`steps` is `--steps`), so `RunConfig.from_options(steps=3, attr=["smile"])`
+takes the keywords of `edit_video` and the click commands take their defaults from here.
+This module imports nothing heavy: the CLI reads it before any model code loads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from vidinvert.errors import VidinvertError
+
+PathLike = str | os.PathLike
+
+#: Output codecs and H.264 presets (the encoders themselves live in vidinvert.video.encoding).
+CODEC_NAMES = ("ffv1", "h264", "lossless", "prores")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+LANDMARK_BACKENDS = ("mediapipe", "face-alignment")
+#: Interpolations between strength keyframes.
+INTERPOLATIONS = ("linear", "smooth", "cubic")
+
+
+def parse_smooth(smooth: float | str) -> float | str:
+    """`--smooth` as a sigma in frames (0 turns smoothing off) or "causal"."""
+    if isinstance(smooth, str) and smooth.strip().lower() == "causal":
+        return "causal"
+    try:
+        sigma = float(smooth)
+    except (TypeError, ValueError):
+        raise VidinvertError(f"--smooth takes a sigma in frames (e.g. 3, 0 for none) or 'causal', got {smooth!r}") from None
+    if sigma < 0:
+        raise VidinvertError(f"--smooth must be >= 0 frames, got {sigma}")
+    return sigma
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which generator and encoder, where weights are searched, and the device."""
+
+    generator: PathLike | None = None
+    encoder: PathLike | None = None
+    weights_dir: PathLike | None = None
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """Finding the face and smoothing its crop over time."""
+
+    face: str = "0"
+    max_gap: int = 5
+    landmarks: str = "mediapipe"
+    smooth: float | str = 3.0
+
+    def __post_init__(self) -> None:
+        if self.landmarks not in LANDMARK_BACKENDS:
+            raise VidinvertError(f"unknown --landmarks {self.landmarks!r}; choose one of {', '.join(LANDMARK_BACKENDS)}")
+        if self.max_gap < 0:
+            raise VidinvertError(f"--max-gap must be 0 or more, got {self.max_gap}")
+        object.__setattr__(self, "smooth", parse_smooth(self.smooth))
+
+
+@dataclass(frozen=True)
+class InvertConfig:
+    """Refinement steps of a face's first frame and of each following (warm-started) frame."""
+
+    steps: int = 5
+    next_steps: int = 2
+    warm_start: bool = True
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise VidinvertError(f"--steps must be 1 or more, got {self.steps}")
+        if self.next_steps < 0:
+            raise VidinvertError(f"--next-steps must be 0 or more, got {self.next_steps}")
+
+
+@dataclass(frozen=True)
+class EditConfig:
+    """Edits (named or from files), their strengths over time, and temporal filters of the latents."""
+
+    attr: tuple[str, ...] = ()
+    direction: tuple[PathLike, ...] = ()
+    strength: str | float | None = None
+    layers: str | None = None
+    direction_format: str | None = None
+    interpolation: str = "linear"
+    smooth_latents: str = "none"
+    smooth_features: str = "none"
+    smooth_offset: str = "none"
+    directions_dir: PathLike | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("attr", "direction"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, (str, os.PathLike)) else tuple(value))
+
+    @property
+    def edits(self) -> bool:
+        """Whether any direction is asked for."""
+        return bool(self.attr or self.direction)
+
+    @property
+    def changes_latents(self) -> bool:
+        """Whether anything happens between inversion and rendering (an edit or a latent filter)."""
+        return self.edits or any(f != "none" for f in (self.smooth_latents, self.smooth_features, self.smooth_offset))
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Rendering faces and pasting them back into the frame."""
+
+    batch_size: int = 4
+    mask_forehead: float = 0.15
+    mask_dilate: float = 0.03
+    mask_feather: float = 0.04
+    seamless: bool = False
+    side_by_side: bool = False
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise VidinvertError(f"--batch-size must be 1 or more, got {self.batch_size}")
+        for name in ("mask_forehead", "mask_dilate", "mask_feather"):
+            if getattr(self, name) < 0:
+                raise VidinvertError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Which frames, how the output is encoded, and what else a run writes or reports."""
+
+    frames: str | None = None
+    codec: str = "h264"
+    crf: int = 18
+    preset: str = "medium"
+    overwrite: bool = False
+    save_latents: PathLike | None = None
+    require_face: bool = False
+    quiet: bool = False
+
+    def __post_init__(self) -> None:
+        if self.codec not in CODEC_NAMES:
+            raise VidinvertError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODEC_NAMES)}")
+        if self.preset not in X264_PRESETS:
+            raise VidinvertError(f"unknown preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
+        if not 0 <= self.crf <= 51:
+            raise VidinvertError(f"--crf must be 0-51, got {self.crf}")
+
+
+GROUPS = {"models": ModelConfig, "track": TrackConfig, "invert": InvertConfig, "edit": EditConfig,
+          "render": RenderConfig, "output": OutputConfig}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The whole configuration of an `edit` or `invert` run, one group per stage."""
+
+    models: ModelConfig = field(default_factory=ModelConfig)
+    track: TrackConfig = field(default_factory=TrackConfig)
+    invert: InvertConfig = field(default_factory=InvertConfig)
+    edit: EditConfig = field(default_factory=EditConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+    @classmethod
+    def from_options(cls, **options: Any) -> RunConfig:
+        """A configuration from flat option names (the CLI's, with underscores); unknown names are an error."""
+        return cls().with_options(**options)
+
+    def with_options(self, **options: Any) -> RunConfig:
+        """A copy with the named options changed."""
+        unknown = sorted(set(options) - set(OPTION_GROUP))
+        if unknown:
+            raise VidinvertError(f"unknown option(s): {', '.join(unknown)}")
+        changes: dict[str, dict[str, Any]] = {}
+        for name, value in options.items():
+            changes.setdefault(OPTION_GROUP[name], {})[name] = value
+        return replace(self, **{group: replace(getattr(self, group), **values) for group, values in changes.items()})
+
+    def options(self) -> dict[str, Any]:
+        """Every setting by its flat option name."""
+        flat: dict[str, Any] = {}
+        for group in GROUPS:
+            flat.update(asdict(getattr(self, group)))
+        return flat
+
+
+#: Flat option name -> the group that holds it.
+OPTION_GROUP = {f.name: group for group, kind in GROUPS.items() for f in fields(kind)}
+DEFAULTS = RunConfig()
+
+
+def default(name: str) -> Any:
+    """The default of one option, for the CLI's declarations."""
+    return getattr(getattr(DEFAULTS, OPTION_GROUP[name]), name)

@@ -1,0 +1,16 @@
+"""Where the bundled demo model's files live inside the package (no model code imported)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+GENERATOR_FILE = DEMO_DIR / "generator.pt"
+ENCODER_FILE = DEMO_DIR / "encoder.pt"
+DIRECTIONS_DIR = DEMO_DIR / "directions"
+MODEL_CARD = DEMO_DIR / "MODEL_CARD.md"
+
+
+def demo_model_present() -> bool:
+    """Whether this installation carries the demo model's generator and encoder."""
+    return GENERATOR_FILE.is_file() and ENCODER_FILE.is_file()

@@ -1,0 +1,58 @@
+"""Which generator and encoder a run uses: explicit files, the weights store, or the bundled demo model."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+
+from vidinvert.checkpoint import load_checkpoint
+from vidinvert.demo.model import load_default_models
+from vidinvert.demo.paths import demo_model_present
+from vidinvert.device import resolve_device
+from vidinvert.errors import WeightsError
+from vidinvert.models import Generator, InversionEncoder, load_encoder, load_generator
+from vidinvert.weights import DEFAULT_ENCODERS, DEFAULT_GENERATOR, find_weights, require_weights, search_dirs
+
+log = logging.getLogger(__name__)
+
+
+def _has_decoder(ckpt: object) -> bool:
+    return isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict) and any(
+        k.startswith("decoder.") for k in ckpt["state_dict"])
+
+
+def load_models(generator: str | os.PathLike | None = None, encoder: str | os.PathLike | None = None,
+                weights_dir: str | os.PathLike | None = None,
+                device: str | torch.device = "auto") -> tuple[Generator, InversionEncoder]:
+    """(G, E) from explicit paths, the weights store, or the bundled demo model.
+
+    Without `encoder`, the first of DEFAULT_ENCODERS found in the store is used. Without
+    `generator`, an encoder checkpoint that carries its decoder (ReStyle, pSp, e4e) provides it;
+    otherwise the store's stylegan2-ffhq-config-f.pt. With neither given nor found in the store,
+    the bundled demo model (`load_default_models`).
+    """
+    device = resolve_device(device)
+    if encoder is None:
+        found = [p for p in (find_weights(name, weights_dir) for name in DEFAULT_ENCODERS) if p is not None]
+        if not found and generator is None and demo_model_present():
+            return load_default_models(device)
+        if not found:
+            where = ", ".join(str(d) for d in search_dirs(weights_dir))
+            raise WeightsError(f"no encoder given and none of {', '.join(DEFAULT_ENCODERS)} found in {where}; "
+                               "pass --encoder PATH or place one there")
+        encoder = found[0]
+    encoder = Path(encoder)
+    encoder_file = load_checkpoint(encoder, what="encoder")
+    E = load_encoder(encoder, device=device, checkpoint=encoder_file)
+    if generator is None and _has_decoder(encoder_file):
+        generator = encoder
+        G = load_generator(encoder, device=device, checkpoint=encoder_file)
+    else:
+        if generator is None:
+            generator = require_weights(DEFAULT_GENERATOR, weights_dir, flag="--generator")
+        G = load_generator(generator, device=device)
+    log.info("generator %s (%d px), encoder %s (%s)", generator, G.size, encoder, E.kind)
+    return G, E

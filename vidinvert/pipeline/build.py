@@ -1,0 +1,96 @@
+"""One place where models and a run configuration become the chain of stages.
+
+    decode -> landmarks -> crop smoothing -> align -> inversion -> [edit] -> render -> composite
+
+`edit_video`, `invert_video`, the evaluation and the benchmarks all run what `build_pipeline`
+returns. An `observe` hook sees each stage's output iterator by name and must yield the same items
+(benchmarks time the stages with it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+import torch
+
+from vidinvert.config import RunConfig
+from vidinvert.demo.model import model_directions_dir
+from vidinvert.face.detect import LandmarkDetector, make_detector
+from vidinvert.face.track import FaceTracker, parse_face
+from vidinvert.invert import SequenceInverter
+from vidinvert.models import Generator, InversionEncoder
+from vidinvert.pipeline.composite_stage import composite_frames
+from vidinvert.pipeline.edit_stage import EditStage, make_edit_stage
+from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
+from vidinvert.pipeline.frames import FaceFrame
+from vidinvert.pipeline.invert_stage import invert_frames, make_sequence_inverter
+from vidinvert.pipeline.render_stage import Renderer
+from vidinvert.video import FrameRecord
+
+#: Sees a stage's output by name and returns an iterator yielding the same items.
+StageHook = Callable[[str, Iterator], Iterator]
+
+STAGES = ("decode", "landmarks", "crop smoothing", "align", "inversion", "edit", "render", "composite")
+
+
+def unobserved(name: str, items: Iterator) -> Iterator:
+    return items
+
+
+@dataclass
+class Pipeline:
+    """The stages of one run over one video, built by `build_pipeline`; close it (or use `with`) to
+    release the landmark detector."""
+
+    G: Generator
+    E: InversionEncoder
+    config: RunConfig
+    device: torch.device
+    detector: LandmarkDetector
+    tracker: FaceTracker
+    inverter: SequenceInverter
+    renderer: Renderer
+    edit_stage: EditStage | None
+    observe: StageHook = field(default=unobserved)
+
+    def faces(self, records: Iterable[FrameRecord]) -> Iterator[FaceFrame]:
+        """Decoded frames in, face frames out, in order: tracked, aligned, inverted, edited, rendered."""
+        observe = self.observe
+        frames = observe("landmarks", track_faces(observe("decode", iter(records)), self.tracker))
+        frames = observe("crop smoothing", smooth_crops(frames, self.config.track.smooth))
+        frames = observe("align", align_crops(frames, self.E.input_size))
+        frames = observe("inversion", invert_frames(frames, self.inverter, self.config.invert.warm_start, self.device))
+        if self.edit_stage is not None:
+            frames = observe("edit", self.edit_stage(frames))
+        return observe("render", self.renderer(frames))
+
+    def composite(self, frames: Iterable[FaceFrame]) -> Iterator[FrameRecord]:
+        """Face frames in, output frames out: each face pasted back into its frame."""
+        return self.observe("composite", composite_frames(frames, self.config.render))
+
+    def close(self) -> None:
+        self.detector.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def build_pipeline(G: Generator, E: InversionEncoder, config: RunConfig, fps: float, *,
+                   observe: StageHook = unobserved) -> Pipeline:
+    """The stages for models `G`, `E`, a run configuration and the video's frame rate (keyframe
+    times and filter cut-offs need it). Edits and directions are checked here, before any frame."""
+    device = G.latent_avg.device
+    renderer = Renderer(G, E.feature_index, batch_size=config.render.batch_size)
+    edit_stage = None
+    if config.edit.changes_latents:
+        edit_stage = make_edit_stage(G, fps, config.edit, feature_index=E.feature_index or 5, noise=renderer.noise,
+                                     batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,
+                                     model_dir=model_directions_dir(G))
+    inverter = make_sequence_inverter(G, E, config.invert)
+    detector = make_detector(config.track.landmarks, video=True, device=str(device))
+    tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)
+    return Pipeline(G, E, config, device, detector, tracker, inverter, renderer, edit_stage, observe)

@@ -1,0 +1,38 @@
+"""The inversion stage: each face crop inverted, warm-started from the previous frame's result."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable, Iterator
+
+import torch
+
+from vidinvert.config import InvertConfig
+from vidinvert.images import to_model_input
+from vidinvert.invert import Inverter, SequenceInverter
+from vidinvert.models import Generator, InversionEncoder
+from vidinvert.pipeline.frames import FaceFrame, Latents
+
+
+def make_sequence_inverter(G: Generator, E: InversionEncoder, config: InvertConfig = InvertConfig()) -> SequenceInverter:
+    """The frame-sequence inverter for `--steps`/`--next-steps`; a one-pass encoder (no residual
+    steps) runs once per frame whatever they say."""
+    first, following = (config.steps, config.next_steps) if E.residual else (1, 1)
+    return SequenceInverter(Inverter(G, E), first_steps=first, next_steps=following)
+
+
+def invert_frames(frames: Iterable[FaceFrame], inverter: SequenceInverter, warm_start: bool = True,
+                  device: str | torch.device = "cpu") -> Iterator[FaceFrame]:
+    """Invert each face crop, starting from the previous frame's result while the face stays tracked."""
+    for frame in frames:
+        if frame.crop is None:
+            inverter.reset()  # the face is gone: the next one starts cold
+            yield frame
+            continue
+        if not warm_start:
+            inverter.reset()
+        step = inverter.step(to_model_input(frame.crop).to(device))
+        result = step.result
+        feature = None if result.feature is None else result.feature[0]
+        yield replace(frame, inverted=Latents(result.wplus[0], feature), reconstruction=result.image[0],
+                      cold=bool(step.cold[0]))

@@ -1,0 +1,64 @@
+"""The rendering stage: the generator draws each face from its final latents, a batch at a time.
+
+The renderer owns the generator noise: the editing stage corrects feature tensors through the
+renderer's `features`, so every generator call of a run sees the same noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable, Iterator
+
+import torch
+
+from vidinvert.edit.feature_edit import fixed_noise
+from vidinvert.images import to_uint8
+from vidinvert.models import Generator
+from vidinvert.models.stylegan2 import NoiseSpec
+from vidinvert.pipeline.frames import FaceFrame, Latents
+
+
+class Renderer:
+    """Images of latents through `G` with one fixed noise; `feature_index` places feature tensors."""
+
+    def __init__(self, G: Generator, feature_index: int | None, noise: NoiseSpec = "stored", batch_size: int = 4) -> None:
+        self.G = G
+        self.feature_index = feature_index
+        self.noise = fixed_noise(G, noise, 1)
+        self.batch_size = batch_size
+
+    @torch.no_grad()
+    def features(self, wplus: torch.Tensor, index: int) -> torch.Tensor:
+        """The generator's activation after styled convolution `index` for latents (B, n_latent, D)."""
+        return self.G.features(wplus, index=index, noise=self.noise)
+
+    @torch.no_grad()
+    def images(self, latents: list[Latents]) -> torch.Tensor:
+        """(B, 3, S, S) in [-1, 1] for a list of latents (all with or all without a feature tensor)."""
+        w = torch.stack([item.wplus for item in latents])
+        if self.feature_index is not None and latents[0].feature is not None:
+            feature = torch.stack([item.feature for item in latents])
+            return self.G.synthesize(w, noise=self.noise, feature=feature, feature_index=self.feature_index)
+        return self.G.synthesize(w, noise=self.noise)
+
+    def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
+        """Each frame with its face drawn: from the edited latents, or the inversion's own image when
+        nothing changed the latents after inversion (no second render)."""
+        pending: list[FaceFrame] = []
+        for frame in frames:
+            pending.append(frame)
+            if sum(f.edited is not None for f in pending) >= self.batch_size:
+                yield from self._flush(pending)
+                pending = []
+        yield from self._flush(pending)
+
+    def _flush(self, pending: list[FaceFrame]) -> Iterator[FaceFrame]:
+        edited = [f for f in pending if f.edited is not None]
+        drawn = iter(to_uint8(self.images([f.edited for f in edited]))) if edited else iter(())
+        for frame in pending:
+            if frame.edited is not None:
+                yield replace(frame, face=next(drawn))
+            elif frame.reconstruction is not None:
+                yield replace(frame, face=to_uint8(frame.reconstruction[None])[0])
+            else:
+                yield frame
