@@ -21,10 +21,11 @@ import av
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the official recipe's reference lives with the tests
 
+from _align_reference import crop_reference  # noqa: E402
 from vidinvert.face.align import RESAMPLE, crop, ffhq_quad, quad_side  # noqa: E402
-from vidinvert.face.align_reference import crop_reference  # noqa: E402
 from vidinvert.face.detect import MeshDetector  # noqa: E402
 
 CLIPS = ("talk_audio.mp4", "head_d18.mp4", "face_noface.mov", "single_face.mp4")

@@ -104,3 +104,16 @@ def test_help_lists_the_aligned_names_only(args, shown, hidden) -> None:
         assert name in text
     for name in hidden:
         assert name not in text
+
+
+def test_atomic_files_leave_nothing_behind_on_failure(tmp_path) -> None:
+    from vidinvert.files import atomic_path, write_text_atomic
+
+    target = tmp_path / "grid.png"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("the writer failed")
+    assert list(tmp_path.iterdir()) == []
+    write_text_atomic(target, "whole")
+    assert target.read_text() == "whole" and list(tmp_path.iterdir()) == [target]

@@ -6,7 +6,7 @@ import pytest
 from _fixtures_face import clip_frames, portraits
 from vidinvert.errors import VidinvertError
 from vidinvert.face.align import crop, crop_transform, ffhq_quad, quad_from_params, quad_params, quad_side
-from vidinvert.face.align_reference import crop_reference
+from _align_reference import crop_reference
 from vidinvert.face.detect import MeshDetector
 from vidinvert.face.landmarks import EYE_LEFT, EYE_RIGHT, MOUTH_LEFT, MOUTH_RIGHT
 

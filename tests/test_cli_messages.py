@@ -1,0 +1,43 @@
+"""What the command line tells a user: one-line errors before any model loads, the summary line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from _fixtures_video import write_clip
+from vidinvert.api import RunSummary
+from vidinvert.cli import main
+
+
+@pytest.fixture()
+def clip(tmp_path: Path) -> Path:
+    return write_clip(tmp_path / "in.mp4", frames=3)
+
+
+def test_existing_output_is_refused_in_command_line_words_and_left_alone(clip, tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"keep me")
+    code = main(["edit", str(clip), "--attr", "smile", "-o", str(out), "--encoder", str(tmp_path / "missing.pt")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and lines == [f"error: output {out} already exists; pass --overwrite to replace it"]
+    assert out.read_bytes() == b"keep me"  # refused before the (missing) encoder was even looked for
+
+
+@pytest.mark.parametrize("args", [["eval", "ROOT", "-o", "OUT", "--device", "gpu"],
+                                  ["edit", "CLIP", "--attr", "smile", "-o", "OUT/x.mp4", "--device", "gpu"]])
+def test_unknown_device_is_one_error_line(args, clip, tmp_path, capsys):
+    args = [str(clip) if a == "CLIP" else str(tmp_path) if a == "ROOT" else a.replace("OUT", str(tmp_path / "o"))
+            for a in args]
+    (tmp_path / "o").mkdir()
+    code = main(args)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("error: unknown device 'gpu'")
+
+
+def test_summary_reports_loading_and_processing_apart() -> None:
+    summary = RunSummary(Path("out.mp4"), frames=100, edited=90, cold_starts=3, load_seconds=5.0, process_seconds=10.0)
+    line = summary.line()
+    assert "models loaded in 5.0 s" in line and "processed in 10.0 s (10.00 frames/s)" in line
+    assert summary.seconds == 15.0 and summary.passed_through == 10
