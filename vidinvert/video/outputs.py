@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import av
 import av.container
 
 from vidinvert.errors import VideoError
+from vidinvert.files import atomic_path
 from vidinvert.video.inputs import av_reason
 
 
@@ -59,23 +59,15 @@ def atomic_output(target: Path, overwrite: bool) -> Iterator[Path]:
 
     The temporary name keeps the target's extension so the container format is chosen the same way.
     """
+    stack = contextlib.ExitStack()
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent)
+        tmp = stack.enter_context(atomic_path(target, sync=True))
     except OSError as exc:
         raise VideoError(f"cannot write in {target.parent} ({exc.strerror or exc})") from exc
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with stack:
         yield tmp
         if target.exists() and not overwrite:
             raise VideoError(f"output {target} appeared while writing; pass overwrite=True to replace it")
-        _sync(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 @contextlib.contextmanager
@@ -96,17 +88,3 @@ def output_container(tmp: Path, target: Path) -> Iterator[av.container.OutputCon
         container.close()
     except (av.error.FFmpegError, OSError) as exc:
         raise VideoError(f"writing {target} failed ({av_reason(exc)})") from exc
-
-
-def _sync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
