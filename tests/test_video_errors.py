@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,9 +67,12 @@ def test_audio_only(tmp_path):
         probe(src)
 
 
-def test_truncated_index_at_end(shared_data, tmp_path):
-    data = (shared_data / "videos" / "single_face.mp4").read_bytes()
+def test_truncated_index_at_end(tmp_path):
+    full = write_clip(tmp_path / "full.mp4", frames=40, width=96, height=64, audio_codec="aac")
+    data = full.read_bytes()
+    assert data.find(b"mdat") < data.find(b"moov")
     (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])
+    full.unlink()
     _assert_fails_cleanly(tmp_path / "cut.mp4", tmp_path, "cannot read")
 
 
@@ -204,10 +206,8 @@ def test_processing_must_return_every_frame(clip, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
 
 
-def test_shared_clip_never_touched(shared_data, tmp_path):
-    src = shared_data / "videos" / "single_face.mp4"
-    copy = tmp_path / "single_face.mp4"
-    shutil.copy2(src, copy)
+def test_input_clip_never_touched(tmp_path):
+    copy = write_clip(tmp_path / "clip.mp4", frames=6, audio_codec="aac")
     before = _snapshot(copy)
     transcode(copy, tmp_path / "out.mov", frames=":2", preset="ultrafast")
     assert _snapshot(copy) == before
