@@ -228,10 +228,12 @@ class SequenceInverter:
         batch = len(x)
         if not inv.E.residual:  # a one-pass encoder ignores the previous frame: nothing to warm-start or restart
             result = inv.invert(x, 1)
+            error = inv.reconstruction_error(x, result).cpu()
             cold = torch.zeros(batch, dtype=torch.bool)
             restarted = cold.clone()
         elif self.state is None or len(self.state) != batch:
             result = inv.invert(x, self.first_steps)
+            error = inv.reconstruction_error(x, result).cpu()
             cold = torch.ones(batch, dtype=torch.bool)
             restarted = torch.zeros(batch, dtype=torch.bool)
         else:
@@ -243,10 +245,11 @@ class SequenceInverter:
                 cold |= force_cold.cpu().bool()
             if cold.any():
                 index = cold.nonzero().squeeze(1)
-                fresh = inv.invert(x[index.to(x.device)], self.first_steps)
-                result = result.put(index.to(result.wplus.device), fresh)
                 log.debug("cold restart for entries %s (error %s)", index.tolist(), error[index].tolist())
-        error = inv.reconstruction_error(x, result).cpu()
+                frames = x[index.to(x.device)]
+                fresh = inv.invert(frames, self.first_steps)
+                result = result.put(index.to(result.wplus.device), fresh)
+                error[index] = inv.reconstruction_error(frames, fresh).cpu()
         self._update_baseline(error, cold)
         self.state = result
         return SequenceFrame(result, cold, restarted, error)
