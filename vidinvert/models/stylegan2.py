@@ -404,19 +404,26 @@ class Generator(nn.Module):
             layers[f"to_rgbs.{j}"] = to_rgb
         return layers
 
+    def weight_delta_shape(self, name: str) -> tuple[int, ...] | None:
+        """Shape of one sample's residual for parameter `name`, None if residuals cannot target it."""
+        prefix, _, part = name.partition(".conv.")
+        layer = self.modulated_layers().get(prefix)
+        if layer is None or part not in WEIGHT_DELTA_PARTS:
+            return None
+        param = layer.conv.get_parameter(part)
+        return tuple(param.shape[1:]) if part == "weight" else tuple(param.shape)
+
     def _layer_deltas(self, deltas: Mapping[str, torch.Tensor] | None, batch: int) -> dict[str, dict]:
         """Check `weight_deltas` names and shapes; group them by layer as ModulatedConv2d kwargs."""
         if not deltas:
             return {}
-        layers = self.modulated_layers()
         grouped: dict[str, dict[str, torch.Tensor]] = {}
         for name, delta in deltas.items():
-            prefix, _, part = name.partition(".conv.")
-            if prefix not in layers or part not in WEIGHT_DELTA_PARTS:
+            shape = self.weight_delta_shape(name)
+            if shape is None:
                 raise ValueError(f"weight_deltas: {name!r} is not a modulated convolution weight of this "
                                  "generator (e.g. 'conv1.conv.weight', 'convs.0.conv.modulation.weight')")
-            param = layers[prefix].conv.get_parameter(part)
-            shape = tuple(param.shape[1:]) if part == "weight" else tuple(param.shape)
+            prefix, _, part = name.partition(".conv.")
             if tuple(delta.shape) != (batch,) + shape:
                 raise ValueError(f"weight_deltas[{name!r}] must be {(batch,) + shape}, got {tuple(delta.shape)}")
             grouped.setdefault(prefix, {})[WEIGHT_DELTA_PARTS[part]] = delta
