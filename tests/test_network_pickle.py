@@ -56,7 +56,7 @@ def test_conv_clamp_is_applied_where_nvidia_applies_it(tmp_path):
 
 
 def test_converted_file_round_trips_through_the_cli(tmp_path):
-    ref, G, path = reference_and_loaded(tmp_path, conv_clamp=0.5)
+    _, G, path = reference_and_loaded(tmp_path, conv_clamp=0.5)
     out = tmp_path / "ffhq.pt"
     assert main(["weights", "convert", str(path), str(out)]) == 0
     H = load_generator(out)

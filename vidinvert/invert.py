@@ -3,8 +3,10 @@
 `Inverter(G, E).invert(x, steps)` runs ReStyle's loop: start from the average latent and its
 image (or from `init`), then at each step feed the encoder the target beside the current
 reconstruction, both brought to the encoder's input size, add its W+ residual and take its
-feature tensor. Encoders with a feature tensor render through
-`G.synthesize(w, feature=F, feature_index=K)`. The generator always uses its stored noise,
+feature tensor. Each encoder says what one step is (`E.stages`, `E.advance`): E2Style runs its
+first stage, then its refine stages; HyperInverter answers in one pass with per-sample generator
+weight residuals that every later render of its latents uses. Encoders with a feature tensor
+render through `G.synthesize(w, feature=F, feature_index=K)`. The generator always uses its stored noise,
 so a result depends only on its inputs. The official FeatureStyleEncoder reads the target
 alone and answers in one pass (w = average + offset).
 

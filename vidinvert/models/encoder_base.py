@@ -9,11 +9,16 @@ encoders with 3 channels give their answer in one pass, as an offset from the av
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from vidinvert.errors import VidinvertError, WeightsError
+
+#: What one inversion step gives: W+ (B,n,512), a feature tensor or None, weight residuals or None.
+Advance = tuple[torch.Tensor, "torch.Tensor | None", "dict[str, torch.Tensor] | None"]
 
 
 def resize_square(image: torch.Tensor, size: int) -> torch.Tensor:
@@ -105,7 +110,8 @@ class InversionEncoder(nn.Module):
             )
         return range(steps)
 
-    def advance(self, target, state, stage, start, render):
+    def advance(self, target: torch.Tensor, state: Any, stage: int, start: torch.Tensor,
+                render: Callable[..., torch.Tensor]) -> Advance:
         """One inversion step: (W+, feature or None, weight residuals or None).
 
         `target` is the image at the input size, `state` the current result (`.wplus`, `.image`),
