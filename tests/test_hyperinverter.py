@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from _fixtures_enc import encoder_generator, hyperinverter_checkpoint
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.invert import Inverter
-from vidinvert.models import load_encoder
+from vidinvert.models import load_encoder, load_generator
 
 # The official tables for a 32 px generator, written out: which W-bar code each target reads
 # (models/weight_shapes.py) and where each stylegan2-ada layer lives in the rosinality generator.
@@ -146,6 +146,8 @@ def test_mismatched_generator_and_incomplete_files_are_refused(E, checkpoint, tm
     other.conv1.conv.weight = torch.nn.Parameter(torch.zeros(1, 32, 32, 1, 1))
     with pytest.raises(VidinvertError, match="conv1.conv.weight"):
         Inverter(other, E)
+    with pytest.raises(WeightsError, match="holds no generator; pass the stylegan2-ada network pickle"):
+        load_generator("hyper_inverter_ffhq.pt", checkpoint=checkpoint)
     broken = {"state_dict": {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("w_encoder.")},
               "opts": checkpoint["opts"]}
     torch.save(broken, tmp_path / "no_w.pt")

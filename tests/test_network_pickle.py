@@ -11,7 +11,7 @@ import torch
 from _fixtures_ada import AdaGenerator, SynthesisLayer, ToRGBLayer, nvidia_modules, write_snapshot
 from vidinvert.cli import main
 from vidinvert.errors import WeightsError
-from vidinvert.models import load_generator
+from vidinvert.models import load_encoder, load_generator
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +120,10 @@ def test_pickles_without_a_generator_or_damaged_are_one_line_errors(tmp_path):
     with pytest.raises(WeightsError, match="corrupt or truncated") as info:
         load_generator(path)
     assert "\n" not in str(info.value)
+
+
+def test_a_network_pickle_given_as_an_encoder_is_named_for_what_it_is(tmp_path):
+    path = tmp_path / "ffhq.pkl"
+    write_snapshot(path, AdaGenerator())
+    with pytest.raises(WeightsError, match="NVIDIA network pickle \\(a generator\\), not an encoder"):
+        load_encoder(path)

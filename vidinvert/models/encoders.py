@@ -35,6 +35,7 @@ from vidinvert.models.hyperinverter import (
     HyperInverterEncoder,
     read_targets,
 )
+from vidinvert.models.network_pickle import is_network_snapshot
 from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.vidinvert_encoder import FORMAT_NAME, vidinvert_encoder_from_checkpoint
 
@@ -65,6 +66,9 @@ def load_encoder(
     the caller has already read it. Raises WeightsError for unknown or damaged files, naming the path.
     """
     where = str(path)
+    if checkpoint is None and Path(path).is_file() and is_network_snapshot(path):
+        raise WeightsError(f"{where}: this is an NVIDIA network pickle (a generator), not an encoder; "
+                           "pass it as the generator")
     if checkpoint is None:
         checkpoint = load_checkpoint(path, what="encoder")
     encoder = _encoder_from_object(checkpoint, where, input_size)

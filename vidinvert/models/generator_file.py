@@ -45,6 +45,9 @@ def generator_state(ckpt: Any) -> tuple[dict[str, torch.Tensor], torch.Tensor | 
         return dict(ckpt["g_ema"]), latent_avg, layout
     if "state_dict" in ckpt and isinstance(ckpt["state_dict"], Mapping):
         state = {k[len("decoder."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("decoder.")}
+        if not state and any(k.startswith("w_bar_encoder.") for k in ckpt["state_dict"]):
+            raise WeightsError("a HyperInverter checkpoint holds no generator; pass the stylegan2-ada network "
+                               "pickle it was trained with (e.g. stylegan2-ffhq-config-f.pkl) as the generator")
         if not state:
             raise WeightsError("checkpoint has a state_dict but no 'decoder.' generator weights")
         return state, latent_avg, "encoder checkpoint (decoder.)"

@@ -147,3 +147,14 @@ def read_network_pickle(path: str | os.PathLike) -> Any:
             RuntimeError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WeightsError(f"network pickle {path} is corrupt or truncated ({reason[:200]})") from None
+
+
+def is_network_snapshot(path: str | os.PathLike) -> bool:
+    """True when `path` reads safely as a pickle holding NVIDIA network records (e.g. `G_ema`)."""
+    if not is_network_pickle(path):
+        return False
+    try:
+        content = read_network_pickle(path)
+    except WeightsError:
+        return False
+    return isinstance(content, dict) and any(isinstance(v, PersistentRecord) for v in content.values())
