@@ -95,3 +95,56 @@ def fixed_point_restyle(n_styles: int = 8, seed: int = 0) -> ReStyleEncoder:
             style.linear.bias.zero_()
             style.linear.weight.mul_(1e3)  # without biases the random body's response is tiny
     return encoder
+
+
+# ----------------------------------------------------------------------------- E2Style, HyperInverter
+
+# E2Style always predicts 18 latents (a 1024 px generator); 8 channels per resolution keep it cheap.
+E2STYLE_G_CHANNELS = {2 ** i: 8 for i in range(2, 11)}
+# E2Style's heads pool to 7x7 from any side >= 8: 64 px inputs keep its IR-SE50 stages quick.
+E2STYLE_TEST_INPUT = 64
+
+
+def e2style_generator(seed: int = 0) -> Generator:
+    return random_generator(1024, 512, E2STYLE_G_CHANNELS, seed)
+
+
+def e2style_checkpoint(G: Generator, n_refine: int = 2, seed: int = 0, dataset_type: str = "ffhq_encode") -> dict:
+    """The official E2Style checkpoint dict: prefixed stages and decoder, opts saved on cuda:0, latent_avg (18,512)."""
+    from vidinvert.models.e2style import E2StyleEncoder
+
+    torch.manual_seed(seed)
+    encoder = randomize_(E2StyleEncoder(n_refine), seed)
+    state = {k: v for k, v in encoder.state_dict().items()}
+    state.update({f"decoder.{k}": v for k, v in G.state_dict().items()})
+    opts = {"dataset_type": dataset_type, "training_stage": n_refine + 1, "input_nc": 3, "start_from_latent_avg": True,
+            "learn_in_w": False, "device": "cuda:0", "checkpoint_path": None}
+    return {"state_dict": state, "opts": opts, "latent_avg": G.latent_avg.expand(18, -1).clone() + 0.01}
+
+
+def hyperinverter_checkpoint(G: Generator, target_set: str = "all_without_bias", hidden: int = 16,
+                             encoder_type: str = "ResNetLayerWiseEncoder", seed: int = 0) -> dict:
+    """The official HyperInverter checkpoint dict for generator G (w_encoder, w_bar_encoder, hypernet,
+    discriminator keys; opts), random weights scaled so the predicted residuals visibly change the image."""
+    from vidinvert.models.hyperinverter import LAYERWISE_ENCODERS, HyperInverterEncoder, target_names
+    from vidinvert.models.ada_generator import our_parameter_name
+
+    torch.manual_seed(seed)
+    targets = {}
+    for name in target_names(G.size, target_set):
+        shape = G.weight_delta_shape(our_parameter_name(name, G.size))
+        targets[name] = (shape[0], shape[1], shape[2] if len(shape) == 4 else 1)
+    backbone = LAYERWISE_ENCODERS[encoder_type][0]
+    encoder = randomize_(HyperInverterEncoder(G.size, targets, hidden, encoder_type, backbone), seed)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in encoder.hypernet.named_parameters():
+            if name.endswith(("w1", "w2")):
+                p.copy_(torch.randn(p.shape, generator=gen) / p.shape[0] ** 0.5)
+            elif name.endswith(("b1", "b2")):
+                p.copy_(0.1 * torch.randn(p.shape, generator=gen))
+    state = dict(encoder.state_dict())
+    state["discriminator.b4.out.weight"] = torch.zeros(1, 512)
+    opts = {"dataset_type": "ffhq_encode", "encoder_type": encoder_type, "target_shape_name": target_set,
+            "hidden_dim": hidden, "output_size": G.size, "device": "cuda:0", "batch_size": 2}
+    return {"state_dict": state, "opts": opts}

@@ -16,7 +16,7 @@ from vidinvert.errors import WeightsError
 from vidinvert.models import Generator, load_generator, save_generator
 from vidinvert.models.generator_file import generator_config
 from vidinvert.models.ops import upfirdn2d
-from vidinvert.models.stylegan2 import ModulatedConv2d, official_channels
+from vidinvert.models.stylegan2 import MODCONV_FORMS, official_channels
 
 
 @pytest.fixture
@@ -31,9 +31,9 @@ def wplus(G):
         + 0.3 * torch.randn(3, G.n_latent, G.style_dim)
 
 
-@pytest.fixture(params=["grouped", "shared"])
-def modconv_mode(request, monkeypatch):
-    monkeypatch.setattr(ModulatedConv2d, "mode", request.param)
+@pytest.fixture(params=MODCONV_FORMS)
+def modconv_mode(request, G):
+    G.modconv = request.param
     return request.param
 
 
@@ -129,14 +129,33 @@ def test_w_input_equals_repeated_wplus(G):
 def test_batched_and_per_sample_agree(G, wplus, modconv_mode):
     batched = G.synthesize(wplus)
     single = torch.cat([G.synthesize(wplus[i:i + 1]) for i in range(len(wplus))])
-    assert (batched - single).abs().max() < 1e-5
+    # Same form at every batch size: only the convolution kernels the CPU library picks per batch
+    # size differ (about 2e-5 of the image scale on larger models).
+    assert (batched - single).abs().max() < 1e-4
 
 
-def test_grouped_and_shared_forms_agree(G, wplus, monkeypatch):
-    monkeypatch.setattr(ModulatedConv2d, "mode", "grouped")
+def test_a_latent_renders_the_same_at_any_batch_size():
+    G = tiny_generator(size=64)
+    torch.manual_seed(2)
+    w = G.sample_w(4, seed=4)
+    alone = G.synthesize(w[:1])
+    for batch in (2, 3, 4):
+        # float32 rounding of differently blocked convolutions only (image scale about 1)
+        assert (G.synthesize(w[:batch])[0] - alone[0]).abs().max() < 1e-4
+
+
+def test_grouped_and_shared_forms_agree(G, wplus):
+    G.modconv = "grouped"
     a = G.synthesize(wplus)
-    monkeypatch.setattr(ModulatedConv2d, "mode", "shared")
+    G.modconv = "shared"
     assert (a - G.synthesize(wplus)).abs().max() < 1e-5
+
+
+def test_unsupported_sizes_and_forms_are_one_line_errors():
+    with pytest.raises(ValueError, match="supported sizes: 8, 16, 32, 64, 128, 256, 512, 1024"):
+        Generator(2048)
+    with pytest.raises(ValueError, match="modconv must be one of"):
+        Generator(32, modconv="auto")
 
 
 def test_features_injected_back_reproduce_synthesis_bit_for_bit(G, wplus):

@@ -135,7 +135,10 @@ def test_warm_start_on_identical_frames_does_not_drift(G, targets):
     sequence.reset(InversionResult(w[:1], None, x))
     for frame in sequence.run([x, x, x]):
         assert not frame.cold.any()
-        assert torch.allclose(frame.result.wplus, w[:1], atol=1e-6)
+        # The reconstruction matches the target only to float32 rounding (about 3e-6 of the image
+        # scale), and this encoder amplifies that residue: a few 1e-7 of |w| (about 5) per warm
+        # step. A real drift moves w by the encoder's response to a visible difference (> 1e-2).
+        assert torch.allclose(frame.result.wplus, w[:1], atol=1e-5)
         assert float(frame.error[0]) < 1e-10
 
 

@@ -67,3 +67,23 @@ def test_encoder_files_are_checked_by_loading_them(stores, capsys):
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line and line[0] != " "}
     assert "ok: restyle-e4e encoder, 8 latents" in lines["restyle_e4e_ffhq_encode.pt"]
     assert "bad: " in lines["restyle_psp_ffhq_encode.pt"]
+
+
+def test_official_seed_files_are_listed_and_checked(stores, capsys, monkeypatch):
+    import torch
+
+    from _fixtures_ada import AdaGenerator, nvidia_modules, write_snapshot
+    from _fixtures_enc import encoder_generator, hyperinverter_checkpoint
+
+    explicit, _ = stores
+    nvidia_modules(monkeypatch)
+    write_snapshot(explicit / "ffhq.pkl", AdaGenerator())
+    torch.save(hyperinverter_checkpoint(encoder_generator(), hidden=4), explicit / "hyper_inverter_ffhq.pt")
+    torch.save({"state_dict": {"encoder_firststage.input_layer.0.weight": torch.zeros(64, 3, 3, 3)},
+                "opts": {"dataset_type": "ffhq_colorization"}}, explicit / "e2style_inversion.pt")
+    assert main(["weights", "--weights-dir", str(explicit)]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line and line[0] != " "}
+    assert "ok: NVIDIA network pickle (G_ema), 32px" in lines["ffhq.pkl"]
+    assert "ok: hyperinverter encoder, 8 latents, 256 px input" in lines["hyper_inverter_ffhq.pt"]
+    assert "bad: " in lines["e2style_inversion.pt"] and "'ffhq_colorization' task" in lines["e2style_inversion.pt"]
+    assert "missing" in lines["stylegan2-ffhq-config-f.pkl"]

@@ -3,8 +3,10 @@
 `Inverter(G, E).invert(x, steps)` runs ReStyle's loop: start from the average latent and its
 image (or from `init`), then at each step feed the encoder the target beside the current
 reconstruction, both brought to the encoder's input size, add its W+ residual and take its
-feature tensor. Encoders with a feature tensor render through
-`G.synthesize(w, feature=F, feature_index=K)`. The generator always uses its stored noise,
+feature tensor. Each encoder says what one step is (`E.stages`, `E.advance`): E2Style runs its
+first stage, then its refine stages; HyperInverter answers in one pass with per-sample generator
+weight residuals that every later render of its latents uses. Encoders with a feature tensor
+render through `G.synthesize(w, feature=F, feature_index=K)`. The generator always uses its stored noise,
 so a result depends only on its inputs. The official FeatureStyleEncoder reads the target
 alone and answers in one pass (w = average + offset).
 
@@ -29,18 +31,24 @@ from vidinvert.models.stylegan2 import Generator
 log = logging.getLogger(__name__)
 
 
+WeightDeltas = dict[str, torch.Tensor]
+
+
 @dataclass
 class InversionStep:
-    """Latents, feature tensor (or None) and image after one refinement step."""
+    """Latents, feature tensor (or None), image and generator weight residuals (or None) after one step."""
 
     wplus: torch.Tensor
     feature: torch.Tensor | None
     image: torch.Tensor
+    weight_deltas: WeightDeltas | None = None
 
 
 @dataclass
 class InversionResult:
-    """W+ latents (B,n_latent,512), feature tensor (B,C,h,w) or None, image (B,3,size,size) in [-1,1].
+    """W+ latents (B,n_latent,512), feature tensor (B,C,h,w) or None, image (B,3,size,size) in [-1,1],
+    and per-sample generator weight residuals (HyperInverter) or None: render the latents with
+    `G.synthesize(wplus, weight_deltas=result.weight_deltas)`, edited latents too.
 
     `steps` holds every step's state (step 0, the starting point, first) when asked for.
     """
@@ -49,6 +57,7 @@ class InversionResult:
     feature: torch.Tensor | None
     image: torch.Tensor
     steps: list[InversionStep] = field(default_factory=list)
+    weight_deltas: WeightDeltas | None = None
 
     def __len__(self) -> int:
         return self.wplus.shape[0]
@@ -56,19 +65,37 @@ class InversionResult:
     def select(self, index: torch.Tensor) -> InversionResult:
         """The batch entries chosen by a boolean mask or index tensor (steps are dropped)."""
         feature = None if self.feature is None else self.feature[index]
-        return InversionResult(self.wplus[index], feature, self.image[index])
+        deltas = None if self.weight_deltas is None else {k: v[index] for k, v in self.weight_deltas.items()}
+        return InversionResult(self.wplus[index], feature, self.image[index], weight_deltas=deltas)
 
     def put(self, index: torch.Tensor, other: InversionResult) -> InversionResult:
-        """A copy with the entries at `index` replaced by `other` (same feature presence)."""
+        """A copy with the entries at `index` replaced by `other` (same feature and residual presence)."""
         wplus, image = self.wplus.clone(), self.image.clone()
         wplus[index], image[index] = other.wplus, other.image
-        feature = None
-        if self.feature is not None and other.feature is not None:
-            feature = self.feature.clone()
-            feature[index] = other.feature
-        elif self.feature is not None or other.feature is not None:
-            raise ValueError("cannot merge results with and without feature tensors")
-        return InversionResult(wplus, feature, image)
+        return InversionResult(wplus, _put(self.feature, index, other.feature, "feature tensors"), image,
+                               weight_deltas=_put_deltas(self.weight_deltas, index, other.weight_deltas))
+
+
+def _as_step(result: InversionResult) -> InversionStep:
+    return InversionStep(result.wplus, result.feature, result.image, result.weight_deltas)
+
+
+def _put(mine: torch.Tensor | None, index: torch.Tensor, theirs: torch.Tensor | None, what: str) -> torch.Tensor | None:
+    if mine is None and theirs is None:
+        return None
+    if mine is None or theirs is None:
+        raise ValueError(f"cannot merge results with and without {what}")
+    merged = mine.clone()
+    merged[index] = theirs
+    return merged
+
+
+def _put_deltas(mine: WeightDeltas | None, index: torch.Tensor, theirs: WeightDeltas | None) -> WeightDeltas | None:
+    if mine is None and theirs is None:
+        return None
+    if mine is None or theirs is None or set(mine) != set(theirs):
+        raise ValueError("cannot merge results with and without (or with different) weight residuals")
+    return {name: _put(mine[name], index, theirs[name], "weight residuals") for name in mine}
 
 
 class Inverter:
@@ -88,6 +115,12 @@ class Inverter:
                 f"the encoder's feature tensor {E.feature_shape()} does not fit the generator's activation "
                 f"{G.feature_shape(E.feature_index)} at index {E.feature_index}"
             )
+        for name, shape in E.weight_delta_shapes().items():
+            if G.weight_delta_shape(name) != tuple(shape):
+                raise VidinvertError(
+                    f"the encoder predicts residuals {tuple(shape)} for {name} but the generator's is "
+                    f"{G.weight_delta_shape(name)}; use the generator the encoder was trained with"
+                )
         if intermediate_resolution is not None and intermediate_resolution not in {2**i for i in range(2, G.log_size + 1)}:
             raise VidinvertError(f"intermediate resolution must be a power of two up to {G.size}, got {intermediate_resolution}")
         self.G = G
@@ -100,12 +133,15 @@ class Inverter:
         self.latent_avg = avg.to(G.latent_avg.device)
         self._average: InversionResult | None = None
 
-    def render(self, wplus: torch.Tensor, feature: torch.Tensor | None, resolution: int | None = None) -> torch.Tensor:
-        """The generator image of latents `wplus` (the skip RGB at `resolution` if given), with the feature tensor in place."""
+    def render(self, wplus: torch.Tensor, feature: torch.Tensor | None, resolution: int | None = None,
+               weight_deltas: WeightDeltas | None = None) -> torch.Tensor:
+        """The generator image of latents `wplus` (the skip RGB at `resolution` if given), with the
+        feature tensor in place and each sample's weight residuals added."""
         if feature is None:
-            return self.G.synthesize(wplus, noise="stored", resolution=resolution)
+            return self.G.synthesize(wplus, noise="stored", resolution=resolution, weight_deltas=weight_deltas)
         return self.G.synthesize(
-            wplus, noise="stored", feature=feature, feature_index=self.E.feature_index, resolution=resolution
+            wplus, noise="stored", feature=feature, feature_index=self.E.feature_index, resolution=resolution,
+            weight_deltas=weight_deltas,
         )
 
     @torch.no_grad()
@@ -125,31 +161,23 @@ class Inverter:
         """Invert `x` (B,3,H,W) in [-1,1] with `steps` refinement steps, from `init` or the average latent.
 
         With `steps=0` the starting point itself is returned. Encoders that read the target alone
-        (the official FeatureStyleEncoder) allow at most one step. The returned image is always
-        full size; recorded intermediate images are smaller when `intermediate_resolution` is set.
+        (the official FeatureStyleEncoder, HyperInverter) allow at most one step; E2Style runs one
+        stage per step (the refine stages only when starting from `init`). The returned image is
+        always full size; recorded intermediate images are smaller when `intermediate_resolution` is set.
         """
         x = self._check_input(x)
         if steps < 0:
             raise VidinvertError(f"steps must be 0 or more, got {steps}")
-        if not self.E.residual and steps > 1:
-            raise VidinvertError(
-                f"the {self.E.kind} encoder reads the target alone (3 channels) and answers in one pass, "
-                f"so it cannot refine over {steps} steps; use steps=1"
-            )
+        stages = self.E.stages(steps, warm=init is not None)
         state = self.average(len(x)) if init is None else self._check_init(init, len(x))
-        history = [InversionStep(state.wplus, state.feature, state.image)] if return_steps else []
+        history = [_as_step(state)] if return_steps else []
         target = self.E.prepare(x) if steps else None
-        for step in range(1, steps + 1):
-            if self.E.residual:
-                delta, feature = self.E(torch.cat([target, self.E.prepare(state.image)], dim=1))
-                wplus = state.wplus + delta
-            else:
-                delta, feature = self.E(target)
-                wplus = self.latent_avg + delta
+        for step, stage in enumerate(stages, start=1):
+            wplus, feature, deltas = self.E.advance(target, state, stage, self.latent_avg, self.render)
             resolution = self.intermediate_resolution if step < steps else None
-            state = InversionResult(wplus, feature, self.render(wplus, feature, resolution))
+            state = InversionResult(wplus, feature, self.render(wplus, feature, resolution, deltas), weight_deltas=deltas)
             if return_steps:
-                history.append(InversionStep(state.wplus, state.feature, state.image))
+                history.append(_as_step(state))
         return replace(state, steps=history)
 
     @torch.no_grad()
@@ -228,10 +256,12 @@ class SequenceInverter:
         batch = len(x)
         if not inv.E.residual:  # a one-pass encoder ignores the previous frame: nothing to warm-start or restart
             result = inv.invert(x, 1)
+            error = inv.reconstruction_error(x, result).cpu()
             cold = torch.zeros(batch, dtype=torch.bool)
             restarted = cold.clone()
         elif self.state is None or len(self.state) != batch:
             result = inv.invert(x, self.first_steps)
+            error = inv.reconstruction_error(x, result).cpu()
             cold = torch.ones(batch, dtype=torch.bool)
             restarted = torch.zeros(batch, dtype=torch.bool)
         else:
@@ -243,10 +273,11 @@ class SequenceInverter:
                 cold |= force_cold.cpu().bool()
             if cold.any():
                 index = cold.nonzero().squeeze(1)
-                fresh = inv.invert(x[index.to(x.device)], self.first_steps)
-                result = result.put(index.to(result.wplus.device), fresh)
                 log.debug("cold restart for entries %s (error %s)", index.tolist(), error[index].tolist())
-        error = inv.reconstruction_error(x, result).cpu()
+                frames = x[index.to(x.device)]
+                fresh = inv.invert(frames, self.first_steps)
+                result = result.put(index.to(result.wplus.device), fresh)
+                error[index] = inv.reconstruction_error(frames, fresh).cpu()
         self._update_baseline(error, cold)
         self.state = result
         return SequenceFrame(result, cold, restarted, error)

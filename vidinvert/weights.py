@@ -68,8 +68,16 @@ KNOWN_WEIGHTS: tuple[KnownWeights, ...] = (
                  "yuval-alaluf/restyle-encoder", "encoder"),
     KnownWeights("restyle_e4e_ffhq_encode.pt", "encoder", "ReStyle e4e encoder + decoder, FFHQ",
                  "yuval-alaluf/restyle-encoder", "encoder"),
-    KnownWeights("e2style_inversion.pt", "encoder", "E2Style inversion encoder + decoder, FFHQ",
-                 "wty-ustc/e2style", "encoder_checkpoint"),
+    KnownWeights("e2style_inversion.pt", "encoder", "E2Style multi-stage inversion encoder + decoder, FFHQ",
+                 "wty-ustc/e2style", "encoder"),
+    KnownWeights("hyper_inverter_ffhq.pt", "encoder",
+                 "HyperInverter W encoder + weight hypernetworks, FFHQ (with the stylegan2-ada pickle below)",
+                 "VinAIResearch/HyperInverter (model zoo)", "encoder"),
+    KnownWeights("stylegan2-ffhq-config-f.pkl", "generator",
+                 "NVIDIA stylegan2-ada FFHQ 1024 network pickle, HyperInverter's generator (no pickled code is run)",
+                 "NVlabs/stylegan2-ada-pytorch (as named by HyperInverter)", "generator"),
+    KnownWeights("ffhq.pkl", "generator", "NVIDIA stylegan2-ada FFHQ 1024 network pickle (STIT; no pickled code is run)",
+                 "NVlabs/stylegan2-ada-pytorch pretrained networks", "generator"),
     KnownWeights("model_ir_se50.pth", "identity", "ArcFace IR-SE50 identity network (ID loss, ID metric)",
                  "TreB1eN/InsightFace_Pytorch (as used by pSp/ReStyle)", "state_dict"),
     KnownWeights("CurricularFace_Backbone.pth", "identity", "CurricularFace IR-101 identity network (ID metric)",
@@ -132,10 +140,16 @@ class WeightsStatus:
 
 
 def _check_generator(path: Path) -> str:
-    from vidinvert.models.generator_file import generator_config, generator_state
     from vidinvert.checkpoint import load_checkpoint
+    from vidinvert.models.ada_generator import ada_generator_from_pickle
+    from vidinvert.models.generator_file import generator_config, generator_state
+    from vidinvert.models.network_pickle import is_network_pickle, read_network_pickle
 
-    state, _, layout = generator_state(load_checkpoint(path, what="generator"))
+    if is_network_pickle(path):
+        state, _, _ = ada_generator_from_pickle(read_network_pickle(path))
+        layout = "NVIDIA network pickle (G_ema)"
+    else:
+        state, _, layout = generator_state(load_checkpoint(path, what="generator"))
     cfg = generator_config(state)
     return f"{layout}, {cfg['size']}px"
 

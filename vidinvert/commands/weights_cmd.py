@@ -1,4 +1,5 @@
-"""`vidinvert weights`: every weights file the tool can use, where it was looked for, and its state."""
+"""`vidinvert weights`: every weights file the tool can use, where it was looked for, and its state;
+`vidinvert weights convert`: a generator file (e.g. an NVIDIA network pickle) rewritten in the rosinality layout."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from vidinvert.demo.paths import GENERATOR_FILE, demo_model_present
 from vidinvert.weights import search_dirs, weights_status
 
 
-@click.command("weights")
+@click.group("weights", invoke_without_command=True)
 @click.option("--weights-dir", type=click.Path(file_okay=False), default=None,
               help="Folder searched first for weights files.")
-def weights(weights_dir: str | None) -> None:
+@click.pass_context
+def weights(ctx: click.Context, weights_dir: str | None) -> None:
     """List the weights files vidinvert knows, where they were looked for, and whether they load."""
+    if ctx.invoked_subcommand is not None:
+        return
     click.echo("searched, in order: " + ", ".join(str(d) for d in search_dirs(weights_dir)))
     rows = weights_status(weights_dir)
     width = max(len(r.entry.name) for r in rows)
@@ -27,3 +31,16 @@ def weights(weights_dir: str | None) -> None:
         click.echo(f"bundled demo model (used when no encoder is given or found): {GENERATOR_FILE.parent}")
     else:
         click.echo(f"bundled demo model: missing from {GENERATOR_FILE.parent}")
+
+
+@weights.command("convert")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+def convert(source: str, target: str) -> None:
+    """Rewrite generator SOURCE (any readable layout, NVIDIA .pkl included) as TARGET in the rosinality layout."""
+    from vidinvert.models import load_generator, save_generator
+
+    G = load_generator(source)
+    save_generator(G, target)
+    click.echo(f"{target}: {G.size} px generator, {G.n_latent} latents"
+               + (f", conv_clamp {G.conv_clamp:g}" if G.conv_clamp is not None else ""))

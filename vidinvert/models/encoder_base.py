@@ -9,11 +9,16 @@ encoders with 3 channels give their answer in one pass, as an offset from the av
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidinvert.errors import WeightsError
+from vidinvert.errors import VidinvertError, WeightsError
+
+#: What one inversion step gives: W+ (B,n,512), a feature tensor or None, weight residuals or None.
+Advance = tuple[torch.Tensor, "torch.Tensor | None", "dict[str, torch.Tensor] | None"]
 
 
 def resize_square(image: torch.Tensor, size: int) -> torch.Tensor:
@@ -39,7 +44,8 @@ def load_state_strict(module: nn.Module, state_dict: dict[str, torch.Tensor], wh
 class InversionEncoder(nn.Module):
     """Base of the encoders the Inverter drives.
 
-    Attributes: `kind` ("fse", "restyle-psp", "restyle-e4e", "vidinvert"), `n_styles` (latents
+    Attributes: `kind` ("fse", "restyle-psp", "restyle-e4e", "vidinvert", "e2style",
+    "hyperinverter"), `n_styles` (latents
     predicted), `in_channels` (3 or 6), `input_size` (pixels), `feature_index` (the styled conv
     whose output the feature tensor replaces, None without features), `latent_avg`
     ((n_styles, 512) or None: then the generator's average latent is used), `source` (what
@@ -89,6 +95,35 @@ class InversionEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def weight_delta_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Generator parameters this encoder predicts per-sample residuals for, with their shapes."""
+        return {}
+
+    def stages(self, steps: int, warm: bool) -> range:
+        """The stage index of each of `steps` steps (warm: starting from a previous result), or a
+        VidinvertError when this encoder cannot run that many."""
+        if not self.residual and steps > 1:
+            raise VidinvertError(
+                f"the {self.kind} encoder reads the target alone (3 channels) and answers in one pass, "
+                f"so it cannot refine over {steps} steps; use steps=1"
+            )
+        return range(steps)
+
+    def advance(self, target: torch.Tensor, state: Any, stage: int, start: torch.Tensor,
+                render: Callable[..., torch.Tensor]) -> Advance:
+        """One inversion step: (W+, feature or None, weight residuals or None).
+
+        `target` is the image at the input size, `state` the current result (`.wplus`, `.image`),
+        `start` the average latent (n_styles, 512) and `render(wplus, feature)` the generator.
+        Residual encoders add a step read from target ‖ reconstruction; the others answer
+        `start + offset` from the target alone.
+        """
+        if self.residual:
+            delta, feature = self(torch.cat([target, self.prepare(state.image)], dim=1))
+            return state.wplus + delta, feature, None
+        delta, feature = self(target)
+        return start + delta, feature, None
 
     def extra_repr(self) -> str:
         return f"kind={self.kind}, n_styles={self.n_styles}, in_channels={self.in_channels}, input_size={self.input_size}"

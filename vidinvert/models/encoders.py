@@ -8,6 +8,10 @@ Formats read (facts in docs/formats.md and docs/encoder_format.md):
   from a `psp_ffhq_encode.pt`-style file passed as `latent_avg`.
 - ReStyle pSp / e4e: `{'state_dict', 'opts', 'latent_avg'}` with `encoder.` / `decoder.` key
   prefixes; the encoder type is `opts['encoder_type']`. `opts['device']` is overridden.
+- E2Style inversion checkpoints: `encoder_firststage.` / `encoder_refinestage_list.{i}.` keys,
+  `opts['dataset_type'] == 'ffhq_encode'` (the other E2Style tasks are refused).
+- HyperInverter: `w_encoder.` / `w_bar_encoder.` / `hypernet.` keys; its generator is the
+  stylegan2-ada network pickle passed separately.
 - vidinvert's own `vidinvert-encoder` checkpoints.
 """
 
@@ -21,8 +25,17 @@ import torch
 
 from vidinvert.errors import WeightsError
 from vidinvert.checkpoint import load_checkpoint
+from vidinvert.models.e2style import E2STYLE_INPUT_SIZE, E2STYLE_INVERSION_DATASET, E2STYLE_STYLE_DIM, E2StyleEncoder
 from vidinvert.models.encoder_base import InversionEncoder, load_state_strict
 from vidinvert.models.fse import FSE_FEATURE_SIZE, FSE_INPUT_SIZE, FeatureStyleEncoder, fse_stride
+from vidinvert.models.hyperinverter import (
+    HYPERINVERTER_INPUT_SIZE,
+    LAYERWISE_ENCODERS,
+    TARGET_SETS,
+    HyperInverterEncoder,
+    read_targets,
+)
+from vidinvert.models.network_pickle import is_network_snapshot
 from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.vidinvert_encoder import FORMAT_NAME, vidinvert_encoder_from_checkpoint
 
@@ -53,6 +66,9 @@ def load_encoder(
     the caller has already read it. Raises WeightsError for unknown or damaged files, naming the path.
     """
     where = str(path)
+    if checkpoint is None and Path(path).is_file() and is_network_snapshot(path):
+        raise WeightsError(f"{where}: this is an NVIDIA network pickle (a generator), not an encoder; "
+                           "pass it as the generator")
     if checkpoint is None:
         checkpoint = load_checkpoint(path, what="encoder")
     encoder = _encoder_from_object(checkpoint, where, input_size)
@@ -79,13 +95,14 @@ def _encoder_from_object(checkpoint: Any, where: str, input_size: int | None) ->
         if any(key.startswith("encoder.") for key in state_dict):
             return _restyle_from_checkpoint(checkpoint, where, input_size)
         if any(key.startswith("encoder_firststage.") for key in state_dict):
-            raise WeightsError(f"{where}: this is an E2Style checkpoint, which vidinvert does not read as an encoder")
+            return _e2style_from_checkpoint(checkpoint, where, input_size)
         if any(key.startswith("w_bar_encoder.") for key in state_dict):
-            raise WeightsError(f"{where}: this is a HyperInverter checkpoint, which vidinvert does not read as an encoder")
+            return _hyperinverter_from_checkpoint(checkpoint, where, input_size)
     if "g_ema" in checkpoint or "style.1.weight" in checkpoint:
         raise WeightsError(f"{where}: this is a StyleGAN2 generator file, not an encoder")
     raise WeightsError(
-        f"{where}: unknown weights format (not a FeatureStyleEncoder, ReStyle or vidinvert-encoder file)"
+        f"{where}: unknown weights format (not a FeatureStyleEncoder, ReStyle, E2Style, HyperInverter or "
+        "vidinvert-encoder file)"
     )
 
 
@@ -116,11 +133,66 @@ def _fse_from_state_dict(state_dict: dict[str, torch.Tensor], where: str, input_
     return encoder
 
 
-def _restyle_from_checkpoint(checkpoint: dict[str, Any], where: str, input_size: int | None) -> ReStyleEncoder:
+def _opts(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """The training options saved beside the weights (a dict or an argparse namespace), device set to cpu."""
     opts = checkpoint.get("opts")
     if not isinstance(opts, dict):
         opts = vars(opts) if hasattr(opts, "__dict__") else {}
-    opts = dict(opts, device="cpu")
+    return dict(opts, device="cpu")
+
+
+def _e2style_from_checkpoint(checkpoint: dict[str, Any], where: str, input_size: int | None) -> E2StyleEncoder:
+    opts = _opts(checkpoint)
+    task = opts.get("dataset_type")
+    if task != E2STYLE_INVERSION_DATASET:
+        raise WeightsError(f"{where}: E2Style checkpoint for the {task!r} task; only inversion checkpoints "
+                           f"(dataset_type {E2STYLE_INVERSION_DATASET!r}) map a photo to its latents")
+    prefixes = ("encoder_firststage.", "encoder_refinestage_list.")
+    state = {k: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefixes)}
+    stem = state.get("encoder_firststage.input_layer.0.weight")
+    if stem is None:
+        raise WeightsError(f"{where}: E2Style checkpoint lacks encoder_firststage.input_layer.0.weight")
+    refine = {k[len(prefixes[1]):]: v for k, v in state.items() if k.startswith(prefixes[1])}
+    n_refine = _count_indexed(refine, "") if refine else 0
+    encoder = E2StyleEncoder(n_refine, stem.shape[1], input_size or E2STYLE_INPUT_SIZE)
+    load_state_strict(encoder, _as_float(state), where)
+    if opts.get("start_from_latent_avg", True) is False:  # the official code then adds nothing
+        encoder.set_latent_avg(torch.zeros(1, E2STYLE_STYLE_DIM))
+    elif checkpoint.get("latent_avg") is not None:
+        encoder.set_latent_avg(checkpoint["latent_avg"])
+    encoder.opts = opts
+    encoder.source = f"E2Style inversion checkpoint ({encoder.n_stages} stages)"
+    return encoder
+
+
+def _hyperinverter_from_checkpoint(checkpoint: dict[str, Any], where: str, input_size: int | None) -> HyperInverterEncoder:
+    opts = _opts(checkpoint)
+    encoder_type = opts.get("encoder_type", "LayerWiseEncoder")
+    target_set = opts.get("target_shape_name", "conv_without_bias")
+    if encoder_type not in LAYERWISE_ENCODERS or target_set not in TARGET_SETS:
+        raise WeightsError(f"{where}: HyperInverter checkpoint with encoder_type {encoder_type!r} and target_shape_name "
+                           f"{target_set!r}; readable: {', '.join(LAYERWISE_ENCODERS)} with {', '.join(TARGET_SETS)}")
+    state = checkpoint["state_dict"]
+    if "w_encoder.linear.weight" not in state:
+        raise WeightsError(f"{where}: HyperInverter checkpoint lacks its phase-1 W encoder (w_encoder.*)")
+    size = int(opts.get("output_size", 1024))
+    try:
+        targets, hidden = read_targets(state, size, target_set)
+    except KeyError as exc:
+        raise WeightsError(f"{where}: HyperInverter checkpoint lacks {exc.args[0]}") from None
+    w_backbone = "ir_se50" if "w_encoder.input_layer.0.weight" in state else "resnet34"
+    encoder = HyperInverterEncoder(size, targets, hidden, encoder_type, w_backbone,
+                                   input_size or HYPERINVERTER_INPUT_SIZE)
+    weights = {k: v for k, v in state.items() if k.startswith(("w_encoder.", "w_bar_encoder.", "hypernet."))}
+    load_state_strict(encoder, _as_float(weights), where)
+    encoder.opts = opts
+    encoder.source = (f"HyperInverter checkpoint ({encoder_type}, {len(targets)} weight targets, hidden {hidden}, "
+                      f"{size} px stylegan2-ada generator passed separately)")
+    return encoder
+
+
+def _restyle_from_checkpoint(checkpoint: dict[str, Any], where: str, input_size: int | None) -> ReStyleEncoder:
+    opts = _opts(checkpoint)
     encoder_type = opts.get("encoder_type")
     if encoder_type not in RESTYLE_ENCODER_TYPES:
         raise WeightsError(
