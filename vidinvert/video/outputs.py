@@ -7,6 +7,7 @@ KeyboardInterrupt) the temporary file is removed, so a failed run leaves no outp
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +18,9 @@ import av.container
 
 from vidinvert.errors import VideoError
 from vidinvert.video.inputs import av_reason
+
+#: Characters `tempfile.mkstemp` puts between the prefix and the suffix.
+_TEMP_NAME_LENGTH = 8
 
 
 def check_output_path(source: Path | None, target: str | os.PathLike[str], overwrite: bool) -> Path:
@@ -108,3 +112,10 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def partial_outputs(target: Path) -> list[Path]:
+    """Temporary files that `atomic_output` left beside `target` in processes that died while writing it."""
+    target = Path(target)
+    pattern = f".{glob.escape(target.stem)}.{'?' * _TEMP_NAME_LENGTH}.partial{glob.escape(target.suffix)}"
+    return sorted(target.parent.glob(pattern)) if target.parent.is_dir() else []

@@ -1,0 +1,42 @@
+"""Where `batch` and `eval` run their videos: in this process or on a Ray cluster."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+
+from vidinvert.engines.ray_pool import ENGINES, RayOptions
+
+ENGINE_OPTIONS = (
+    click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+                 help="local: in this process; ray: one task per video on a Ray cluster (pip install "
+                      "'vidinvert[ray]')."),
+    click.option("--ray-address", metavar="ADDRESS",
+                 help="Ray cluster to use (host:port of `ray start --head`); default: start Ray on this machine."),
+    click.option("--ray-workers", type=click.IntRange(min=1), default=None,
+                 help="Ray workers (each loads the models once); default: as many as the cluster's GPUs "
+                      "(or CPUs) fit."),
+    click.option("--gpus-per-video", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                 help="GPUs a Ray worker asks for when CUDA is used (fractions share a GPU, e.g. 0.5)."),
+    click.option("--cpus-per-video", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                 help="CPUs a Ray worker asks for without CUDA (also its torch threads)."),
+    click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+                 help="Times a video is run again after its Ray worker died."),
+)
+
+
+def engine_options(command: Callable) -> Callable:
+    """Decorate a click command with the engine options."""
+    for option in reversed(ENGINE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def ray_options(options: dict) -> RayOptions | None:
+    """Pop the engine options from a command's keywords: RayOptions for --engine ray, else None."""
+    engine = options.pop("engine")
+    settings = RayOptions(address=options.pop("ray_address"), workers=options.pop("ray_workers"),
+                          gpus_per_video=options.pop("gpus_per_video"), cpus_per_video=options.pop("cpus_per_video"),
+                          retries=options.pop("retries"))
+    return settings if engine == "ray" else None

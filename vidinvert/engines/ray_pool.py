@@ -1,0 +1,158 @@
+"""A pool of Ray actors that each load their models once and take videos one at a time.
+
+One place for what `batch` and `eval` share on Ray: connecting (or starting Ray on this machine),
+the resources a video asks for (a fraction of a GPU when CUDA is used, CPUs otherwise), the pool
+size, retries of a video whose worker died, and the driver's loop that hands out the next video
+as each one ends. Ray is imported only here, only when asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from vidinvert.errors import VidinvertError
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
+#: Environment variables of the driver that the workers get too (weights store, directions, test hooks).
+FORWARDED_PREFIX = "VIDINVERT_"
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """How the Ray engine runs: where the cluster is and what each video asks of it.
+
+    `workers` None: as many actors as the cluster's GPUs (or CPUs) fit at the per-video request.
+    `retries`: how often a video is run again after its worker process died.
+    """
+
+    address: str | None = None
+    workers: int | None = None
+    gpus_per_video: float = 1.0
+    cpus_per_video: float = 1.0
+    retries: int = 2
+
+    def __post_init__(self) -> None:
+        if not self.gpus_per_video > 0 or not self.cpus_per_video > 0:
+            raise VidinvertError("--gpus-per-video and --cpus-per-video must be more than 0")
+        if self.retries < 0:
+            raise VidinvertError(f"--retries must be 0 or more, got {self.retries}")
+
+
+def import_ray():
+    """The `ray` module, or a one-line error naming the extra that installs it."""
+    try:
+        import ray
+    except ImportError:
+        raise VidinvertError("--engine ray needs Ray: pip install 'vidinvert[ray]'") from None
+    return ray
+
+
+@contextlib.contextmanager
+def ray_cluster(address: str | None) -> Iterator[Any]:
+    """Ray, connected to `address` (None: started on this machine); a session already open in this
+    process is used as it is. Only a session opened here is closed at the end."""
+    ray = import_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    try:
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
+                 log_to_driver=log.isEnabledFor(logging.INFO))
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+        raise VidinvertError(f"cannot connect to {where}: {str(exc).splitlines()[0]}") from None
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def uses_gpu(ray, device: str) -> bool:
+    """Whether videos run on CUDA: asked for (cuda, cuda:N), or "auto" on a cluster with GPUs."""
+    if device.startswith("cuda"):
+        return True
+    return device == "auto" and ray.cluster_resources().get("GPU", 0) > 0
+
+
+def video_resources(options: RayOptions, gpu: bool) -> dict[str, float]:
+    """What one video (one actor) asks of the cluster."""
+    return {"num_gpus": options.gpus_per_video, "num_cpus": 1} if gpu else {"num_cpus": options.cpus_per_video}
+
+
+def pool_size(ray, options: RayOptions, resources: dict[str, float], videos: int) -> int:
+    """`options.workers`, else as many actors as the cluster fits; never more than the videos."""
+    if options.workers:
+        return min(options.workers, videos)
+    total = ray.cluster_resources()
+    if resources.get("num_gpus"):
+        fits = total.get("GPU", 0) / resources["num_gpus"]
+    else:
+        fits = total.get("CPU", 0) / resources["num_cpus"]
+    return max(1, min(videos, int(fits + 1e-9)))
+
+
+def forwarded_environment() -> dict[str, str]:
+    """The driver's VIDINVERT_* variables, for the workers."""
+    return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIX)}
+
+
+def run_pool(worker_class: type, init_args: Sequence[Any], items: Sequence[Any], options: RayOptions, *,
+             gpu: bool, on_result: Callable[[Any, Any], None], on_lost: Callable[[Any, str], None]) -> None:
+    """Run `worker_class(*init_args).run(item)` for every item on a pool of actors.
+
+    Each actor is constructed once and then takes one item at a time; `on_result(item, result)` is
+    called on the driver as each ends. An actor whose process dies is restarted and its item run
+    again, up to `options.retries` times; after that `on_lost(item, reason)` is called and the pool
+    goes on with the other items.
+    """
+    ray = import_ray()
+    if not items:
+        return
+    resources = video_resources(options, gpu)
+    actor_options: dict[str, Any] = dict(resources, max_restarts=-1, max_task_retries=options.retries)
+    environment = forwarded_environment()
+    if environment:
+        actor_options["runtime_env"] = {"env_vars": environment}
+    remote_class = ray.remote(**actor_options)(worker_class)
+    size = pool_size(ray, options, resources, len(items))
+    log.info("Ray pool of %d workers, %s each", size, resources)
+    actors = [remote_class.remote(*init_args) for _ in range(size)]
+    waiting = deque(items)
+    running: dict[Any, tuple[Any, Any]] = {}
+
+    def hand_out(actor) -> None:
+        if waiting:
+            item = waiting.popleft()
+            running[actor.run.remote(item)] = (actor, item)
+
+    try:
+        for actor in actors:
+            hand_out(actor)
+        while running:
+            (ready,), _ = ray.wait(list(running), num_returns=1)
+            actor, item = running.pop(ready)
+            try:
+                result = ray.get(ready)
+            except ray.exceptions.RayActorError as exc:
+                reason = f"its worker died {options.retries + 1} times ({_first_line(exc)})"
+                log.warning("giving up on %s: %s", item, reason)
+                on_lost(item, reason)
+            else:
+                on_result(item, result)
+            hand_out(actor)
+    finally:
+        for actor in actors:
+            ray.kill(actor)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
