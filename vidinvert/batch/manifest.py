@@ -98,4 +98,4 @@ def _convert(parameter: click.Parameter, raw: Any, context: click.Context, folde
     try:
         return parameter.type_cast_value(context, value)
     except click.BadParameter as exc:
-        raise VidinvertError(f"{where}: {parameter.name}: {exc.format_message()}") from None
+        raise VidinvertError(f"{where}: {parameter.name}: {exc.message}") from None

@@ -6,7 +6,7 @@ from typing import Callable
 
 import click
 
-from vidinvert.engines.ray_pool import ENGINES, RayOptions
+from vidinvert.engines.ray_pool import ENGINES, RayOptions, import_ray
 
 ENGINE_OPTIONS = (
     click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
@@ -34,9 +34,13 @@ def engine_options(command: Callable) -> Callable:
 
 
 def ray_options(options: dict) -> RayOptions | None:
-    """Pop the engine options from a command's keywords: RayOptions for --engine ray, else None."""
+    """Pop the engine options from a command's keywords: RayOptions for --engine ray (Ray installed:
+    checked before anything is written), else None."""
     engine = options.pop("engine")
     settings = RayOptions(address=options.pop("ray_address"), workers=options.pop("ray_workers"),
                           gpus_per_video=options.pop("gpus_per_video"), cpus_per_video=options.pop("cpus_per_video"),
                           retries=options.pop("retries"))
-    return settings if engine == "ray" else None
+    if engine != "ray":
+        return None
+    import_ray()
+    return settings
