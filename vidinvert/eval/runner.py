@@ -17,8 +17,8 @@ from vidinvert.errors import VidinvertError
 from vidinvert.eval import store
 from vidinvert.eval.jsonio import write_text_atomic
 from vidinvert.eval.pipeline_frames import pipeline_video_fn
-from vidinvert.eval.ray_engine import RayEval
 from vidinvert.eval.ravdess import RavdessFilter
+from vidinvert.eval.ray_engine import RayEval
 from vidinvert.eval.records import VideoFn
 from vidinvert.eval.report import build_report
 from vidinvert.eval.suite import MetricSuite, resolve_device
