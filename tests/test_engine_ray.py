@@ -122,3 +122,11 @@ def test_eval_on_ray_equals_the_local_engine(tmp_path):
         assert (tmp_path / "ray" / "per_frame" / f"{row['key']}.csv").read_text() == frames
     summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("local", "ray")]
     assert summaries[0]["metrics"] == summaries[1]["metrics"] and summaries[0]["metrics"]["ssim"]["available"]
+
+
+def test_a_request_no_node_can_meet_is_refused(clips, tmp_path, capsys):
+    assert main(["batch", str(clips), "-o", str(tmp_path / "out"), *EDIT, "--engine", "ray",
+                 "--cpus-per-video", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "error: no node of the Ray cluster has 3 CPU for one video (nodes: 0 GPU, 2 CPU)" in err
+    assert [r["status"] for r in records(tmp_path / "out")] == ["pending"] * 3

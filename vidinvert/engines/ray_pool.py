@@ -87,6 +87,17 @@ def video_resources(options: RayOptions, gpu: bool) -> dict[str, float]:
     return {"num_gpus": options.gpus_per_video, "num_cpus": 1} if gpu else {"num_cpus": options.cpus_per_video}
 
 
+def check_fits(ray, resources: dict[str, float]) -> None:
+    """Refuse a request no node of the cluster can meet (the workers would wait for ever)."""
+    nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+    needs = {"GPU": resources.get("num_gpus", 0), "CPU": resources["num_cpus"]}
+    if not any(all(node.get(name, 0) >= amount for name, amount in needs.items()) for node in nodes):
+        asked = ", ".join(f"{amount:g} {name}" for name, amount in needs.items() if amount)
+        largest = ", ".join(f"{node.get('GPU', 0):g} GPU, {node.get('CPU', 0):g} CPU" for node in nodes)
+        raise VidinvertError(f"no node of the Ray cluster has {asked} for one video (nodes: {largest or 'none'}); "
+                             "lower --gpus-per-video / --cpus-per-video, or use --device cpu")
+
+
 def pool_size(ray, options: RayOptions, resources: dict[str, float], videos: int) -> int:
     """`options.workers`, else as many actors as the cluster fits; never more than the videos."""
     if options.workers:
@@ -117,6 +128,7 @@ def run_pool(worker_class: type, init_args: Sequence[Any], items: Sequence[Any],
     if not items:
         return
     resources = video_resources(options, gpu)
+    check_fits(ray, resources)
     actor_options: dict[str, Any] = dict(resources, max_restarts=-1, max_task_retries=options.retries)
     environment = forwarded_environment()
     if environment:
