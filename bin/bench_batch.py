@@ -22,6 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vidinvert.batch import folder_jobs, run_batch  # noqa: E402
+from vidinvert.batch.records import record_path  # noqa: E402
 from vidinvert.demo.clip import render_demo_clip  # noqa: E402
 from vidinvert.demo.model import ENCODER_FILE, GENERATOR_FILE, load_default_models  # noqa: E402
 from vidinvert.engines.ray_pool import RayOptions, import_ray  # noqa: E402
@@ -33,12 +34,17 @@ OPTIONS = {"attr": ["smile"], "codec": "lossless", "device": "cpu", "generator":
            "encoder": str(ENCODER_FILE)}
 
 
-def timed_batch(clips: Path, out: Path, ray: RayOptions | None) -> tuple[float, int]:
+def timed_batch(clips: Path, out: Path, ray: RayOptions | None) -> tuple[float, int, float]:
+    """Wall seconds, frames, and the mean time between one video's end and the next one's start
+    on a worker (meaningful with one worker): record files are written as each video ends, and a
+    video's own seconds are in its record."""
     start = time.perf_counter()
     records = run_batch(folder_jobs(clips, out, OPTIONS), out, ray=ray, progress=False)
     seconds = time.perf_counter() - start
     assert all(r["status"] == "ok" for r in records), records
-    return seconds, sum(r["frames"] for r in records)
+    ended = sorted((record_path(out, r["output"]).stat().st_mtime_ns / 1e9, r["seconds"]) for r in records)
+    between = [later - earlier - own for (earlier, _), (later, own) in zip(ended, ended[1:])]
+    return seconds, sum(r["frames"] for r in records), sum(between) / len(between)
 
 
 def estimate(per_frame: float, per_video_overhead: float, workers: int) -> float:
@@ -65,12 +71,12 @@ def main() -> None:
         for seed in range(args.videos):
             render_demo_clip(G, scratch / "clips" / f"clip{seed:02d}.mp4", seconds=args.frames / 10, fps=10,
                              size=args.size, seed=seed)
-        local, frames = timed_batch(scratch / "clips", scratch / "local", None)
+        local, frames, local_gap = timed_batch(scratch / "clips", scratch / "local", None)
         start = time.perf_counter()
-        ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
         ray_start = time.perf_counter() - start
-        one, _ = timed_batch(scratch / "clips", scratch / "ray1", RayOptions(workers=1))
-        pool, _ = timed_batch(scratch / "clips", scratch / "rayN", RayOptions(workers=args.cpus))
+        one, _, ray_gap = timed_batch(scratch / "clips", scratch / "ray1", RayOptions(workers=1))
+        pool, _, _ = timed_batch(scratch / "clips", scratch / "rayN", RayOptions(workers=args.cpus))
         ray.shutdown()
 
     n = args.videos
@@ -82,18 +88,20 @@ def main() -> None:
         print(f"| {name} | {workers} | {seconds:.2f} | {n / seconds:.3f} | {frames / seconds:.2f} | "
               f"{local / seconds:.2f}x |")
     per_frame = local / frames
-    overhead = (one - local) / n
-    print(f"\nper-video time Ray adds (one worker against the local engine, worker start and model load "
-          f"included): {overhead:.2f} s")
+    overhead = ray_gap - local_gap
+    once = (one - local) - (n - 1) * overhead
+    print(f"\nbetween one video's end and the next one's start on a worker: {ray_gap * 1000:.0f} ms on Ray, "
+          f"{local_gap * 1000:.0f} ms locally: Ray adds {overhead * 1000:.0f} ms per video, and {once:.1f} s once "
+          "per job (its workers start)")
     print(f"per-frame cost, local engine: {per_frame * 1000:.1f} ms")
     print(f"\nRAVDESS estimate: {RAVDESS_VIDEOS} videos x {RAVDESS_FRAMES} frames, one worker per GPU, "
-          f"{max(overhead, 0):.2f} s added per video")
+          f"{overhead * 1000:.0f} ms added per video (worker start left out)")
     costs = [("this run's per-frame cost", per_frame)] + [(f"{s} s/frame given", s) for s in args.per_frame_seconds]
     workers = (1, 8, 32, 128)
     print("| per-frame cost | " + " | ".join(f"{w} GPUs (h)" for w in workers) + " |")
     print("|---|" + "---|" * len(workers))
     for label, cost in costs:
-        print(f"| {label} ({cost:.4g} s) | " + " | ".join(f"{estimate(cost, max(overhead, 0), w):.2f}"
+        print(f"| {label} ({cost:.4g} s) | " + " | ".join(f"{estimate(cost, max(overhead, 0.0), w):.2f}"
                                                          for w in workers) + " |")
 
 
