@@ -130,3 +130,10 @@ def test_a_request_no_node_can_meet_is_refused(clips, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error: no node of the Ray cluster has 3 CPU for one video (nodes: 0 GPU, 2 CPU)" in err
     assert [r["status"] for r in records(tmp_path / "out")] == ["pending"] * 3
+
+
+def test_an_address_nothing_answers_on_fails_at_once(clips, tmp_path, capsys):
+    assert main(["batch", str(clips), "-o", str(tmp_path / "out"), *EDIT, "--engine", "ray",
+                 "--ray-address", "127.0.0.1:1"]) == 1
+    assert "error: cannot reach the Ray cluster at 127.0.0.1:1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import click
 
-from vidinvert.engines.ray_pool import ENGINES, RayOptions, import_ray
+from vidinvert.engines.ray_pool import ENGINES, RayOptions, check_reachable, import_ray
 
 ENGINE_OPTIONS = (
     click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
@@ -34,8 +34,8 @@ def engine_options(command: Callable) -> Callable:
 
 
 def ray_options(options: dict) -> RayOptions | None:
-    """Pop the engine options from a command's keywords: RayOptions for --engine ray (Ray installed:
-    checked before anything is written), else None."""
+    """Pop the engine options from a command's keywords: RayOptions for --engine ray (Ray installed
+    and the address answering: checked before anything is written), else None."""
     engine = options.pop("engine")
     settings = RayOptions(address=options.pop("ray_address"), workers=options.pop("ray_workers"),
                           gpus_per_video=options.pop("gpus_per_video"), cpus_per_video=options.pop("cpus_per_video"),
@@ -43,4 +43,5 @@ def ray_options(options: dict) -> RayOptions | None:
     if engine != "ray":
         return None
     import_ray()
+    check_reachable(settings.address)
     return settings

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 ENGINES = ("local", "ray")
 #: Environment variables of the driver that the workers get too (weights store, directions, test hooks).
 FORWARDED_PREFIX = "VIDINVERT_"
+#: Seconds to wait for the cluster's address to answer before giving up.
+CONNECT_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ def ray_cluster(address: str | None) -> Iterator[Any]:
     if ray.is_initialized():
         yield ray
         return
+    check_reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
                  log_to_driver=log.isEnabledFor(logging.INFO))
@@ -73,6 +77,18 @@ def ray_cluster(address: str | None) -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+
+
+def check_reachable(address: str | None) -> None:
+    """Fail at once on a HOST:PORT nothing listens on (Ray itself keeps retrying for minutes)."""
+    if not address or address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except (OSError, ValueError):
+        raise VidinvertError(f"cannot reach the Ray cluster at {address} (is `ray start --head` running there, "
+                             "and is the address HOST:PORT?)") from None
 
 
 def uses_gpu(ray, device: str) -> bool:
