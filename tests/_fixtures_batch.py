@@ -6,6 +6,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 import torch
 from _fixtures_eval import CLIPS, make_ravdess_tree
 from _fixtures_video import write_clip
@@ -47,7 +48,11 @@ def decoded_frames(path: Path) -> np.ndarray:
         return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
 
 
-def one_torch_thread() -> None:
-    """The local engine runs on one torch thread, like a Ray worker with --cpus-per-video 1: the same
-    float reductions, so the same pixels."""
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """The local engine on one torch thread, as a Ray worker with --cpus-per-video 1 runs: the same
+    float reductions, so the same pixels (CPU sums depend on the thread count)."""
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _fixtures_batch import MODEL_OPTIONS, decoded_frames, demo_clips, faceless_clip, one_torch_thread
+from _fixtures_batch import (
+    MODEL_OPTIONS,
+    decoded_frames,
+    demo_clips,
+    faceless_clip,
+    one_torch_thread,  # noqa: F401  (autouse)
+)
 
 from vidinvert.api import edit_video
 from vidinvert.batch import folder_jobs, manifest_jobs, run_batch
@@ -25,7 +31,6 @@ EDIT = ["--attr", "smile", "--codec", "lossless", "--require-face", "-q", *MODEL
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
     """Two face clips (one in a subfolder), one without a face, one that is not a video."""
-    one_torch_thread()
     folder = tmp_path_factory.mktemp("clips")
     demo_clips(folder, ["a.mp4"], frames=4)
     demo_clips(folder / "sub", ["b.mp4"], frames=5)

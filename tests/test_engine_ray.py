@@ -10,7 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _fixtures_batch import MODEL_OPTIONS, decoded_frames, demo_clips, demo_ravdess_tree, one_torch_thread
+from _fixtures_batch import (
+    MODEL_OPTIONS,
+    decoded_frames,
+    demo_clips,
+    demo_ravdess_tree,
+    one_torch_thread,  # noqa: F401  (autouse)
+)
 
 from vidinvert.cli import main
 from vidinvert.engines.fault import KILL_MARKER_ENV, KILL_VIDEO_ENV
@@ -32,7 +38,6 @@ def ray_cluster():
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
-    one_torch_thread()
     folder = tmp_path_factory.mktemp("clips")
     demo_clips(folder, ["a.mp4"], frames=4)
     demo_clips(folder / "sub", ["b.mp4"], frames=5)
@@ -108,11 +113,14 @@ def per_video(report: Path) -> list[dict[str, str]]:
         return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(stream)]
 
 
-def test_eval_on_ray_equals_the_local_engine(tmp_path):
+def test_eval_on_ray_equals_the_local_engine_with_a_worker_killed(tmp_path, monkeypatch):
     root = demo_ravdess_tree(tmp_path / "ravdess", tmp_path / "clips")
     options = ["--max-frames", "3", "--no-lpips", "--no-plots", "--no-progress", *MODEL_OPTIONS]
     assert main(["eval", str(root), "-o", str(tmp_path / "local"), *options]) == 0
+    monkeypatch.setenv(KILL_VIDEO_ENV, "01-01-03-02-01-02-01.mp4")
+    monkeypatch.setenv(KILL_MARKER_ENV, str(tmp_path / "killed"))
     assert main(["eval", str(root), "-o", str(tmp_path / "ray"), *options, *RAY]) == 0
+    assert (tmp_path / "killed").exists()
 
     local, on_ray = per_video(tmp_path / "local"), per_video(tmp_path / "ray")
     assert on_ray == local and len(local) == 8

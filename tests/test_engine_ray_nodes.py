@@ -8,7 +8,12 @@ import logging
 
 import numpy as np
 import pytest
-from _fixtures_batch import MODEL_OPTIONS, decoded_frames, demo_clips, one_torch_thread
+from _fixtures_batch import (
+    MODEL_OPTIONS,
+    decoded_frames,
+    demo_clips,
+    one_torch_thread,  # noqa: F401  (autouse)
+)
 
 from vidinvert.cli import main
 
@@ -33,7 +38,6 @@ def two_nodes():
 
 def test_batch_on_two_nodes_equals_the_local_engine(two_nodes, tmp_path, caplog):
     cluster = two_nodes
-    one_torch_thread()
     clips = tmp_path / "clips"
     demo_clips(clips, ["a.mp4", "b.mp4", "c.mp4", "d.mp4"], frames=3)
     local, remote = tmp_path / "local", tmp_path / "remote"
