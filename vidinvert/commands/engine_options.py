@@ -15,8 +15,8 @@ ENGINE_OPTIONS = (
     click.option("--ray-address", metavar="ADDRESS",
                  help="Ray cluster to use (host:port of `ray start --head`); default: start Ray on this machine."),
     click.option("--ray-workers", type=click.IntRange(min=1), default=None,
-                 help="Ray workers (each loads the models once); default: as many as the cluster's GPUs "
-                      "(or CPUs) fit."),
+                 help="Ray workers (each loads the models once); default and most: as many as the cluster's "
+                      "nodes hold at --gpus-per-video (or --cpus-per-video)."),
     click.option("--gpus-per-video", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
                  help="GPUs a Ray worker asks for when CUDA is used (fractions share a GPU, e.g. 0.5)."),
     click.option("--cpus-per-video", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,

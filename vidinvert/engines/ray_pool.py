@@ -103,27 +103,34 @@ def video_resources(options: RayOptions, gpu: bool) -> dict[str, float]:
     return {"num_gpus": options.gpus_per_video, "num_cpus": 1} if gpu else {"num_cpus": options.cpus_per_video}
 
 
+def _workers_on(node: dict[str, float], resources: dict[str, float]) -> int:
+    """How many workers asking for `resources` one node holds."""
+    needs = {"GPU": resources.get("num_gpus", 0), "CPU": resources["num_cpus"]}
+    return int(min(node.get(name, 0) / amount for name, amount in needs.items() if amount) + 1e-9)
+
+
+def _nodes(ray) -> list[dict[str, float]]:
+    return [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+
+
 def check_fits(ray, resources: dict[str, float]) -> None:
     """Refuse a request no node of the cluster can meet (the workers would wait for ever)."""
-    nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
-    needs = {"GPU": resources.get("num_gpus", 0), "CPU": resources["num_cpus"]}
-    if not any(all(node.get(name, 0) >= amount for name, amount in needs.items()) for node in nodes):
-        asked = ", ".join(f"{amount:g} {name}" for name, amount in needs.items() if amount)
-        largest = ", ".join(f"{node.get('GPU', 0):g} GPU, {node.get('CPU', 0):g} CPU" for node in nodes)
-        raise VidinvertError(f"no node of the Ray cluster has {asked} for one video (nodes: {largest or 'none'}); "
+    nodes = _nodes(ray)
+    if not any(_workers_on(node, resources) for node in nodes):
+        asked = ", ".join(f"{resources[key]:g} {name}" for key, name in (("num_gpus", "GPU"), ("num_cpus", "CPU"))
+                          if resources.get(key))
+        found = ", ".join(f"{node.get('GPU', 0):g} GPU, {node.get('CPU', 0):g} CPU" for node in nodes)
+        raise VidinvertError(f"no node of the Ray cluster has {asked} for one video (nodes: {found or 'none'}); "
                              "lower --gpus-per-video / --cpus-per-video, or use --device cpu")
 
 
 def pool_size(ray, options: RayOptions, resources: dict[str, float], videos: int) -> int:
-    """`options.workers`, else as many actors as the cluster fits; never more than the videos."""
-    if options.workers:
-        return min(options.workers, videos)
-    total = ray.cluster_resources()
-    if resources.get("num_gpus"):
-        fits = total.get("GPU", 0) / resources["num_gpus"]
-    else:
-        fits = total.get("CPU", 0) / resources["num_cpus"]
-    return max(1, min(videos, int(fits + 1e-9)))
+    """As many workers as the cluster's nodes hold (at most `options.workers`), never more than the
+    videos: a worker that could never start would keep its video for ever."""
+    fits = max(1, sum(_workers_on(node, resources) for node in _nodes(ray)))
+    if options.workers and options.workers > fits:
+        log.warning("the Ray cluster holds %d workers of %s; using %d, not %d", fits, resources, fits, options.workers)
+    return min(options.workers or fits, fits, videos)
 
 
 def forwarded_environment() -> dict[str, str]:
