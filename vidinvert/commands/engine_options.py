@@ -13,7 +13,8 @@ ENGINE_OPTIONS = (
                  help="local: in this process; ray: one task per video on a Ray cluster (pip install "
                       "'vidinvert[ray]')."),
     click.option("--ray-address", metavar="ADDRESS",
-                 help="Ray cluster to use (host:port of `ray start --head`); default: start Ray on this machine."),
+                 help="Ray cluster to use (HOST:PORT of `ray start --head`, or auto); default: $RAY_ADDRESS or "
+                      "a cluster `ray start` made on this machine, else Ray started here for the job."),
     click.option("--ray-workers", type=click.IntRange(min=1), default=None,
                  help="Ray workers (each loads the models once); default and most: as many as the cluster's "
                       "nodes hold at --gpus-per-video (or --cpus-per-video)."),

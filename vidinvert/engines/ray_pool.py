@@ -60,8 +60,9 @@ def import_ray():
 
 @contextlib.contextmanager
 def ray_cluster(address: str | None) -> Iterator[Any]:
-    """Ray, connected to `address` (None: started on this machine); a session already open in this
-    process is used as it is. Only a session opened here is closed at the end."""
+    """Ray, connected to `address` (None: $RAY_ADDRESS, a cluster started on this machine, or a new
+    one here); a session already open in this process is used as it is. Only a session opened here
+    is closed at the end."""
     ray = import_ray()
     if ray.is_initialized():
         yield ray
