@@ -23,8 +23,16 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from vidinvert.commands import (batch_cmd, demo_cmd, directions_cmd, edit_cmd, invert_cmd, probe_cmd, train_cmd,
-                                    weights_cmd)
+    from vidinvert.commands import (
+        batch_cmd,
+        demo_cmd,
+        directions_cmd,
+        edit_cmd,
+        invert_cmd,
+        probe_cmd,
+        train_cmd,
+        weights_cmd,
+    )
     from vidinvert.commands.eval_cmd import eval_command
 
     cli.add_command(edit_cmd.edit)
