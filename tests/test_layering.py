@@ -25,7 +25,7 @@ RULES = {
 }
 
 # the application layer: the facade and what sits on it
-APP = {"api.py", "cli.py", "__main__.py", "commands", "demo/run.py"}
+APP = {"api.py", "cli.py", "__main__.py", "commands", "batch", "demo/run.py"}
 
 
 def loaded_modules(module: str) -> set[str]:

@@ -30,7 +30,16 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from vidinvert.commands import demo_cmd, directions_cmd, edit_cmd, invert_cmd, probe_cmd, train_cmd, weights_cmd
+    from vidinvert.commands import (
+        batch_cmd,
+        demo_cmd,
+        directions_cmd,
+        edit_cmd,
+        invert_cmd,
+        probe_cmd,
+        train_cmd,
+        weights_cmd,
+    )
     from vidinvert.commands.eval_cmd import eval_command
 
     cli.add_command(edit_cmd.edit)
@@ -41,6 +50,7 @@ def _register_commands() -> None:
     cli.add_command(weights_cmd.weights)
     cli.add_command(train_cmd.train)
     cli.add_command(demo_cmd.demo)
+    cli.add_command(batch_cmd.batch)
 
 
 _register_commands()

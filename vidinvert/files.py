@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+#: Characters `tempfile.mkstemp` puts between the prefix and the suffix.
+_TEMP_NAME_LENGTH = 8
 
 
 @contextlib.contextmanager
@@ -28,6 +32,13 @@ def atomic_path(target: str | os.PathLike, *, sync: bool = False) -> Iterator[Pa
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def partial_files(target: str | os.PathLike) -> list[Path]:
+    """Temporary files that `atomic_path` left beside `target` in processes that died while writing it."""
+    target = Path(target)
+    pattern = f".{glob.escape(target.stem)}.{'?' * _TEMP_NAME_LENGTH}.partial{glob.escape(target.suffix)}"
+    return sorted(target.parent.glob(pattern)) if target.parent.is_dir() else []
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from vidinvert.commands.aliases import HiddenAliases
+from vidinvert.commands.engine_options import engine_options, ray_options
 from vidinvert.config import default
 from vidinvert.errors import VidinvertError
 from vidinvert.eval.ravdess import CHANNELS, EMOTIONS, INTENSITIES, MODALITIES
@@ -52,6 +53,7 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write PNG plots (shards can skip them).")
 @click.option("-q", "--quiet/--progress", "--no-progress/ ", "quiet", cls=HiddenAliases, aliases=("--progress", "--no-progress"),
               default=False, help="No progress bar.")
+@engine_options
 def eval_command(folders: tuple[Path, ...], report_dir: Path, merge_shards: bool, quiet: bool, **options: object) -> None:
     """Evaluate inversion (or an edit) on the videos under ROOT into a report folder.
 
@@ -59,18 +61,24 @@ def eval_command(folders: tuple[Path, ...], report_dir: Path, merge_shards: bool
     vidinvert eval ROOT -o REPORT_DIR [--num-videos 120 --max-frames 120]
     vidinvert eval ROOT -o part0 --shard 0/4        (one per array job)
     vidinvert eval --merge part0 part1 part2 part3 -o REPORT_DIR
+    vidinvert eval ROOT -o REPORT_DIR --engine ray [--ray-address HEAD:6379]
     """
-    from vidinvert.device import resolve_device
+    from vidinvert.device import check_device_name, resolve_device
+    from vidinvert.eval.ray_engine import RayEval
     from vidinvert.eval.runner import evaluate_folder, merge
 
-    resolve_device(options["device"])
+    ray = ray_options(options)
+    if ray is None:
+        resolve_device(options["device"])
+    else:
+        check_device_name(options["device"])  # the workers pick their own device
     options["progress"] = not quiet
     if merge_shards:
         summary = merge(folders, report_dir, plots=options["plots"])
     else:
         if len(folders) != 1:
             raise VidinvertError("eval takes one ROOT folder (several folders only with --merge)")
-        summary = evaluate_folder(folders[0], report_dir, **options)
+        summary = evaluate_folder(folders[0], report_dir, engine=RayEval(ray) if ray else None, **options)
     videos = summary["videos"]
     click.echo(
         f"{videos['evaluated']} videos evaluated, {len(videos['failed'])} failed, {len(videos['pending'])} pending: "

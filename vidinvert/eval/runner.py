@@ -18,9 +18,10 @@ from vidinvert.eval import store
 from vidinvert.eval.jsonio import write_text_atomic
 from vidinvert.eval.pipeline_frames import pipeline_video_fn
 from vidinvert.eval.ravdess import RavdessFilter
+from vidinvert.eval.ray_engine import RayEval
 from vidinvert.eval.records import VideoFn
 from vidinvert.eval.report import build_report
-from vidinvert.device import resolve_device
+from vidinvert.device import check_device_name, resolve_device
 from vidinvert.eval.suite import MetricSuite
 from vidinvert.eval.video_eval import evaluate_video
 from vidinvert.eval.videos import VideoEntry, discover_videos, parse_shard, sample_videos, shard_videos
@@ -99,6 +100,7 @@ def evaluate(
     run_info: dict[str, Any] | None = None,
     progress: bool = True,
     plots: bool = True,
+    engine: RayEval | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``videos`` with ``video_fn`` into the report folder ``out_dir``; return the summary.
 
@@ -106,6 +108,7 @@ def evaluate(
     each video's files are written atomically when it ends, so an interruption loses only the
     videos in flight. ``result_config`` describes everything that changes the numbers (checked on
     resume and merge); ``run_info`` adds layout, root, options, the sampled list and the shard.
+    ``engine`` (``RayEval``) runs the videos on Ray instead of ``workers`` local processes.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -133,7 +136,9 @@ def evaluate(
     store.remove_partial_files(out_dir)
     store.write_run(out_dir, run)
     bar = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress or not todo)
-    if workers <= 1 or len(todo) <= 1:
+    if engine is not None:
+        engine.run(todo, out_dir, video_fn, max_frames, result_config, suite_options, bar.update)
+    elif workers <= 1 or len(todo) <= 1:
         for entry in todo:
             _run_video(entry, out_dir, video_fn, max_frames, result_config, suite)
             bar.update()
@@ -188,11 +193,13 @@ def evaluate_folder(
     progress: bool = True,
     plots: bool = True,
     video_fn: VideoFn | None = None,
+    engine: RayEval | None = None,
 ) -> dict[str, Any]:
     """``vidinvert eval``: find, filter, sample and shard the videos under ``root``, evaluate them
-    into ``report_dir``. ``video_fn`` defaults to the video pipeline built from the model options."""
+    into ``report_dir``. ``video_fn`` defaults to the video pipeline built from the model options.
+    With ``engine`` the device is picked on each worker ("auto": its GPU when Ray gives it one)."""
     filters = RavdessFilter.from_options(modality, channel, emotion, intensity, actor)
-    device = str(resolve_device(device))
+    device = str(resolve_device(device)) if engine is None else check_device_name(device)
     found = discover_videos(Path(root), layout, filters)
     sampled = sample_videos(found.videos, num_videos, seed)
     shard_index, shard_count = parse_shard(shard) if shard else (0, 1)
@@ -249,6 +256,7 @@ def evaluate_folder(
         run_info=run_info,
         progress=progress,
         plots=plots,
+        engine=engine,
     )
 
 
