@@ -24,7 +24,7 @@ def cli(verbose: int) -> None:
     handler = _ProgressBarHandler()
     handler.setFormatter(logging.Formatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, _ProgressBarHandler)] + [handler]
     root.setLevel(levels[min(verbose, 2)])
     show_native_notices(verbose >= 2)
 
