@@ -27,9 +27,9 @@ DEMOD_EPS = 1e-8
 #: How a Generator evaluates its modulated convolutions (its `modconv` setting, chosen per
 #: instance): "grouped" folds the style into per-sample weights and runs one grouped convolution
 #: (the reference form); "shared" scales the activations, convolves with the shared weight and
-#: demodulates afterwards (equal math, faster for batches). Neither depends on the batch size, so a
-#: latent renders the same alone or in a batch. Layers given per-sample weight residuals always run
-#: grouped: their weights differ per sample.
+#: demodulates afterwards (equal math; NVlabs' non-fused form, see BENCHMARKS.md for its speed).
+#: Neither depends on the batch size, so a latent renders the same alone or in a batch. Layers
+#: given per-sample weight residuals always run grouped: their weights differ per sample.
 MODCONV_FORMS = ("shared", "grouped")
 OFFICIAL_SIZES = tuple(res for res in BASE_CHANNELS if res >= 8)
 
