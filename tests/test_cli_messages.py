@@ -36,6 +36,15 @@ def test_unknown_device_is_one_error_line(args, clip, tmp_path, capsys):
     assert code == 1 and len(lines) == 1 and lines[0].startswith("error: unknown device 'gpu'")
 
 
+def test_reduced_precision_on_the_cpu_is_refused_before_models_load(clip, tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    code = main(["edit", str(clip), "--attr", "smile", "-o", str(out), "--device", "cpu", "--precision", "fp16",
+                 "--encoder", str(tmp_path / "missing.pt")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and lines == ["error: --precision fp16 needs a CUDA device; the CPU runs in fp32"]
+    assert not out.exists()
+
+
 def test_summary_reports_loading_and_processing_apart() -> None:
     summary = RunSummary(Path("out.mp4"), frames=100, edited=90, cold_starts=3, load_seconds=5.0, process_seconds=10.0)
     line = summary.line()

@@ -55,6 +55,7 @@ def test_options_land_in_their_groups_and_unknown_names_are_refused() -> None:
     ({"smooth": "fast"}, "--smooth takes a sigma"),
     ({"codec": "mpeg2"}, "unknown codec"),
     ({"landmarks": "dlib"}, "unknown --landmarks"),
+    ({"precision": "fp8"}, "unknown --precision"),
 ])
 def test_bad_settings_are_one_line_errors(options, message) -> None:
     with pytest.raises(VidinvertError, match=message):

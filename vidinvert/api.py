@@ -29,6 +29,7 @@ from vidinvert.pipeline.build import StageHook, build_pipeline, unobserved
 from vidinvert.pipeline.face_stages import track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.latents_file import LatentsRecorder
+from vidinvert.pipeline.precision import check_precision
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
 from vidinvert.video.inputs import check_input_path
 from vidinvert.video.outputs import check_output_path
@@ -108,6 +109,8 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     check_output_path(source, output, out.overwrite)
     info = probe(source)
     fps = float(info.fps) if info.fps else 25.0
+    if models is None:
+        check_precision(config.models.precision, resolve_device(config.models.device))
     G, E = models if models is not None else load_models(**_model_options(config.models))
     summary = RunSummary(Path(output))
     recorder = LatentsRecorder() if out.save_latents else None

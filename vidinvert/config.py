@@ -21,6 +21,8 @@ CODEC_NAMES = ("ffv1", "h264", "lossless", "prores")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                 "placebo")
 LANDMARK_BACKENDS = ("mediapipe", "face-alignment")
+#: Arithmetic of the generator and encoders on CUDA (the CPU always computes in float32).
+PRECISIONS = ("fp32", "fp16", "bf16")
 #: Interpolations between strength keyframes.
 INTERPOLATIONS = ("linear", "smooth", "cubic")
 
@@ -40,12 +42,17 @@ def parse_smooth(smooth: float | str) -> float | str:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which generator and encoder, where weights are searched, and the device."""
+    """Which generator and encoder, where weights are searched, the device and its arithmetic."""
 
     generator: PathLike | None = None
     encoder: PathLike | None = None
     weights_dir: PathLike | None = None
     device: str = "auto"
+    precision: str = "fp32"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise VidinvertError(f"unknown --precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Callable
 
 import click
 
-from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, X264_PRESETS, default
+from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, PRECISIONS, X264_PRESETS, default
 
 OUTPUT_OPTION = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
                              help="Output video (written beside, renamed when complete).")
@@ -22,6 +22,8 @@ MODEL_OPTIONS = (
     click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path),
                  help="Folder searched first for weights files."),
     click.option("--device", default=default("device"), show_default=True, help="auto, cpu, cuda or cuda:N."),
+    click.option("--precision", type=click.Choice(PRECISIONS), default=default("precision"), show_default=True,
+                 help="Arithmetic of the generator and encoders on CUDA (autocast); the CPU runs in fp32."),
 )
 
 INVERT_OPTIONS = (

@@ -25,6 +25,7 @@ from vidinvert.pipeline.edit_stage import EditStage, make_edit_stage
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.invert_stage import invert_frames, make_sequence_inverter
+from vidinvert.pipeline.precision import check_precision
 from vidinvert.pipeline.render_stage import Renderer
 from vidinvert.video import FrameRecord
 
@@ -60,7 +61,8 @@ class Pipeline:
         frames = observe("landmarks", track_faces(observe("decode", iter(records)), self.tracker))
         frames = observe("crop smoothing", smooth_crops(frames, self.config.track.smooth))
         frames = observe("align", align_crops(frames, self.E.input_size))
-        frames = observe("inversion", invert_frames(frames, self.inverter, self.config.invert.warm_start, self.device))
+        frames = observe("inversion", invert_frames(frames, self.inverter, self.config.invert.warm_start, self.device,
+                                                          self.config.models.precision))
         if self.edit_stage is not None:
             frames = observe("edit", self.edit_stage(frames))
         return observe("render", self.renderer(frames))
@@ -84,12 +86,13 @@ def build_pipeline(G: Generator, E: InversionEncoder, config: RunConfig, fps: fl
     """The stages for models `G`, `E`, a run configuration and the video's frame rate (keyframe
     times and filter cut-offs need it). Edits and directions are checked here, before any frame."""
     device = G.latent_avg.device
-    renderer = Renderer(G, E.feature_index, batch_size=config.render.batch_size)
+    check_precision(config.models.precision, device)
+    renderer = Renderer(G, E.feature_index, batch_size=config.render.batch_size, precision=config.models.precision)
     edit_stage = None
     if config.edit.changes_latents:
         edit_stage = make_edit_stage(G, fps, config.edit, feature_index=E.feature_index or 5, noise=renderer.noise,
                                      batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,
-                                     model_dir=model_directions_dir(G))
+                                     model_dir=model_directions_dir(G), arithmetic=renderer.arithmetic)
     inverter = make_sequence_inverter(G, E, config.invert)
     detector = make_detector(config.track.landmarks, video=True, device=str(device))
     tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)

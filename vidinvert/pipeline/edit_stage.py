@@ -13,9 +13,10 @@ filter look-ahead plus one generator batch.
 from __future__ import annotations
 
 import itertools
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import torch
 
@@ -34,8 +35,10 @@ class EditStage:
 
     def __init__(self, G: Generator, edits: Sequence[EditRequest], wplus_filter: TemporalFilter,
                  feature_filter: TemporalFilter, offset_filter: TemporalFilter, feature_index: int = 5,
-                 noise: NoiseSpec = "stored", batch_size: int = 8) -> None:
+                 noise: NoiseSpec = "stored", batch_size: int = 8,
+                 arithmetic: Callable[[], AbstractContextManager] = nullcontext) -> None:
         self.G = G
+        self.arithmetic = arithmetic
         self.edits = list(edits)
         self.wplus_filter = wplus_filter
         self.feature_filter = feature_filter
@@ -81,7 +84,8 @@ class EditStage:
             w = torch.stack([batch[i][1] for i in with_feature])
             offset = torch.stack([batch[i][3] for i in with_feature])
             F = torch.stack([batch[i][2] for i in with_feature])
-            F_edited = edit_feature(self.G, F, w, w + offset, self.feature_index, self.noise)
+            with self.arithmetic():
+                F_edited = edit_feature(self.G, F, w, w + offset, self.feature_index, self.noise)
             corrected = {i: F_edited[k] for k, i in enumerate(with_feature)}
         for i, (frame, w, f, offset) in enumerate(batch):
             if w is None:
@@ -92,7 +96,8 @@ class EditStage:
 
 def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, *, feature_index: int = 5,
                     noise: NoiseSpec = "stored", batch_size: int = 8, weights_dir: str | Path | None = None,
-                    model_dir: Path | None = None, **options) -> EditStage:
+                    model_dir: Path | None = None, arithmetic: Callable[[], AbstractContextManager] = nullcontext,
+                    **options) -> EditStage:
     """The editing stage from the `edit` command's editing options (a config, or the same names as
     keywords). `model_dir` is the folder of directions that belong to `G`. With no `attr` and no
     `direction` the stage only smooths."""
@@ -106,5 +111,5 @@ def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, 
         wplus_filter=parse_filter(config.smooth_latents, fps=fps, layer_axis=-2),
         feature_filter=parse_filter(config.smooth_features, fps=fps, layer_groups=False),
         offset_filter=parse_filter(config.smooth_offset, fps=fps, layer_axis=-2),
-        feature_index=feature_index, noise=noise, batch_size=batch_size,
+        feature_index=feature_index, noise=noise, batch_size=batch_size, arithmetic=arithmetic,
     )

@@ -12,6 +12,7 @@ from vidinvert.images import to_model_input
 from vidinvert.invert import Inverter, SequenceInverter
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.pipeline.frames import FaceFrame, Latents
+from vidinvert.pipeline.precision import model_arithmetic
 
 
 def make_sequence_inverter(G: Generator, E: InversionEncoder, config: InvertConfig = InvertConfig()) -> SequenceInverter:
@@ -22,8 +23,9 @@ def make_sequence_inverter(G: Generator, E: InversionEncoder, config: InvertConf
 
 
 def invert_frames(frames: Iterable[FaceFrame], inverter: SequenceInverter, warm_start: bool = True,
-                  device: str | torch.device = "cpu") -> Iterator[FaceFrame]:
+                  device: str | torch.device = "cpu", precision: str = "fp32") -> Iterator[FaceFrame]:
     """Invert each face crop, starting from the previous frame's result while the face stays tracked."""
+    device = torch.device(device)
     for frame in frames:
         if frame.crop is None:
             inverter.reset()  # the face is gone: the next one starts cold
@@ -31,7 +33,11 @@ def invert_frames(frames: Iterable[FaceFrame], inverter: SequenceInverter, warm_
             continue
         if not warm_start:
             inverter.reset()
-        step = inverter.step(to_model_input(frame.crop).to(device))
+        x = to_model_input(frame.crop)
+        if device.type == "cuda":  # one pinned copy, sent without waiting
+            x = x.pin_memory().to(device, non_blocking=True)
+        with model_arithmetic(precision, device):
+            step = inverter.step(x.to(device))
         result = step.result
         feature = None if result.feature is None else result.feature[0]
         yield replace(frame, inverted=Latents(result.wplus[0], feature), reconstruction=result.image[0],

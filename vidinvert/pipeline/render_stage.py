@@ -16,30 +16,39 @@ from vidinvert.images import to_uint8
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
 from vidinvert.pipeline.frames import FaceFrame, Latents
+from vidinvert.pipeline.precision import model_arithmetic
 
 
 class Renderer:
     """Images of latents through `G` with one fixed noise; `feature_index` places feature tensors."""
 
-    def __init__(self, G: Generator, feature_index: int | None, noise: NoiseSpec = "stored", batch_size: int = 4) -> None:
+    def __init__(self, G: Generator, feature_index: int | None, noise: NoiseSpec = "stored", batch_size: int = 4,
+                 precision: str = "fp32") -> None:
         self.G = G
         self.feature_index = feature_index
         self.noise = fixed_noise(G, noise, 1)
         self.batch_size = batch_size
+        self.precision = precision
+
+    def arithmetic(self):
+        """The context every generator call of the run computes in."""
+        return model_arithmetic(self.precision, self.G.latent_avg.device)
 
     @torch.no_grad()
     def features(self, wplus: torch.Tensor, index: int) -> torch.Tensor:
         """The generator's activation after styled convolution `index` for latents (B, n_latent, D)."""
-        return self.G.features(wplus, index=index, noise=self.noise)
+        with self.arithmetic():
+            return self.G.features(wplus, index=index, noise=self.noise)
 
     @torch.no_grad()
     def images(self, latents: list[Latents]) -> torch.Tensor:
         """(B, 3, S, S) in [-1, 1] for a list of latents (all with or all without a feature tensor)."""
         w = torch.stack([item.wplus for item in latents])
-        if self.feature_index is not None and latents[0].feature is not None:
-            feature = torch.stack([item.feature for item in latents])
-            return self.G.synthesize(w, noise=self.noise, feature=feature, feature_index=self.feature_index)
-        return self.G.synthesize(w, noise=self.noise)
+        with self.arithmetic():
+            if self.feature_index is not None and latents[0].feature is not None:
+                feature = torch.stack([item.feature for item in latents])
+                return self.G.synthesize(w, noise=self.noise, feature=feature, feature_index=self.feature_index)
+            return self.G.synthesize(w, noise=self.noise)
 
     def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
         """Each frame with its face drawn: from the edited latents, or the inversion's own image when
