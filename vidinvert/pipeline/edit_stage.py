@@ -4,7 +4,8 @@ For each frame with a face: the inverted W+ and the feature tensor are smoothed 
 its own filter), the edit offset sum_i strength_i(t) * delta_i is built from the frame's time and
 smoothed separately (so keyframed strengths and the inversion's own jitter are filtered apart), the
 offset is added, and the feature tensor is corrected with the generator (FSE Eq. 1) under the
-renderer's noise.
+renderer's noise. Per-image generator weight residuals (HyperInverter) are kept with the edit and
+smoothed by the feature tensor's filter.
 
 Frames without a face pass through and split the smoothing. Memory is bounded by the largest
 filter look-ahead plus one generator batch.
@@ -24,7 +25,7 @@ from vidinvert.config import EditConfig
 from vidinvert.edit.feature_edit import edit_feature
 from vidinvert.edit.keyframes import strength_at
 from vidinvert.edit.registry import EditRequest, resolve_edits
-from vidinvert.edit.temporal import TemporalFilter, parse_filter
+from vidinvert.edit.temporal import Identity, TemporalFilter, parse_filter
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
 from vidinvert.pipeline.frames import FaceFrame, Latents
@@ -36,8 +37,10 @@ class EditStage:
     def __init__(self, G: Generator, edits: Sequence[EditRequest], wplus_filter: TemporalFilter,
                  feature_filter: TemporalFilter, offset_filter: TemporalFilter, feature_index: int = 5,
                  noise: NoiseSpec = "stored", batch_size: int = 8,
-                 arithmetic: Callable[[], AbstractContextManager] = nullcontext) -> None:
+                 arithmetic: Callable[[], AbstractContextManager] = nullcontext,
+                 delta_filter: TemporalFilter | None = None) -> None:
         self.G = G
+        self.delta_filter = delta_filter or Identity()
         self.arithmetic = arithmetic
         self.edits = list(edits)
         self.wplus_filter = wplus_filter
@@ -63,22 +66,41 @@ class EditStage:
         return total
 
     def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
-        a, b, c, d = itertools.tee(frames, 4)
+        a, b, c, d, e = itertools.tee(frames, 5)
         ws = self.wplus_filter(None if f.inverted is None else f.inverted.wplus for f in a)
         features = self.feature_filter(None if f.inverted is None else f.inverted.feature for f in b)
         offsets = self.offset_filter(None if f.inverted is None else self.offset(f.record.time).to(f.inverted.wplus)
                                      for f in c)
+        deltas = self._smoothed_deltas(e)
         batch: list[tuple[FaceFrame, torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]] = []
-        for item in zip(d, ws, features, offsets):
-            batch.append(item)
+        for frame, w, f, offset, weight_deltas in zip(d, ws, features, offsets, deltas):
+            batch.append((frame, w, f, offset, weight_deltas))
             if len(batch) == self.batch_size:
                 yield from self._finish(batch)
                 batch = []
         yield from self._finish(batch)
 
+    def _smoothed_deltas(self, frames: Iterable[FaceFrame]) -> Iterator[dict[str, torch.Tensor] | None]:
+        """Each frame's weight residuals after the filter, the dict flattened to one vector and back."""
+        shapes: dict[str, torch.Size] = {}
+
+        def flat(frame: FaceFrame) -> torch.Tensor | None:
+            deltas = None if frame.inverted is None else frame.inverted.weight_deltas
+            if deltas is None:
+                return None
+            shapes.update((name, value.shape) for name, value in deltas.items())
+            return torch.cat([value.flatten() for value in deltas.values()])
+
+        for vector in self.delta_filter(flat(f) for f in frames):
+            if vector is None:
+                yield None
+                continue
+            pieces = torch.split(vector, [shape.numel() for shape in shapes.values()])
+            yield {name: piece.view(shape) for (name, shape), piece in zip(shapes.items(), pieces)}
+
     @torch.no_grad()
     def _finish(self, batch: list) -> Iterator[FaceFrame]:
-        with_feature = [i for i, (_, w, f, _) in enumerate(batch) if w is not None and f is not None]
+        with_feature = [i for i, (_, w, f, _, _) in enumerate(batch) if w is not None and f is not None]
         corrected: dict[int, torch.Tensor] = {}
         if with_feature:
             w = torch.stack([batch[i][1] for i in with_feature])
@@ -87,11 +109,11 @@ class EditStage:
             with self.arithmetic():
                 F_edited = edit_feature(self.G, F, w, w + offset, self.feature_index, self.noise)
             corrected = {i: F_edited[k] for k, i in enumerate(with_feature)}
-        for i, (frame, w, f, offset) in enumerate(batch):
+        for i, (frame, w, f, offset, deltas) in enumerate(batch):
             if w is None:
                 yield frame
             else:
-                yield replace(frame, base=Latents(w, f), edited=Latents(w + offset, corrected.get(i, f)))
+                yield replace(frame, base=Latents(w, f, deltas), edited=Latents(w + offset, corrected.get(i, f), deltas))
 
 
 def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, *, feature_index: int = 5,
@@ -112,4 +134,5 @@ def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, 
         feature_filter=parse_filter(config.smooth_features, fps=fps, layer_groups=False),
         offset_filter=parse_filter(config.smooth_offset, fps=fps, layer_axis=-2),
         feature_index=feature_index, noise=noise, batch_size=batch_size, arithmetic=arithmetic,
+        delta_filter=parse_filter(config.smooth_features, fps=fps, layer_groups=False),
     )

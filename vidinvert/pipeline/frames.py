@@ -18,10 +18,12 @@ from vidinvert.video import FrameRecord
 
 @dataclass(frozen=True)
 class Latents:
-    """One face's W+ latents (n_latent, style_dim) and feature tensor (C, h, w) or None."""
+    """One face's W+ latents (n_latent, style_dim), feature tensor (C, h, w) or None, and per-image
+    generator weight residuals by parameter name (HyperInverter) or None."""
 
     wplus: torch.Tensor
     feature: torch.Tensor | None = None
+    weight_deltas: dict[str, torch.Tensor] | None = None
 
 
 @dataclass(frozen=True)

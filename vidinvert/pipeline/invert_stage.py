@@ -19,6 +19,9 @@ def make_sequence_inverter(G: Generator, E: InversionEncoder, config: InvertConf
     """The frame-sequence inverter for `--steps`/`--next-steps`; a one-pass encoder (no residual
     steps) runs once per frame whatever they say."""
     first, following = (config.steps, config.next_steps) if E.residual else (1, 1)
+    stages = getattr(E, "n_stages", None)
+    if stages is not None:  # a fixed chain of stages (E2Style): a warm start runs the refine stages
+        first, following = min(first, stages), min(following, stages - 1)
     return SequenceInverter(Inverter(G, E), first_steps=first, next_steps=following)
 
 
@@ -40,5 +43,6 @@ def invert_frames(frames: Iterable[FaceFrame], inverter: SequenceInverter, warm_
             step = inverter.step(x.to(device))
         result = step.result
         feature = None if result.feature is None else result.feature[0]
-        yield replace(frame, inverted=Latents(result.wplus[0], feature), reconstruction=result.image[0],
+        deltas = None if result.weight_deltas is None else {k: v[0] for k, v in result.weight_deltas.items()}
+        yield replace(frame, inverted=Latents(result.wplus[0], feature, deltas), reconstruction=result.image[0],
                       cold=bool(step.cold[0]))

@@ -5,7 +5,8 @@ Arrays (N = frames with the face): `index` (N,) frame numbers, `time` (N,) secon
 smoothing and the edit (what was rendered; equal to `wplus` when nothing changed them), `quad`
 (N, 4, 2) crop quads in frame pixels, `cold` (N,) bool; `feature` and `edited_feature`
 (N, C, h, w) float16 when the encoder has a feature tensor; scalars `fps`, `generator_size`,
-`encoder_kind`.
+`encoder_kind`. Per-image generator weight residuals (HyperInverter) are not stored: at 1024 px they
+are about 94 MB a frame; a run that needs them again inverts the frames again.
 """
 
 from __future__ import annotations

@@ -44,11 +44,15 @@ class Renderer:
     def images(self, latents: list[Latents]) -> torch.Tensor:
         """(B, 3, S, S) in [-1, 1] for a list of latents (all with or all without a feature tensor)."""
         w = torch.stack([item.wplus for item in latents])
+        deltas = None
+        if latents[0].weight_deltas is not None:
+            deltas = {name: torch.stack([item.weight_deltas[name] for item in latents]) for name in latents[0].weight_deltas}
         with self.arithmetic():
             if self.feature_index is not None and latents[0].feature is not None:
                 feature = torch.stack([item.feature for item in latents])
-                return self.G.synthesize(w, noise=self.noise, feature=feature, feature_index=self.feature_index)
-            return self.G.synthesize(w, noise=self.noise)
+                return self.G.synthesize(w, noise=self.noise, feature=feature, feature_index=self.feature_index,
+                                         weight_deltas=deltas)
+            return self.G.synthesize(w, noise=self.noise, weight_deltas=deltas)
 
     def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
         """Each frame with its face drawn: from the edited latents, or the inversion's own image when
