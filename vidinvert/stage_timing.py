@@ -39,7 +39,8 @@ class StageTimes:
     run is over.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
         self.stages: dict[str, StageTime] = {}
 
     def timed(self, name: str, stage: Callable[[Iterable[X]], Iterable[Y]]) -> Callable[[Iterable[X]], Iterator[Y]]:
@@ -47,6 +48,7 @@ class StageTimes:
         if name in self.stages:
             raise ValueError(f"stage {name!r} is already timed")
         record = self.stages[name] = StageTime(name)
+        clock = self.clock
 
         def run(items: Iterable[X]) -> Iterator[Y]:
             pulled = [0.0]
@@ -54,27 +56,32 @@ class StageTimes:
             def inputs() -> Iterator[X]:
                 source = iter(items)
                 while True:
-                    start = time.perf_counter()
+                    start = clock()
                     try:
                         item = next(source)
                     except StopIteration:
-                        pulled[0] += time.perf_counter() - start
+                        pulled[0] += clock() - start
                         return
-                    pulled[0] += time.perf_counter() - start
+                    pulled[0] += clock() - start
                     yield item
 
             outputs = iter(stage(inputs()))
-            while True:
-                before = pulled[0]
-                start = time.perf_counter()
-                try:
-                    item = next(outputs)
-                except StopIteration:
-                    record.seconds += time.perf_counter() - start - (pulled[0] - before)
-                    return
-                record.seconds += time.perf_counter() - start - (pulled[0] - before)
-                record.items += 1
-                yield item
+            try:
+                while True:
+                    before = pulled[0]
+                    start = clock()
+                    try:
+                        item = next(outputs)
+                    except StopIteration:
+                        record.seconds += clock() - start - (pulled[0] - before)
+                        return
+                    record.seconds += clock() - start - (pulled[0] - before)
+                    record.items += 1
+                    yield item
+            finally:
+                close = getattr(outputs, "close", None)
+                if close is not None:
+                    close()
 
         return run
 
