@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from vidinvert.concurrency import ordered_map, run_ahead
+from vidinvert.concurrency import Handoffs, ordered_map, run_ahead
 from vidinvert.errors import VidinvertError
 from vidinvert.stage_timing import StageTimes, throughput_line
 
@@ -243,3 +243,27 @@ def test_throughput_line_names_the_slowest_stage():
     line = throughput_line(2.04, 135, 9.8, times)
     assert line.startswith("models loaded in 2.0 s; 135 frames in 9.8 s (13.78 frames/s); slowest stage: encode (")
     assert throughput_line(0.5, 0, 0.0) == "models loaded in 0.5 s; 0 frames in 0.0 s (0.00 frames/s)"
+
+
+@pytest.mark.parametrize("serial", [True, False])
+def test_handoffs_chain_gives_the_same_items_and_stops_every_worker(serial):
+    def where(name, items):
+        for item in items:
+            threads[name].add(threading.current_thread().name)
+            yield item
+
+    threads = {"decode": set(), "model": set(), "paste": set()}
+    handoffs = Handoffs(serial, maxsize=2)
+    source = Source(100)
+    frames = handoffs.ahead(where("decode", source), "decode")
+    frames = handoffs.ahead(where("model", (2 * f for f in frames)), "model")
+    out = handoffs.output(where("paste", frames))
+    assert [next(out) for _ in range(10)] == [2 * i for i in range(10)]
+    assert sorted(t.name for t in worker_threads()) == ([] if serial else ["vidinvert-decode", "vidinvert-model"])
+    out.close()
+    if not serial:  # closed by its worker as the workers stop (a serial chain leaves that to the caller)
+        assert source.closed_on == "vidinvert-decode"
+    me = threading.current_thread().name
+    expected = {"decode": {me}, "model": {me}, "paste": {me}} if serial else \
+        {"decode": {"vidinvert-decode"}, "model": {"vidinvert-model"}, "paste": {me}}
+    assert threads == expected

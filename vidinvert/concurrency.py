@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
+from vidinvert.stage_timing import waiting
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -72,8 +74,10 @@ class _Handoff:
     def take(self) -> tuple[bool, object]:
         """(True, item), or (False, None) once the worker has ended; raises the worker's error."""
         with self.lock:
-            while not self.items and not self.finished:
-                self.lock.wait()
+            if not self.items and not self.finished:
+                with waiting():
+                    while not self.items and not self.finished:
+                        self.lock.wait()
             if self.items:
                 item = self.items.popleft()
                 self.lock.notify_all()
@@ -140,8 +144,47 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 2, maxs
                 pending.append(pool.submit(fn, item))
             if not pending:
                 return
-            yield pending.popleft().result()
+            with waiting():
+                result = pending.popleft().result()
+            yield result
     finally:
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True)
+
+
+class Handoffs:
+    """The places in a chain of iterator stages where the stages upstream move to a thread of their
+    own. With ``serial=True`` there are none: the chain runs on the caller's thread, as written.
+
+        handoffs = Handoffs(serial)
+        frames = handoffs.ahead(track(decode(...)), "landmarks")   # decode + track on one thread
+        frames = handoffs.ahead(invert(frames), "model")           # the model on another
+        for frame in handoffs.output(paste(frames)): ...           # the caller's thread
+
+    ``output`` closes every hand-off, last first, when the iteration ends, fails or is closed, so
+    every worker is stopped and joined.
+    """
+
+    def __init__(self, serial: bool = False, maxsize: int = 4) -> None:
+        self.serial = serial
+        self.maxsize = maxsize
+        self.opened: list[Iterator] = []
+
+    def ahead(self, items: Iterable[T], name: str, maxsize: int | None = None) -> Iterator[T]:
+        """``items`` produced on a thread of its own (as it is, when serial)."""
+        if self.serial:
+            return iter(items)
+        handed = run_ahead(items, self.maxsize if maxsize is None else maxsize, name)
+        self.opened.append(handed)
+        return handed
+
+    def output(self, items: Iterable[T]) -> Iterator[T]:
+        try:
+            yield from items
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        while self.opened:
+            self.opened.pop().close()

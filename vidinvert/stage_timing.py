@@ -1,15 +1,17 @@
 """Busy time of each iterator stage, on one thread or on several.
 
-A stage is a function ``Iterable[X] -> Iterator[Y]``. ``StageTimes.timed(name, stage)`` wraps it so
-that every ``next()`` on its output is timed, less the time the stage spent pulling from its input:
-what is left is the stage's own work. On one thread that removes the upstream stages' time; when the
-input comes from another thread (``run_ahead``) it removes the waiting. The same numbers therefore
-name the slowest stage in a serial run and in an overlapped one (where, on a busy CPU, a stage's busy
-time also holds the time it waited for a core or the GIL).
+``StageTimes.observe(name, items)`` wraps a stage's output: every ``next()`` on it is timed, less the
+time spent inside other observed stages it pulled from on the same thread and less the time spent
+waiting for another thread (``run_ahead`` marks its waits with :func:`waiting`). What is left is the
+stage's own work, so the same numbers name the slowest stage in a serial run and in an overlapped one
+(where, on a busy CPU, a stage's busy time also holds the time it waited for a core or the GIL).
+Work in unobserved code between two observed stages counts for the downstream one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +19,55 @@ from typing import TypeVar
 
 X = TypeVar("X")
 Y = TypeVar("Y")
+
+_local = threading.local()
+
+
+class _Region:
+    """One timed call on a thread's stack: the seconds spent in regions nested inside it."""
+
+    __slots__ = ("clock", "nested")
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.nested = 0.0
+
+
+def _stack() -> list[_Region]:
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
+
+
+@contextlib.contextmanager
+def _timed_region(clock: Callable[[], float]) -> Iterator[list[float]]:
+    """Times the block; yields [own seconds], set on exit; the whole time counts as nested work of the
+    enclosing region."""
+    stack = _stack()
+    region = _Region(clock)
+    stack.append(region)
+    own = [0.0]
+    start = clock()
+    try:
+        yield own
+    finally:
+        elapsed = clock() - start
+        stack.pop()
+        if stack:
+            stack[-1].nested += elapsed
+        own[0] = elapsed - region.nested
+
+
+@contextlib.contextmanager
+def waiting() -> Iterator[None]:
+    """A wait for another thread: not the work of the stage that waits."""
+    stack = _stack()
+    if not stack:
+        yield
+        return
+    with _timed_region(stack[-1].clock):
+        yield
 
 
 @dataclass
@@ -33,69 +84,56 @@ class StageTime:
 
 
 class StageTimes:
-    """The stages of one run, in the order they were wrapped.
+    """The stages of one run, in the order they were first observed.
 
     Each stage's numbers are written only by the thread that drives that stage; read them once the
-    run is over.
+    run is over. ``clock`` is for tests.
     """
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.clock = clock
         self.stages: dict[str, StageTime] = {}
 
-    def timed(self, name: str, stage: Callable[[Iterable[X]], Iterable[Y]]) -> Callable[[Iterable[X]], Iterator[Y]]:
-        """``stage`` with its own time added to the stage ``name`` (a name may be wrapped once)."""
+    def observe(self, name: str, items: Iterable[X]) -> Iterator[X]:
+        """``items`` (a stage's output) with its own time added to the stage ``name``."""
         if name in self.stages:
-            raise ValueError(f"stage {name!r} is already timed")
+            raise ValueError(f"stage {name!r} is already observed")
         record = self.stages[name] = StageTime(name)
-        clock = self.clock
+        return self._measured(record, iter(items))
 
-        def run(items: Iterable[X]) -> Iterator[Y]:
-            pulled = [0.0]
+    def timed(self, name: str, stage: Callable[[Iterable[X]], Iterable[Y]]) -> Callable[[Iterable[X]], Iterator[Y]]:
+        """The stage function ``stage`` with its output observed as ``name``."""
+        return lambda items: self.observe(name, stage(items))
 
-            def inputs() -> Iterator[X]:
-                source = iter(items)
-                while True:
-                    start = clock()
+    def _measured(self, record: StageTime, items: Iterator[X]) -> Iterator[X]:
+        try:
+            while True:
+                with _timed_region(self.clock) as own:
                     try:
-                        item = next(source)
+                        item = next(items)
                     except StopIteration:
-                        pulled[0] += clock() - start
-                        return
-                    pulled[0] += clock() - start
-                    yield item
-
-            outputs = iter(stage(inputs()))
-            try:
-                while True:
-                    before = pulled[0]
-                    start = clock()
-                    try:
-                        item = next(outputs)
-                    except StopIteration:
-                        record.seconds += clock() - start - (pulled[0] - before)
-                        return
-                    record.seconds += clock() - start - (pulled[0] - before)
-                    record.items += 1
-                    yield item
-            finally:
-                close = getattr(outputs, "close", None)
-                if close is not None:
-                    close()
-
-        return run
+                        item = _END
+                record.seconds += own[0]
+                if item is _END:
+                    return
+                record.items += 1
+                yield item
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     def slowest(self) -> StageTime | None:
         """The stage with the most time per item (None before any stage gave out an item)."""
         busy = [s for s in self.stages.values() if s.items]
         return max(busy, key=lambda s: s.ms_per_item) if busy else None
 
-    def table(self) -> list[StageTime]:
-        return list(self.stages.values())
+
+_END = object()
 
 
 def throughput_line(load_seconds: float, frames: int, process_seconds: float, times: StageTimes | None = None) -> str:
-    """"models loaded in 2.1 s; 135 frames in 9.8 s (13.8 frames/s); slowest stage: encode (31.0 ms/frame)"."""
+    """"models loaded in 2.1 s; 135 frames in 9.8 s (13.78 frames/s); slowest stage: encode (31.0 ms/frame)"."""
     fps = frames / process_seconds if process_seconds > 0 else 0.0
     line = f"models loaded in {load_seconds:.1f} s; {frames} frames in {process_seconds:.1f} s ({fps:.2f} frames/s)"
     slowest = times.slowest() if times is not None else None

@@ -31,7 +31,7 @@ from pathlib import Path
 import av
 import av.container
 
-from vidinvert.concurrency import run_ahead
+from vidinvert.concurrency import Handoffs
 from vidinvert.errors import VideoError
 from vidinvert.stage_timing import StageTimes
 from vidinvert.video.encoding import EncodeSettings, VideoEncoder, add_video_stream, check_container_holds
@@ -97,15 +97,11 @@ def transcode(
         _exact_movie_timescale(container, reader)
         muxer = _Muxer(reader, container, settings, target)
         counter = _Counter()
-        with contextlib.ExitStack() as threads:  # closed last to first: each worker stopped and joined
-            records = times.timed("decode", lambda _: _tagged_decode(reader, muxer.log))(())
-            if not serial:
-                records = threads.enter_context(contextlib.closing(run_ahead(records, DECODE_AHEAD, "decode")))
-            routed = _route(records, process, selection, counter)
-            if not serial:
-                routed = threads.enter_context(contextlib.closing(run_ahead(routed, ENCODE_BEHIND, "process")))
-            for _ in threads.enter_context(contextlib.closing(times.timed("encode", muxer.encode)(routed))):
-                pass
+        handoffs = Handoffs(serial)
+        records = handoffs.ahead(times.observe("decode", _tagged_decode(reader, muxer.log)), "decode", DECODE_AHEAD)
+        routed = handoffs.ahead(_route(records, process, selection, counter), "process", ENCODE_BEHIND)
+        for _ in handoffs.output(times.observe("encode", muxer.encode(routed))):
+            pass
         muxer.finish()
     if counter.selected == 0:
         logger.warning("frame range %s selected no frame of %s (%d frames)", selection, source, muxer.count)
