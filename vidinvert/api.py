@@ -29,6 +29,7 @@ from vidinvert.pipeline.chain import StageHook, generated_faces
 from vidinvert.pipeline.face_stages import parse_smooth, track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.latents_file import LatentsRecorder
+from vidinvert.stage_timing import StageTimes
 from vidinvert.pipeline.model_stages import (DEFAULT_NEXT_STEPS, DEFAULT_STEPS, MaskOptions, composite_frames,
                                              make_sequence_inverter)
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
@@ -138,6 +139,7 @@ class _Run:
     recorder: LatentsRecorder | None = None
     source: str = ""
     stage_hook: StageHook | None = None
+    serial: bool = False
 
     def observed(self, name: str, items: Iterator) -> Iterator:
         """A stage's output, passed through the stage hook when there is one."""
@@ -156,7 +158,7 @@ class _Run:
         faces = generated_faces(self.observed("decode", records), self.tracker, self.inverter, self.G,
                                 self.E.input_size, self.E.feature_index, smooth=self.smooth,
                                 warm_start=self.warm_start, device=self.device, edit_stage=self.edit_stage,
-                                batch_size=self.batch_size, observe=self.observed)
+                                batch_size=self.batch_size, observe=self.observed, serial=self.serial)
         composited = composite_frames(self.counted(faces), self.mask, self.seamless, self.side_by_side)
         for record in self.observed("composite", composited):
             self.progress.update(1)
@@ -182,15 +184,18 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
                frames: str | None = None, codec: str = "h264", crf: int = 18, preset: str = "medium",
                overwrite: bool = False, side_by_side: bool = False, save_latents: str | os.PathLike | None = None,
                require_face: bool = False, mask_forehead: float = 0.15, mask_dilate: float = 0.03,
-               mask_feather: float = 0.04, seamless: bool = False, quiet: bool = False,
-               _require_edit: bool = True, _stage_hook: StageHook | None = None) -> RunSummary:
+               mask_feather: float = 0.04, seamless: bool = False, quiet: bool = False, serial: bool = False,
+               _require_edit: bool = True, _stage_hook: StageHook | None = None,
+               _stage_times: StageTimes | None = None) -> RunSummary:
     """Edit the tracked face of `input` along directions and write `output` (same frames, timing, audio).
 
     With no edits and no latent smoothing this is `invert_video`: the reconstruction is pasted back.
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
     appears only when complete and the input is never modified. `_stage_hook` (no CLI option) sees
     every stage's output iterator by name (decode, landmarks, crop smoothing, align, inversion,
-    edit, render, composite) and must yield the same items.
+    edit, render, composite) and must yield the same items. `serial` runs every stage on one thread
+    (same output; by default decoding, tracking, the models, compositing and encoding overlap).
+    `_stage_times` gets the decode and encode times of the transcode.
     """
     started = time.perf_counter()
     if _require_edit and not attr and not direction:
@@ -223,9 +228,10 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
             run = _Run(G, E, run_device, FaceTracker(detector, face=parse_face(face), max_gap=max_gap), inverter,
                        stage, smooth, warm_start, batch_size,
                        MaskOptions(mask_forehead, mask_dilate, mask_feather), seamless, side_by_side,
-                       require_face, bar, summary, recorder, source=str(input), stage_hook=_stage_hook)
+                       require_face, bar, summary, recorder, source=str(input), stage_hook=_stage_hook,
+                       serial=serial)
             result = transcode(input, output, run.process, frames=frames, codec=codec, crf=crf, preset=preset,
-                               overwrite=overwrite)
+                               overwrite=overwrite, serial=serial, stage_times=_stage_times)
         finally:
             detector.close()
     summary.output = result.output

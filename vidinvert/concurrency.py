@@ -103,7 +103,9 @@ def run_ahead(items: Iterable[T], maxsize: int = 4, name: str = "stage") -> Iter
     if maxsize < 1:
         raise ValueError(f"maxsize must be at least 1, got {maxsize}")
     handoff = _Handoff(maxsize)
-    worker = threading.Thread(target=handoff.produce, args=(iter(items),), name=f"vidinvert-{name}")
+    # A daemon, so that a caller that drops the iterator without closing it cannot keep the process
+    # alive at exit; closing (or exhausting) it joins the worker.
+    worker = threading.Thread(target=handoff.produce, args=(iter(items),), name=f"vidinvert-{name}", daemon=True)
     worker.start()
     try:
         while True:

@@ -53,6 +53,8 @@ RUN_OPTIONS = (
     click.option("--mask-feather", type=float, default=0.04, show_default=True, help="Mask feathering (face fraction)."),
     click.option("--side-by-side", is_flag=True, help="Write the input and the result next to each other."),
     click.option("--seamless", is_flag=True, help="Poisson-blend the face into the frame (cv2.seamlessClone)."),
+    click.option("--serial", is_flag=True,
+                 help="Run every stage on one thread (same output; for debugging and comparison)."),
     click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
 )
 

@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import torch
 
+from vidinvert.concurrency import Handoffs
 from vidinvert.edit.stage import EditStage
 from vidinvert.face.track import FaceTracker
 from vidinvert.invert import SequenceInverter
@@ -32,16 +33,21 @@ def generated_faces(records: Iterable[FrameRecord], tracker: FaceTracker, invert
                     G: Generator, input_size: int, feature_index: int | None, *, smooth: float | str = 3.0,
                     warm_start: bool = True, device: str | torch.device = "cpu",
                     edit_stage: EditStage | None = None, batch_size: int = 4,
-                    observe: StageHook = _unobserved) -> Iterator[tuple[FaceFrame, np.ndarray | None]]:
+                    observe: StageHook = _unobserved,
+                    serial: bool = False) -> Iterator[tuple[FaceFrame, np.ndarray | None]]:
     """Track, smooth, align, invert, (edit,) render: every frame with its generated face or None.
 
-    Without an edit stage the inversion's own image is the face (no second render).
+    Without an edit stage the inversion's own image is the face (no second render). Tracking to
+    alignment runs on one thread, the model stages on another, ahead of the caller; `serial` keeps
+    everything on the caller's thread (same results).
     """
+    handoffs = Handoffs(serial)
     frames = observe("landmarks", track_faces(records, tracker))
     frames = observe("crop smoothing", smooth_crops(frames, smooth))
-    frames = observe("align", align_crops(frames, input_size))
+    frames = handoffs.ahead(observe("align", align_crops(frames, input_size)), "face")
     frames = observe("inversion", invert_frames(frames, inverter, warm_start, device))
     if edit_stage is None:
-        return observe("render", reconstructions(frames))
+        return handoffs.output(handoffs.ahead(observe("render", reconstructions(frames)), "model"))
     latents = observe("edit", edit_stage(as_latent_frames(frames)))
-    return observe("render", render_faces(latents, G, feature_index, edit_stage.noise, batch_size))
+    rendered = observe("render", render_faces(latents, G, feature_index, edit_stage.noise, batch_size))
+    return handoffs.output(handoffs.ahead(rendered, "model"))
