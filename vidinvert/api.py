@@ -6,6 +6,7 @@ Every keyword here is also a CLI option of the same name (`vidinvert edit --next
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -160,9 +161,10 @@ class _Run:
                                 warm_start=self.warm_start, device=self.device, edit_stage=self.edit_stage,
                                 batch_size=self.batch_size, observe=self.observed, serial=self.serial)
         composited = composite_frames(self.counted(faces), self.mask, self.seamless, self.side_by_side)
-        for record in self.observed("composite", composited):
-            self.progress.update(1)
-            yield record
+        with contextlib.closing(faces):  # stops the chain's threads on any error
+            for record in self.observed("composite", composited):
+                self.progress.update(1)
+                yield record
         if self.summary.edited == 0:
             if self.require_face:
                 raise VidinvertError(f"no face found in {self.source} (--require-face)")
