@@ -34,12 +34,13 @@ def generated_faces(records: Iterable[FrameRecord], tracker: FaceTracker, invert
                     warm_start: bool = True, device: str | torch.device = "cpu",
                     edit_stage: EditStage | None = None, batch_size: int = 4,
                     observe: StageHook = _unobserved,
-                    serial: bool = False) -> Iterator[tuple[FaceFrame, np.ndarray | None]]:
+                    serial: bool = True) -> Iterator[tuple[FaceFrame, np.ndarray | None]]:
     """Track, smooth, align, invert, (edit,) render: every frame with its generated face or None.
 
-    Without an edit stage the inversion's own image is the face (no second render). Tracking to
-    alignment runs on one thread, the model stages on another, ahead of the caller; `serial` keeps
-    everything on the caller's thread (same results).
+    Without an edit stage the inversion's own image is the face (no second render). With
+    `serial=False`, tracking to alignment runs on one thread and the model stages on another, ahead
+    of the caller (same results); then close the returned iterator (`contextlib.closing`) before
+    releasing the detector or the frames' source, so that those threads have stopped.
     """
     handoffs = Handoffs(serial)
     frames = observe("landmarks", track_faces(records, tracker))
