@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Frames/s of every pipeline stage of `vidinvert edit` on a shared clip, on the CPU.
 
-The stages of one real `edit_video` run are wrapped with timers through its stage hook (the stages
-themselves are unchanged): decode, landmarks + tracking, crop smoothing, align, inversion, edit,
+The stages of one real `edit_video` run (`serial=True`: the timers below subtract the upstream
+stages' time, which holds only on one thread; bin/bench_overlap.py times overlapped runs) are wrapped
+with timers through its stage hook (the stages themselves are unchanged): decode, landmarks + tracking, crop smoothing, align, inversion, edit,
 render, composite; encode is the rest of the transcode (encoding, muxing, the encoder's flush).
 A stage's time excludes the stages it pulls from. Each table row gives frames/s, ms/frame and the
 share of the run's time.
@@ -97,7 +98,7 @@ def run(clip: Path, out: Path, models, direction: Path, **options) -> tuple[Stag
     """One timed edit of `clip`: the timer, the transcode's wall seconds and the frames written."""
     timer = StageTimer()
     summary = edit_video(clip, out, direction=[direction], strength="1", models=models, device="cpu",
-                         overwrite=True, quiet=True, observe=timer.wrap, **options)
+                         overwrite=True, quiet=True, serial=True, observe=timer.wrap, **options)
     return timer, time.perf_counter() - timer.started, summary.frames
 
 

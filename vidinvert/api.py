@@ -7,6 +7,7 @@ also a CLI option of the same name (`vidinvert edit --next-steps 2` is `edit_vid
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -15,9 +16,10 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
-from vidinvert.config import ModelConfig, RunConfig
+from vidinvert.config import ExecutionConfig, ModelConfig, RunConfig
 from vidinvert.demo.model import load_default_models
 from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
@@ -25,11 +27,12 @@ from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.loading import load_models
 from vidinvert.models import Generator, InversionEncoder
-from vidinvert.pipeline.build import StageHook, build_pipeline, unobserved
+from vidinvert.pipeline.build import StageHook, build_pipeline
 from vidinvert.pipeline.face_stages import track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.latents_file import LatentsRecorder
 from vidinvert.pipeline.precision import check_precision
+from vidinvert.stage_timing import StageTime, StageTimes
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
 from vidinvert.video.inputs import check_input_path
 from vidinvert.video.outputs import check_output_path
@@ -51,11 +54,16 @@ class RunSummary:
     load_seconds: float = 0.0
     process_seconds: float = 0.0
     latents: Path | None = None
+    stage_times: StageTimes | None = None  # busy time of each stage, decode and encode included
 
     @property
     def seconds(self) -> float:
         """The whole run: loading plus processing."""
         return self.load_seconds + self.process_seconds
+
+    @property
+    def slowest_stage(self) -> StageTime | None:
+        return None if self.stage_times is None else self.stage_times.slowest()
 
     @property
     def passed_through(self) -> int:
@@ -70,7 +78,9 @@ class RunSummary:
         return (f"{self.output}: {self.frames} frames, {self.edited} with the face edited, "
                 f"{self.passed_through} passed through, {self.cold_starts} cold starts; "
                 f"models loaded in {self.load_seconds:.1f} s, processed in {self.process_seconds:.1f} s "
-                f"({self.frames_per_second:.2f} frames/s)")
+                f"({self.frames_per_second:.2f} frames/s)" + (
+                    f"; slowest stage: {self.slowest_stage.name} ({self.slowest_stage.ms_per_item:.1f} ms/frame)"
+                    if self.slowest_stage is not None else ""))
 
 
 def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None, *,
@@ -124,29 +134,53 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
                 recorder.add(frame)
             yield frame
 
-    with build_pipeline(G, E, config, fps, observe=observe or unobserved) as pipeline, \
+    times = StageTimes()
+
+    def timed(name: str, items: Iterator) -> Iterator:
+        items = observe(name, items) if observe is not None else items
+        return items if name == "decode" else times.observe(name, items)  # the transcode times decoding
+
+    with build_pipeline(G, E, config, fps, observe=timed) as pipeline, model_threads(config.execution), \
             tqdm(total=_frames_selected(info, selection), unit="frame", disable=out.quiet, desc=Path(input).name,
                  leave=False) as bar:
         summary.load_seconds = time.perf_counter() - started
         processing = time.perf_counter()
 
         def process(records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
-            for record in pipeline.composite(counted(pipeline.faces(records))):
-                bar.update(1)
-                yield record
+            faces = pipeline.faces(records)
+            with contextlib.closing(faces):  # stops the chain's threads on any error
+                for record in pipeline.composite(counted(faces)):
+                    bar.update(1)
+                    yield record
             if summary.edited == 0:
                 if out.require_face:
                     raise VidinvertError(f"no face found in {input} (--require-face)")
                 log.warning("no face found in %s: the output is the input re-encoded", input)
 
         result = transcode(source, output, process, frames=out.frames, codec=out.codec, crf=out.crf,
-                           preset=out.preset, overwrite=out.overwrite)
+                           preset=out.preset, overwrite=out.overwrite, serial=config.execution.serial,
+                           stage_times=times)
     summary.output = result.output
     summary.frames = result.frames
     if recorder is not None:
         summary.latents = recorder.save(out.save_latents, G, E, fps)
     summary.process_seconds = time.perf_counter() - processing
+    summary.stage_times = times
     return summary
+
+
+@contextlib.contextmanager
+def model_threads(execution: ExecutionConfig) -> Iterator[None]:
+    """CPU threads for the models during a run (`--threads`; 0: all cores but one, so the stages
+    around the models keep a core), restored afterwards. The same count serial or overlapped: the
+    CPU kernels' rounding depends on it, and both ways give the same bytes."""
+    threads = execution.threads or max(1, (os.cpu_count() or 1) - 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _model_options(models: ModelConfig) -> dict:

@@ -159,8 +159,20 @@ class OutputConfig:
             raise VidinvertError(f"--crf must be 0-51, got {self.crf}")
 
 
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """How a run uses the machine: overlapped stages or one thread, and CPU threads for the models."""
+
+    serial: bool = False
+    threads: int = 0  # CPU threads for the models; 0: all cores but one
+
+    def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise VidinvertError(f"--threads must be 0 or more, got {self.threads}")
+
+
 GROUPS = {"models": ModelConfig, "track": TrackConfig, "invert": InvertConfig, "edit": EditConfig,
-          "render": RenderConfig, "output": OutputConfig}
+          "render": RenderConfig, "output": OutputConfig, "execution": ExecutionConfig}
 
 
 @dataclass(frozen=True)
@@ -173,6 +185,7 @@ class RunConfig:
     edit: EditConfig = field(default_factory=EditConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
 
     @classmethod
     def from_options(cls, **options: Any) -> RunConfig:

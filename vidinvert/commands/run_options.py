@@ -71,6 +71,11 @@ OUTPUT_OPTIONS = (
     click.option("--save-latents", type=click.Path(dir_okay=False, path_type=Path),
                  help="Also write the per-frame latents (as inverted and as rendered) and crop quads to this .npz."),
     click.option("--require-face", is_flag=True, help="Fail when no face is found (default: copy with a warning)."),
+    click.option("--serial", is_flag=True,
+                 help="Run every stage on one thread (same output; for debugging and comparison)."),
+    click.option("--threads", type=click.IntRange(min=0), default=default("threads"), show_default=True,
+                 help="CPU threads for the models' arithmetic (0: all cores but one, leaving one to the "
+                      "other stages)."),
     click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
 )
 

@@ -10,6 +10,7 @@ they are counted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -53,12 +54,14 @@ class PipelineFrames:
         selection = None if self.max_frames is None else f"0:{self.max_frames}"
         with build_pipeline(G, E, config, float(info.fps) if info.fps else 25.0) as pipeline, \
                 open_video(self.path, frames=selection) as video:
-            for frame in pipeline.faces(video):
-                if frame.face is None:
-                    self.frames_without_face += 1
-                    continue
-                output = resize_square(to_model_input(frame.face), E.input_size)[0]
-                yield EvalFrame(frame.record.index, frame.crop, output, frame.quad)
+            faces = pipeline.faces(video)
+            with contextlib.closing(faces):  # the chain's threads stop before the video and detector close
+                for frame in faces:
+                    if frame.face is None:
+                        self.frames_without_face += 1
+                        continue
+                    output = resize_square(to_model_input(frame.face), E.input_size)[0]
+                    yield EvalFrame(frame.record.index, frame.crop, output, frame.quad)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 import torch
 
+from vidinvert.concurrency import Handoffs
 from vidinvert.config import RunConfig
 from vidinvert.demo.model import model_directions_dir
 from vidinvert.face.detect import LandmarkDetector, make_detector
@@ -56,16 +57,22 @@ class Pipeline:
     observe: StageHook = field(default=unobserved)
 
     def faces(self, records: Iterable[FrameRecord]) -> Iterator[FaceFrame]:
-        """Decoded frames in, face frames out, in order: tracked, aligned, inverted, edited, rendered."""
+        """Decoded frames in, face frames out, in order: tracked, aligned, inverted, edited, rendered.
+
+        Unless the configuration says `serial`, tracking to alignment runs on one thread and the
+        model stages on another, ahead of the caller (same results); close the returned iterator
+        (`contextlib.closing`) before closing the pipeline, so that those threads have stopped.
+        """
         observe = self.observe
+        handoffs = Handoffs(self.config.execution.serial)
         frames = observe("landmarks", track_faces(observe("decode", iter(records)), self.tracker))
         frames = observe("crop smoothing", smooth_crops(frames, self.config.track.smooth))
-        frames = observe("align", align_crops(frames, self.E.input_size))
+        frames = handoffs.ahead(observe("align", align_crops(frames, self.E.input_size)), "face")
         frames = observe("inversion", invert_frames(frames, self.inverter, self.config.invert.warm_start, self.device,
                                                           self.config.models.precision))
         if self.edit_stage is not None:
             frames = observe("edit", self.edit_stage(frames))
-        return observe("render", self.renderer(frames))
+        return handoffs.output(handoffs.ahead(observe("render", self.renderer(frames)), "model"))
 
     def composite(self, frames: Iterable[FaceFrame]) -> Iterator[FrameRecord]:
         """Face frames in, output frames out: each face pasted back into its frame."""

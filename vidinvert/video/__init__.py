@@ -25,6 +25,8 @@ re-encoded (audio) only when the output container cannot hold their codec; the o
 to a hidden temporary file beside the target and renamed when complete, removed on any error or
 interrupt; an existing output is refused unless ``overwrite=True``; the input is opened read-only;
 every unusable input or output raises :class:`vidinvert.errors.VideoError` with a one-line message.
+Decoding runs ahead of ``process`` and encoding behind it, each on its own thread with a bounded
+hand-off; ``serial=True`` keeps everything on the caller's thread and writes the same bytes.
 Codecs: ``h264`` (yuv420p, crf/preset), ``lossless`` (H.264 RGB qp 0), ``ffv1`` (.mkv), ``prores``
 (.mov); odd sizes are padded by one pixel for the subsampled codecs (see ``encoding``).
 """

@@ -102,6 +102,11 @@ def check_container_holds(output: av.container.OutputContainer, settings: Encode
         )
 
 
+def add_video_stream(output: av.container.OutputContainer, settings: EncodeSettings) -> av.video.stream.VideoStream:
+    """A new video stream for ``settings``'s encoder, to be set up by :class:`VideoEncoder`."""
+    return output.add_stream(settings.spec.encoder, options=settings.encoder_options())
+
+
 class VideoEncoder:
     """Adds one video stream to an output container and encodes FrameRecords into it.
 
@@ -117,7 +122,10 @@ class VideoEncoder:
         rate: av.Rational | None,
         color: ColorInfo | None,
         sample_aspect_ratio: Fraction | None = None,
+        stream: av.video.stream.VideoStream | None = None,
     ) -> None:
+        """``stream``: one added earlier by :func:`add_video_stream` (to fix the output's stream
+        order before the size is known); by default a new stream is added."""
         spec = settings.spec
         self.output = output
         self.height, self.width = first.image.shape[:2]
@@ -129,7 +137,7 @@ class VideoEncoder:
                 self.width, self.height, spec.pix_fmt, *self.padded,
             )
         self.time_base = first.time_base
-        self.stream = output.add_stream(spec.encoder, options=settings.encoder_options())
+        self.stream = stream if stream is not None else add_video_stream(output, settings)
         ctx = self.stream.codec_context
         ctx.width, ctx.height = self.padded
         ctx.pix_fmt = spec.pix_fmt

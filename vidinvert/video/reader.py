@@ -57,8 +57,8 @@ class VideoReader:
     of the other streams to a callback, in file order.
 
     Attributes after opening: ``path``, ``container`` (PyAV input), ``stream`` (the video stream),
-    ``frames`` (the selected FrameRange); after the first frame: ``color`` (ColorInfo) and
-    ``rotation`` (degrees counter-clockwise applied to every image). ``skipped_packets`` counts video
+    ``time_base`` (of every record's pts), ``frames`` (the selected FrameRange); after the first
+    frame: ``color`` (ColorInfo) and ``rotation`` (degrees counter-clockwise applied to every image). ``skipped_packets`` counts video
     packets the decoder rejected.
     """
 
@@ -73,6 +73,7 @@ class VideoReader:
             raise
         self.stream.thread_type = "AUTO"
         self.video_index: int = self.stream.index
+        self.time_base: Fraction = self.stream.time_base or Fraction(1, 90000)
         self.color: ColorInfo | None = None
         self.rotation = 0
         self.skipped_packets = 0
@@ -106,7 +107,7 @@ class VideoReader:
         streams = list(self.container.streams) if on_packet is not None else [self.stream]
         index = 0
         video_packets = 0
-        timing = _Timing(self.stream)
+        timing = _Timing(self.stream, self.time_base)
         packets = self.container.demux(streams)
         while True:
             try:
@@ -160,8 +161,8 @@ class VideoReader:
 class _Timing:
     """Frame timestamps as the stream carries them, with a fallback for frames that have none."""
 
-    def __init__(self, stream: av.video.stream.VideoStream) -> None:
-        self.time_base: Fraction = stream.time_base or Fraction(1, 90000)
+    def __init__(self, stream: av.video.stream.VideoStream, time_base: Fraction) -> None:
+        self.time_base = time_base
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
         self.step = max(1, round(1 / (rate * self.time_base)))
         self.last: int | None = None
