@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,13 @@ def test_summary_reports_loading_and_processing_apart() -> None:
     line = summary.line()
     assert "models loaded in 5.0 s" in line and "processed in 10.0 s (10.00 frames/s)" in line
     assert summary.seconds == 15.0 and summary.passed_through == 10
+
+
+def test_summary_names_the_slowest_stage() -> None:
+    from vidinvert.stage_timing import StageTimes
+
+    times = StageTimes()
+    list(times.observe("encode", iter(range(3))))
+    list(times.observe("inversion", (time.sleep(0.003) or i for i in range(3))))
+    line = RunSummary(Path("out.mp4"), frames=3, load_seconds=1.0, process_seconds=1.0, stage_times=times).line()
+    assert "; slowest stage: inversion (" in line and line.endswith(" ms/frame)")

@@ -237,6 +237,7 @@ def test_closing_a_timed_stage_closes_the_stage():
     assert source.closed_on == threading.current_thread().name
 
 
+@pytest.mark.parametrize("serial", [True, False])
 def test_handoffs_chain_gives_the_same_items_and_stops_every_worker(serial):
     def where(name, items):
         for item in items:
