@@ -23,13 +23,15 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from vidinvert.commands import demo_cmd, directions_cmd, edit_cmd, invert_cmd, probe_cmd, train_cmd, weights_cmd
+    from vidinvert.commands import (demo_cmd, directions_cmd, edit_cmd, invert_cmd, probe_cmd, score_cmd, train_cmd,
+                                    weights_cmd)
     from vidinvert.commands.eval_cmd import eval_command
 
     cli.add_command(edit_cmd.edit)
     cli.add_command(invert_cmd.invert)
     cli.add_command(probe_cmd.probe)
     cli.add_command(eval_command)
+    cli.add_command(score_cmd.score)
     cli.add_command(directions_cmd.directions)
     cli.add_command(weights_cmd.weights)
     cli.add_command(train_cmd.train)
