@@ -20,17 +20,20 @@ from tqdm import tqdm
 from vidinvert.checkpoint import load_checkpoint
 from vidinvert.demo.model import demo_model_present, load_default_models
 from vidinvert.edit.stage import EditStage, make_edit_stage
+from vidinvert.edit.temporal import parse_filter
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.invert import SequenceInverter
 from vidinvert.models import Generator, InversionEncoder, load_encoder, load_generator
-from vidinvert.pipeline.chain import StageHook, generated_faces
+from vidinvert.face.transfer import ChangeOptions
+from vidinvert.pipeline.chain import StageHook, face_render_pairs, generated_faces
 from vidinvert.pipeline.face_stages import parse_smooth, track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.latents_file import LatentsRecorder
 from vidinvert.pipeline.model_stages import (DEFAULT_NEXT_STEPS, DEFAULT_STEPS, MaskOptions, composite_frames,
                                              make_sequence_inverter)
+from vidinvert.pipeline.transfer_stages import DEFAULT_SMOOTH_CHANGE, change_fields, transfer_composite
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
 from vidinvert.weights import find_weights, require_weights, search_dirs
 
@@ -138,6 +141,9 @@ class _Run:
     recorder: LatentsRecorder | None = None
     source: str = ""
     stage_hook: StageHook | None = None
+    change: ChangeOptions = ChangeOptions("generated")
+    smooth_change: str = DEFAULT_SMOOTH_CHANGE
+    fps: float = 25.0
 
     def observed(self, name: str, items: Iterator) -> Iterator:
         """A stage's output, passed through the stage hook when there is one."""
@@ -152,12 +158,26 @@ class _Run:
                 self.recorder.add(frame)
             yield frame, face
 
-    def process(self, records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
+    def transferred(self, records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
+        """The `warp` and `delta` render modes: the edit's change carried onto the real face."""
+        pairs = face_render_pairs(self.observed("decode", records), self.tracker, self.inverter, self.G,
+                                  self.E.input_size, self.E.feature_index, self.edit_stage, smooth=self.smooth,
+                                  warm_start=self.warm_start, device=self.device, batch_size=self.batch_size,
+                                  observe=self.observed)
+        fields = self.observed("change", change_fields(self.counted(pairs), self.change, self.smooth_change, self.fps))
+        return transfer_composite(fields, self.mask, self.side_by_side)
+
+    def generated(self, records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
+        """The `generated` render mode: the generated face pasted over the real one."""
         faces = generated_faces(self.observed("decode", records), self.tracker, self.inverter, self.G,
                                 self.E.input_size, self.E.feature_index, smooth=self.smooth,
                                 warm_start=self.warm_start, device=self.device, edit_stage=self.edit_stage,
                                 batch_size=self.batch_size, observe=self.observed)
-        composited = composite_frames(self.counted(faces), self.mask, self.seamless, self.side_by_side)
+        return composite_frames(self.counted(faces), self.mask, self.seamless, self.side_by_side)
+
+    def process(self, records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
+        transfer = self.edit_stage is not None and self.change.mode != "generated"
+        composited = self.transferred(records) if transfer else self.generated(records)
         for record in self.observed("composite", composited):
             self.progress.update(1)
             yield record
@@ -183,10 +203,14 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
                overwrite: bool = False, side_by_side: bool = False, save_latents: str | os.PathLike | None = None,
                require_face: bool = False, mask_forehead: float = 0.15, mask_dilate: float = 0.03,
                mask_feather: float = 0.04, seamless: bool = False, quiet: bool = False,
+               render: str = "warp", smooth_change: str = DEFAULT_SMOOTH_CHANGE,
                _require_edit: bool = True, _stage_hook: StageHook | None = None) -> RunSummary:
     """Edit the tracked face of `input` along directions and write `output` (same frames, timing, audio).
 
     With no edits and no latent smoothing this is `invert_video`: the reconstruction is pasted back.
+    `render` is how the edit reaches the frame (`vidinvert.face.transfer`, docs/rendering.md): "warp"
+    moves the real face by the generator's change, "delta" adds its colour change, "generated" pastes
+    the generated face; `smooth_change` is the temporal filter of the warp/delta change fields.
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
     appears only when complete and the input is never modified. `_stage_hook` (no CLI option) sees
     every stage's output iterator by name (decode, landmarks, crop smoothing, align, inversion,
@@ -200,6 +224,8 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
     if batch_size < 1:
         raise VidinvertError(f"--batch-size must be 1 or more, got {batch_size}")
     parse_smooth(smooth)
+    change = ChangeOptions(render)
+    parse_filter(smooth_change, layer_groups=False)
     selection = parse_frame_range(frames)
     info = probe(input)
     fps = float(info.fps) if info.fps else 25.0
@@ -223,7 +249,8 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
             run = _Run(G, E, run_device, FaceTracker(detector, face=parse_face(face), max_gap=max_gap), inverter,
                        stage, smooth, warm_start, batch_size,
                        MaskOptions(mask_forehead, mask_dilate, mask_feather), seamless, side_by_side,
-                       require_face, bar, summary, recorder, source=str(input), stage_hook=_stage_hook)
+                       require_face, bar, summary, recorder, source=str(input), stage_hook=_stage_hook,
+                       change=change, smooth_change=smooth_change, fps=fps)
             result = transcode(input, output, run.process, frames=frames, codec=codec, crf=crf, preset=preset,
                                overwrite=overwrite)
         finally:
@@ -239,6 +266,7 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
 def invert_video(input: str | os.PathLike, output: str | os.PathLike, **options) -> RunSummary:
     """Reconstruct the tracked face of `input` through the encoder and generator (no edit), to judge
     fidelity; takes the keywords of `edit_video` except the edit ones."""
+    options.setdefault("render", "generated")
     return edit_video(input, output, _require_edit=False, **options)
 
 

@@ -8,11 +8,18 @@ import click
 
 from vidinvert.commands.edit_options import edit_options
 from vidinvert.commands.run_options import report, run_options
+from vidinvert.face.transfer import RENDER_MODES
+from vidinvert.pipeline.transfer_stages import DEFAULT_SMOOTH_CHANGE
 
 
 @click.command("edit")
 @click.argument("input", type=click.Path(path_type=Path))
 @edit_options
+@click.option("--render", type=click.Choice(RENDER_MODES), default="warp", show_default=True,
+              help="warp: move the real face as the generator's face changes; delta: add the generator's "
+                   "colour change to the real face; generated: paste the generated face (docs/rendering.md).")
+@click.option("--smooth-change", default=DEFAULT_SMOOTH_CHANGE, show_default=True,
+              help="Temporal filter of the warp/delta change (none | gaussian:SIGMA | ema:ALPHA | one-euro:CUTOFF).")
 @run_options
 def edit(input: Path, output: Path, quiet: bool, **options) -> None:
     """Edit the face in INPUT along attribute directions and write the result to --output.

@@ -34,13 +34,16 @@ from vidinvert.models.stylegan2 import NoiseSpec
 class LatentFrame:
     """One frame's inversion: time in seconds, W+ (n_latent, D) or None (no face), feature (C,H,W) or None.
 
-    payload is carried through untouched (the pipeline's own frame record).
+    payload is carried through untouched (the pipeline's own frame record). After the edit stage,
+    unedited_w and unedited_feature hold the smoothed inversion before the edit offset was added.
     """
 
     time: float
     w: torch.Tensor | None
     feature: torch.Tensor | None = None
     payload: Any = None
+    unedited_w: torch.Tensor | None = None
+    unedited_feature: torch.Tensor | None = None
 
 
 class EditStage:
@@ -100,7 +103,7 @@ class EditStage:
             if w is None:
                 yield frame
             else:
-                yield replace(frame, w=w + offset, feature=corrected.get(i, f))
+                yield replace(frame, w=w + offset, feature=corrected.get(i, f), unedited_w=w, unedited_feature=f)
 
 
 def make_edit_stage(G: Generator, fps: float, attr: Sequence[str] = (),

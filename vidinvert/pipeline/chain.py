@@ -18,6 +18,7 @@ from vidinvert.models import Generator
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.model_stages import as_latent_frames, invert_frames, reconstructions, render_faces
+from vidinvert.pipeline.transfer_stages import RenderPair, render_pairs
 from vidinvert.video import FrameRecord
 
 #: Sees each stage's output by name and returns an iterator yielding the same items.
@@ -26,6 +27,16 @@ StageHook = Callable[[str, Iterator], Iterator]
 
 def _unobserved(name: str, items: Iterator) -> Iterator:
     return items
+
+
+def inverted_frames(records: Iterable[FrameRecord], tracker: FaceTracker, inverter: SequenceInverter,
+                    input_size: int, *, smooth: float | str = 3.0, warm_start: bool = True,
+                    device: str | torch.device = "cpu", observe: StageHook = _unobserved) -> Iterator[FaceFrame]:
+    """Track, smooth, align, invert: every frame with its face's inversion (or none)."""
+    frames = observe("landmarks", track_faces(records, tracker))
+    frames = observe("crop smoothing", smooth_crops(frames, smooth))
+    frames = observe("align", align_crops(frames, input_size))
+    return observe("inversion", invert_frames(frames, inverter, warm_start, device))
 
 
 def generated_faces(records: Iterable[FrameRecord], tracker: FaceTracker, inverter: SequenceInverter,
@@ -37,11 +48,20 @@ def generated_faces(records: Iterable[FrameRecord], tracker: FaceTracker, invert
 
     Without an edit stage the inversion's own image is the face (no second render).
     """
-    frames = observe("landmarks", track_faces(records, tracker))
-    frames = observe("crop smoothing", smooth_crops(frames, smooth))
-    frames = observe("align", align_crops(frames, input_size))
-    frames = observe("inversion", invert_frames(frames, inverter, warm_start, device))
+    frames = inverted_frames(records, tracker, inverter, input_size, smooth=smooth, warm_start=warm_start,
+                             device=device, observe=observe)
     if edit_stage is None:
         return observe("render", reconstructions(frames))
     latents = observe("edit", edit_stage(as_latent_frames(frames)))
     return observe("render", render_faces(latents, G, feature_index, edit_stage.noise, batch_size))
+
+
+def face_render_pairs(records: Iterable[FrameRecord], tracker: FaceTracker, inverter: SequenceInverter,
+                      G: Generator, input_size: int, feature_index: int | None, edit_stage: EditStage, *,
+                      smooth: float | str = 3.0, warm_start: bool = True, device: str | torch.device = "cpu",
+                      batch_size: int = 4, observe: StageHook = _unobserved) -> Iterator[tuple[FaceFrame, RenderPair | None]]:
+    """Track, smooth, align, invert, edit, then render each face before and after the edit."""
+    frames = inverted_frames(records, tracker, inverter, input_size, smooth=smooth, warm_start=warm_start,
+                             device=device, observe=observe)
+    latents = observe("edit", edit_stage(as_latent_frames(frames)))
+    return observe("render", render_pairs(latents, G, feature_index, edit_stage.noise, batch_size))
