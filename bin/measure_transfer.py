@@ -2,11 +2,13 @@
 """The render modes measured on real clips with the bundled model: the issue's table and the cost.
 
 For every clip: `edit_video` with `--attr smile=2` in each render mode (generated = before, warp =
-after, delta), and a zero edit (`smile=0`, lossless) in warp mode; every output is scored with
+after, delta), and a zero edit (`smile=0`, lossless) in the generated and warp modes; every output is scored with
 `vidinvert score` (`vidinvert.eval.face_score.score_videos`). Printed per clip and mode: zero-edit
 PSNR in the face oval, sharpness, smile change and the share of frames where it rose >= 0.02, warp
 error ratio, rigid-landmark displacement; then the per-frame cost of each mode relative to
-`generated`, from runs interleaved in this one process (same models, same clip, same load).
+`generated`, from runs interleaved in this one process (same models, same clip, same load). The
+`re-encode` row is the input only re-encoded with the default codec settings (H.264, crf 18): what
+the codec alone costs in sharpness and flicker.
 
     python bin/measure_transfer.py [--clips single_face.mp4 ...] [--frames 0:60] [--attr smile=2]
                                    [--modes generated warp delta] [--smooth-change gaussian:1]
@@ -22,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,7 +33,7 @@ from vidinvert.api import edit_video, load_default_models  # noqa: E402
 from vidinvert.eval.face_score import score_videos  # noqa: E402
 from vidinvert.eval.jsonio import encode_float  # noqa: E402
 from vidinvert.face.detect import MeshDetector  # noqa: E402
-from vidinvert.video import open_video  # noqa: E402
+from vidinvert.video import open_video, transcode  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
 CLIPS = ("single_face.mp4", "talk_audio.mp4", "head_d18.mp4", "head_d19.mp4", "face_noface.mov")
@@ -71,6 +74,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
+    torch.set_num_threads(1)
     models = load_default_models("cpu")
     extra = {} if args.smooth_change is None else {"smooth_change": args.smooth_change}
     results: dict[str, dict] = {}
@@ -90,21 +94,30 @@ def main() -> None:
                 cost[mode].append(summary.seconds / max(summary.frames, 1))
                 outputs[mode] = out
                 row[mode] = score_videos(path, out, frames=args.frames).summary
-            if "warp" in args.modes:
-                zero = Path(tmp) / f"{path.stem}_zero.mkv"
+            for mode in args.modes:
+                if mode == "delta":
+                    continue  # zero edit: exact like warp (tests/test_transfer.py)
+                zero = Path(tmp) / f"{path.stem}_{mode}_zero.mkv"
                 name = args.attr.split("=")[0]
-                edit_video(path, zero, attr=[f"{name}=0"], render="warp", codec="lossless", frames=args.frames,
+                edit_video(path, zero, attr=[f"{name}=0"], render=mode, codec="lossless", frames=args.frames,
                            models=models, overwrite=True, quiet=True, **extra)
-                row["zero"] = score_videos(path, zero, frames=args.frames).summary
+                row[f"{mode} zero"] = score_videos(path, zero, frames=args.frames).summary
             results[clip] = row
             print(f"\n{clip}  ({int(row[args.modes[0]]['face_frames'])} frames with a face)")
             print(f"  {'mode':<10}" + "".join(f"{c:>17}" for c in COLUMNS))
             for mode in args.modes:
                 s = row[mode]
-                zero = row["zero"]["psnr"] if mode == "warp" and "zero" in row else float("nan")
+                zero = row[f"{mode} zero"]["psnr"] if f"{mode} zero" in row else float("nan")
                 values = (zero, s["sharpness"], s["smile_change"], s["smile_rose_share"], s["warp_error_ratio"],
                           s["displacement"])
                 print(f"  {mode:<10}" + "".join(f"{v:>17.3f}" for v in values))
+            copy = Path(tmp) / f"{path.stem}_copy.mp4"
+            transcode(path, copy, lambda records: records, frames=args.frames)
+            s = score_videos(path, copy, frames=args.frames).summary
+            print(f"  {'re-encode':<10}" + "".join(f"{v:>17.3f}" for v in (
+                float("nan"), s["sharpness"], s["smile_change"], s["smile_rose_share"], s["warp_error_ratio"],
+                s["displacement"])))
+            row["re-encode"] = s
             if args.sheet is not None:
                 args.sheet.mkdir(parents=True, exist_ok=True)
                 frames = [int(i) for i in args.sheet_frames.split(",")]

@@ -75,13 +75,13 @@ def test_a_known_motion_between_renders_moves_the_real_face(face):
 
 def test_delta_adds_the_colour_change(face):
     image, landmarks, aligned, transform, alpha = face
-    after = np.clip(aligned.astype(int) + 12, 0, 255).astype(np.uint8)
+    after = np.clip(aligned.astype(int) - 30, 0, 255).astype(np.uint8)  # well past the edit mask's upper threshold
     field = estimate_change(aligned, after, hull_mask(landmarks, transform), ChangeOptions("delta"))
     out = apply_change(image, field, transform, alpha)
     cx, cy = landmarks.anchors[2].astype(int)
     window = (slice(cy - 20, cy + 20), slice(cx - 20, cx + 20))
-    rise = out[window].astype(float).mean() - image[window].astype(float).mean()
-    assert 9 < rise <= 12.5  # the renders' +12 levels, a little less where clipped at 255
+    change = out[window].astype(float).mean() - image[window].astype(float).mean()
+    assert -30.5 <= change < -27  # the renders' -30 levels, a little less where clipped at 0
     assert not field[..., :2].any()
 
 
@@ -102,8 +102,9 @@ def _check_modes(clip, models, tmp_path, frames=None):
     outputs = {}
     for mode in ("generated", "warp", "delta"):
         summary = edit_video(clip, tmp_path / f"{mode}.mp4", attr=["smile=2"], render=mode, codec="lossless",
-                             frames=frames, models=models, quiet=True)
+                             frames=frames, models=models, quiet=True, save_latents=tmp_path / f"{mode}.npz")
         assert summary.edited > 0, "the face must be found for the comparison to mean anything"
+        assert str(np.load(summary.latents)["render"]) == mode
         outputs[mode] = _decode(summary.output)
     for mode in ("warp", "delta"):
         zero = edit_video(clip, tmp_path / f"zero_{mode}.mp4", attr=["smile=0"], render=mode, codec="lossless",

@@ -214,7 +214,7 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
     appears only when complete and the input is never modified. `_stage_hook` (no CLI option) sees
     every stage's output iterator by name (decode, landmarks, crop smoothing, align, inversion,
-    edit, render, composite) and must yield the same items.
+    edit, render, change (warp and delta only), composite) and must yield the same items.
     """
     started = time.perf_counter()
     if _require_edit and not attr and not direction:
@@ -243,7 +243,7 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, *,
     detector = make_detector(landmarks, video=True, device=str(run_device))
     total = _frames_selected(info, selection)
     summary = RunSummary(Path(output))
-    recorder = LatentsRecorder() if save_latents else None
+    recorder = LatentsRecorder(render if stage is not None else "generated") if save_latents else None
     with tqdm(total=total, unit="frame", disable=quiet, desc=Path(input).name, leave=False) as bar:
         try:
             run = _Run(G, E, run_device, FaceTracker(detector, face=parse_face(face), max_gap=max_gap), inverter,

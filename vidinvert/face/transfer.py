@@ -33,8 +33,8 @@ RENDER_MODES = ("warp", "delta", "generated")
 WORK_SIZE = 256
 #: The edit mask rises from 0 to 1 as the renders' blurred mean RGB difference goes from LOW to HIGH
 #: (0..255 levels).
-CHANGE_LOW = 2.0
-CHANGE_HIGH = 10.0
+CHANGE_LOW = 6.0
+CHANGE_HIGH = 20.0
 #: Sizes in generator pixels: growth of the edit mask around the change, the Gaussian that smooths
 #: the motion (weighted by the mask) and the one that low-passes the residual colour.
 MASK_GROW = 2.0

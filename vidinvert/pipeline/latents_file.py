@@ -3,7 +3,7 @@
 Arrays (N = frames with the face): `index` (N,) frame numbers, `time` (N,) seconds, `wplus`
 (N, n_latent, style_dim) float32 inverted latents, `quad` (N, 4, 2) crop quads in frame pixels,
 `cold` (N,) bool; `feature` (N, C, h, w) float16 when the encoder has a feature tensor; scalars
-`fps`, `generator_size`, `encoder_kind`.
+`fps`, `generator_size`, `encoder_kind`, `render` (the render mode: warp, delta or generated).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from vidinvert.pipeline.frames import FaceFrame
 class LatentsRecorder:
     """Collects the inversion of every face frame and writes them as one .npz at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, render: str = "generated") -> None:
+        self.render = render
         self.rows: dict[str, list] = {"index": [], "time": [], "wplus": [], "quad": [], "cold": [], "feature": []}
 
     def add(self, frame: FaceFrame) -> None:
@@ -46,6 +47,7 @@ class LatentsRecorder:
             "fps": np.float64(fps),
             "generator_size": np.int64(G.size),
             "encoder_kind": np.str_(E.kind),
+            "render": np.str_(self.render),
         }
         if self.rows["feature"]:
             arrays["feature"] = np.stack(self.rows["feature"])

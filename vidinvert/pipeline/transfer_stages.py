@@ -21,7 +21,7 @@ from vidinvert.pipeline.model_stages import MaskOptions
 from vidinvert.video import FrameRecord
 
 #: Temporal filter of the change fields (crop coordinates) unless `--smooth-change` says otherwise.
-DEFAULT_SMOOTH_CHANGE = "gaussian:1"
+DEFAULT_SMOOTH_CHANGE = "gaussian:4"
 
 
 @dataclass(frozen=True)
