@@ -149,3 +149,33 @@ def test_modes_on_the_bundled_models_own_clip(models, tmp_path):
     clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
     source, outputs = _check_modes(clip, models, tmp_path)
     _assert_same_frames_and_off_face_pixels(source, outputs)
+
+
+def _face_frames(face, crops_and_pairs):
+    from fractions import Fraction
+
+    from vidinvert.pipeline.frames import FaceFrame
+    from vidinvert.video import FrameRecord
+
+    image, landmarks, _, transform, _ = face
+    for i, (crop_image, pair) in enumerate(crops_and_pairs):
+        record = FrameRecord(i, i, Fraction(1, 30), 1, image)
+        yield FaceFrame(record, landmarks, crop=crop_image, transform=transform), pair
+
+
+def test_change_smoothing_stops_at_a_cut(face):
+    from vidinvert.pipeline.transfer_stages import RenderPair, change_fields
+
+    _, _, aligned, _, _ = face
+    edited = RenderPair(aligned, np.clip(aligned.astype(int) - 30, 0, 255).astype(np.uint8))
+    unchanged = RenderPair(aligned, aligned)
+    other_shot = np.ascontiguousarray(aligned[::-1])  # a different picture: a cut
+    for second_crop, cut in ((other_shot, True), (aligned, False)):
+        items = [(aligned, edited)] * 4 + [(second_crop, unchanged)] * 4
+        fields = [f for _, f in change_fields(_face_frames(face, items), ChangeOptions("delta"), "gaussian:2")]
+        assert all(f.any() for f in fields[:4])
+        # after a cut the unchanged shot gets no change at all; within a shot the smoothing carries it over
+        if cut:
+            assert not any(f.any() for f in fields[4:])
+        else:
+            assert fields[4].any()
