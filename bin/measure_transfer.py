@@ -13,6 +13,7 @@ the codec alone costs in sharpness and flicker.
     python bin/measure_transfer.py [--clips single_face.mp4 ...] [--frames 0:60] [--attr smile=2]
                                    [--modes generated warp delta] [--smooth-change gaussian:1]
                                    [--sheet DIR --sheet-frames 10,40] [--json results.json]
+    python bin/measure_transfer.py --cost 3 --clips talk_audio.mp4 --frames 0:60   # the cost ratio only
 """
 
 from __future__ import annotations
@@ -62,6 +63,26 @@ def sheet(paths: list[Path], indices: list[int], out: Path, tile: int = 200) -> 
         Image.fromarray(np.vstack(rows)).save(out)
 
 
+def cost_only(args: argparse.Namespace) -> None:
+    """Per-frame seconds of each mode from N alternating runs (the load shifts between runs, not
+    within one round), and each mode's median ratio to `generated` over the rounds."""
+    torch.set_num_threads(1)
+    models = load_default_models("cpu")
+    path = DATA / args.clips[0]
+    seconds: dict[str, list[float]] = {mode: [] for mode in args.modes}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.cost):
+            for mode in args.modes:
+                summary = edit_video(path, Path(tmp) / f"{mode}.mp4", attr=[args.attr], render=mode,
+                                     frames=args.frames, models=models, overwrite=True, quiet=True)
+                seconds[mode].append(summary.seconds / summary.frames)
+    print(f"{args.clips[0]} {args.frames or 'all frames'}, {args.cost} rounds: seconds per frame of the whole run")
+    base = np.array(seconds["generated"])
+    for mode, values in seconds.items():
+        ratio = np.median(np.array(values) / base)
+        print(f"  {mode:<10} {np.median(values):.4f}  x{ratio:.2f}  (rounds: {', '.join(f'{v:.3f}' for v in values)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", nargs="+", default=list(CLIPS))
@@ -72,7 +93,12 @@ def main() -> None:
     parser.add_argument("--sheet", type=Path, default=None, help="folder for input | generated | warp PNGs")
     parser.add_argument("--sheet-frames", default="10,40")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--cost", type=int, default=0, metavar="N",
+                        help="only the cost: N alternating runs of each mode on the first clip, median ratio")
     args = parser.parse_args()
+    if args.cost:
+        cost_only(args)
+        return
 
     torch.set_num_threads(1)
     models = load_default_models("cpu")

@@ -15,10 +15,11 @@ from vidinvert.errors import VidinvertError
 from vidinvert.face.align import crop, ffhq_quad
 from vidinvert.face.detect import MeshDetector
 from vidinvert.face.mask import face_mask
-from vidinvert.face.transfer import WORK_SIZE, ChangeOptions, apply_change, estimate_change, hull_mask
+from vidinvert.face.transfer import ChangeOptions, apply_change, estimate_change, hull_mask, work_size
 from vidinvert.video import open_video
 
 GEN = 64  # the bundled generator's size
+WORK = work_size(GEN)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def face(shared_data):
 @pytest.mark.parametrize("mode", ["warp", "delta"])
 def test_equal_renders_keep_the_frame_exactly(face, mode):
     image, landmarks, aligned, transform, alpha = face
-    field = estimate_change(aligned, aligned.copy(), hull_mask(landmarks, transform), ChangeOptions(mode))
+    field = estimate_change(aligned, aligned.copy(), hull_mask(landmarks, transform, WORK), ChangeOptions(mode))
     assert not field.any()
     assert np.array_equal(apply_change(image, field, transform, alpha), image)
 
@@ -51,10 +52,10 @@ def test_a_known_motion_between_renders_moves_the_real_face(face):
     shift = 2  # generator pixels, to the right
     after = aligned.copy()
     after[:, shift:] = aligned[:, :-shift]
-    field = estimate_change(aligned, after, hull_mask(landmarks, transform), ChangeOptions("warp"))
+    field = estimate_change(aligned, after, hull_mask(landmarks, transform, WORK), ChangeOptions("warp"))
     # recovered: after(x) = before(x + u) with u = -shift generator pixels, in work-grid pixels
-    scale = WORK_SIZE / GEN
-    centre = field[WORK_SIZE * 3 // 8:WORK_SIZE * 5 // 8, WORK_SIZE * 3 // 8:WORK_SIZE * 5 // 8]
+    scale = WORK / GEN
+    centre = field[WORK * 3 // 8:WORK * 5 // 8, WORK * 3 // 8:WORK * 5 // 8]
     assert np.median(centre[..., 0]) == pytest.approx(-shift * scale, abs=0.25 * scale)  # DIS: a quarter pixel
     assert np.abs(np.median(centre[..., 1])) < 0.25 * scale
     # applied: the real face moves by the same shift in frame pixels, along the crop's x axis
@@ -76,7 +77,7 @@ def test_a_known_motion_between_renders_moves_the_real_face(face):
 def test_delta_adds_the_colour_change(face):
     image, landmarks, aligned, transform, alpha = face
     after = np.clip(aligned.astype(int) - 30, 0, 255).astype(np.uint8)  # well past the edit mask's upper threshold
-    field = estimate_change(aligned, after, hull_mask(landmarks, transform), ChangeOptions("delta"))
+    field = estimate_change(aligned, after, hull_mask(landmarks, transform, WORK), ChangeOptions("delta"))
     out = apply_change(image, field, transform, alpha)
     cx, cy = landmarks.anchors[2].astype(int)
     window = (slice(cy - 20, cy + 20), slice(cx - 20, cx + 20))

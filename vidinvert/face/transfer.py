@@ -10,7 +10,7 @@ Their difference is the change the edit asks for; the real pixels are kept where
 - `generated`: the "after" render itself is pasted (`vidinvert.face.composite.paste`).
 
 Both fields, motion and residual colour, live in crop coordinates (the aligned crop at
-`WORK_SIZE` px) and are confined to an edit mask: where the two renders differ, inside the hull of
+`work_size` px) and are confined to an edit mask: where the two renders differ, inside the hull of
 the face mesh. The frame is then resampled once, in frame coordinates, only where the field moves
 a pixel; everything else, and every pixel of a frame whose renders are equal, is kept bit for bit.
 """
@@ -28,9 +28,9 @@ from vidinvert.face.composite import blend
 from vidinvert.face.landmarks import FaceLandmarks
 
 RENDER_MODES = ("warp", "delta", "generated")
-#: Side of the crop grid the change fields are estimated and stored on. Small generators are
-#: upsampled to it (optical flow needs a few pixels per feature); large ones are reduced.
-WORK_SIZE = 256
+#: The crop grid the change fields are estimated and stored on: twice the generator's side (optical
+#: flow needs a few pixels per feature), within these bounds (large generators are reduced).
+WORK_MIN, WORK_MAX = 128, 256
 #: The edit mask rises from 0 to 1 as the renders' blurred mean RGB difference goes from LOW to HIGH
 #: (0..255 levels).
 CHANGE_LOW = 6.0
@@ -59,23 +59,27 @@ class ChangeOptions:
             raise VidinvertError(f"edit mask thresholds must satisfy 0 <= low < high, got {self.low}, {self.high}")
 
 
-def _work(image: np.ndarray) -> np.ndarray:
+def work_size(generator_size: int) -> int:
+    """Side of the work grid for renders of a generator of this size."""
+    return int(min(max(2 * generator_size, WORK_MIN), WORK_MAX))
+
+
+def _work(image: np.ndarray, size: int) -> np.ndarray:
     """A uint8 render resampled to the work grid, as float32."""
-    size = image.shape[0]
-    interpolation = cv2.INTER_CUBIC if size < WORK_SIZE else cv2.INTER_AREA
-    return cv2.resize(image.astype(np.float32), (WORK_SIZE, WORK_SIZE), interpolation=interpolation)
+    interpolation = cv2.INTER_CUBIC if image.shape[0] < size else cv2.INTER_AREA
+    return cv2.resize(image.astype(np.float32), (size, size), interpolation=interpolation)
 
 
 def _gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE) if sigma > 0 else image
 
 
-def hull_mask(landmarks: FaceLandmarks, transform: CropTransform) -> np.ndarray:
-    """The convex hull of the face's landmarks on the work grid, float32 (WORK_SIZE, WORK_SIZE) of 0/1."""
+def hull_mask(landmarks: FaceLandmarks, transform: CropTransform, size: int) -> np.ndarray:
+    """The convex hull of the face's landmarks on a work grid of side `size`, float32 of 0/1."""
     points = np.asarray(landmarks.points, np.float64)
     crop = points @ transform.matrix[:2, :2].T + transform.matrix[:2, 2]
-    grid = (crop + 0.5) * (WORK_SIZE / transform.size) - 0.5
-    mask = np.zeros((WORK_SIZE, WORK_SIZE), np.uint8)
+    grid = (crop + 0.5) * (size / transform.size) - 0.5
+    mask = np.zeros((size, size), np.uint8)
     shift = 4
     hull = cv2.convexHull(np.rint(grid * (1 << shift)).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 1, lineType=cv2.LINE_AA, shift=shift)
@@ -83,8 +87,8 @@ def hull_mask(landmarks: FaceLandmarks, transform: CropTransform) -> np.ndarray:
 
 
 def edit_mask(before: np.ndarray, after: np.ndarray, hull: np.ndarray, options: ChangeOptions) -> np.ndarray:
-    """Soft (WORK_SIZE, WORK_SIZE) float32 mask in [0, 1] of where the renders differ, inside the hull."""
-    size = before.shape[0]
+    """Soft float32 mask in [0, 1] on the hull's grid of where the renders differ, inside the hull."""
+    size, work = before.shape[0], hull.shape[0]
     difference = np.abs(after.astype(np.float32) - before.astype(np.float32)).mean(axis=2)
     difference = _gaussian(difference, 1.0)
     soft = np.clip((difference - options.low) / (options.high - options.low), 0.0, 1.0)
@@ -92,13 +96,13 @@ def edit_mask(before: np.ndarray, after: np.ndarray, hull: np.ndarray, options: 
     if grow > 0:
         soft = cv2.dilate(soft, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     soft = _gaussian(soft, MASK_GROW / 2)
-    if size != WORK_SIZE:
-        soft = cv2.resize(soft, (WORK_SIZE, WORK_SIZE), interpolation=cv2.INTER_LINEAR)
+    if size != work:
+        soft = cv2.resize(soft, (work, work), interpolation=cv2.INTER_LINEAR)
     return np.clip(soft, 0.0, 1.0) * hull
 
 
 def _flow(after: np.ndarray, before: np.ndarray) -> np.ndarray:
-    """Motion u (WORK_SIZE, WORK_SIZE, 2) with after(x) ~ before(x + u(x)), on the work grid."""
+    """Motion u (n, n, 2) with after(x) ~ before(x + u(x)), on the work grid."""
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     grey = [cv2.cvtColor(np.clip(np.rint(image), 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
             for image in (after, before)]
@@ -107,26 +111,29 @@ def _flow(after: np.ndarray, before: np.ndarray) -> np.ndarray:
 
 def _resample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """image(x + flow(x)) on the work grid."""
-    grid = np.mgrid[0:WORK_SIZE, 0:WORK_SIZE].astype(np.float32)
+    size = image.shape[0]
+    grid = np.mgrid[0:size, 0:size].astype(np.float32)
     return cv2.remap(image, grid[1] + flow[..., 0], grid[0] + flow[..., 1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)
 
 
 def estimate_change(before: np.ndarray, after: np.ndarray, hull: np.ndarray,
                     options: ChangeOptions = ChangeOptions()) -> np.ndarray:
-    """The change field (WORK_SIZE, WORK_SIZE, FIELD_CHANNELS) float32 from two uint8 renders.
+    """The change field (n, n, FIELD_CHANNELS) float32 from two uint8 renders, on the grid of `hull`
+    (n = `work_size` of the renders' size, see `hull_mask`).
 
     Channels 0-1: motion in work-grid pixels (zero in `delta` mode); 2-4: residual colour in 0..255
     levels. Zero everywhere when the renders are equal.
     """
-    field = np.zeros((WORK_SIZE, WORK_SIZE, FIELD_CHANNELS), np.float32)
+    work = hull.shape[0]
+    field = np.zeros((work, work, FIELD_CHANNELS), np.float32)
     if np.array_equal(before, after):
         return field
-    scale = WORK_SIZE / before.shape[0]  # work-grid pixels per generator pixel
+    scale = work / before.shape[0]  # work-grid pixels per generator pixel
     mask = edit_mask(before, after, hull, options)
     if not mask.any():
         return field
-    b, a = _work(before), _work(after)
+    b, a = _work(before, work), _work(after, work)
     if options.mode == "warp":
         flow = _flow(a, b)
         weight = _gaussian(mask, FLOW_SIGMA * scale)
@@ -134,7 +141,7 @@ def estimate_change(before: np.ndarray, after: np.ndarray, hull: np.ndarray,
         flow = flow / np.maximum(weight, 1e-3)[..., None] * mask[..., None]
         moved = _resample(b, flow)
     else:
-        flow = np.zeros((WORK_SIZE, WORK_SIZE, 2), np.float32)
+        flow = np.zeros((work, work, 2), np.float32)
         moved = b
     residual = _gaussian(a - moved, RESIDUAL_SIGMA * scale) * mask[..., None]
     field[..., :2] = flow
@@ -156,7 +163,7 @@ def apply_change(frame: np.ndarray, field: np.ndarray, transform: CropTransform,
     if roi_w == 0 or roi_h == 0:
         return out
     # sample the field at every ROI pixel: ROI pixels -> frame pixels -> crop pixels -> work grid
-    scale = WORK_SIZE / transform.size
+    scale = field.shape[0] / transform.size
     to_grid = np.array([[scale, 0, (scale - 1) / 2], [0, scale, (scale - 1) / 2], [0, 0, 1]])
     from_roi = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], dtype=np.float64)
     roi_to_grid = (to_grid @ transform.matrix @ from_roi)[:2]

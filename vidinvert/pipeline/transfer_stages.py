@@ -13,7 +13,7 @@ import torch
 from vidinvert.edit.stage import LatentFrame
 from vidinvert.edit.temporal import parse_filter
 from vidinvert.face.mask import face_mask
-from vidinvert.face.transfer import ChangeOptions, apply_change, estimate_change, hull_mask
+from vidinvert.face.transfer import ChangeOptions, apply_change, estimate_change, hull_mask, work_size
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
 from vidinvert.pipeline.frames import FaceFrame, to_uint8_images
@@ -105,7 +105,8 @@ def change_fields(pairs: Iterable[tuple[FaceFrame, RenderPair | None]], options:
     for _, group in itertools.groupby(_segments(pairs), key=lambda item: item[0]):
         a, b = itertools.tee(item for _, item in group)
         fields = (None if pair is None else
-                  estimate_change(pair.before, pair.after, hull_mask(frame.landmarks, frame.transform), options)
+                  estimate_change(pair.before, pair.after,
+                                  hull_mask(frame.landmarks, frame.transform, work_size(pair.before.shape[0])), options)
                   for frame, pair in a)
         for (frame, _), field in zip(b, time_filter(fields)):
             yield frame, field
