@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
@@ -28,13 +27,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from vidinvert.api import edit_video, load_default_models  # noqa: E402
-from vidinvert.eval.face_score import score_videos  # noqa: E402
-from vidinvert.eval.jsonio import encode_float  # noqa: E402
-from vidinvert.face.detect import MeshDetector  # noqa: E402
-from vidinvert.video import open_video, transcode  # noqa: E402
+from vidinvert.api import edit_video, load_default_models
+from vidinvert.eval.face_score import score_videos
+from vidinvert.eval.jsonio import encode_float
+from vidinvert.face.detect import MeshDetector
+from vidinvert.video import open_video, transcode
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
 CLIPS = ("single_face.mp4", "talk_audio.mp4", "head_d18.mp4", "head_d19.mp4", "face_noface.mov")

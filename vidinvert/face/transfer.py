@@ -92,7 +92,7 @@ def edit_mask(before: np.ndarray, after: np.ndarray, hull: np.ndarray, options: 
     difference = np.abs(after.astype(np.float32) - before.astype(np.float32)).mean(axis=2)
     difference = _gaussian(difference, 1.0)
     soft = np.clip((difference - options.low) / (options.high - options.low), 0.0, 1.0)
-    grow = int(round(MASK_GROW))
+    grow = round(MASK_GROW)
     if grow > 0:
         soft = cv2.dilate(soft, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     soft = _gaussian(soft, MASK_GROW / 2)

@@ -4,8 +4,8 @@ estimate the change in crop coordinates, smooth it over time, and apply it to th
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 import numpy as np
 import torch
