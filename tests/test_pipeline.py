@@ -100,8 +100,9 @@ def test_edit_at_strength_zero_matches_invert(shared_data, models, tmp_path):
     source = shared_data / "videos/single_face.mp4"
     common = dict(encoder=models["encoder"], device="cpu", frames="0:5", codec="lossless", quiet=True)
     invert_video(source, tmp_path / "inv.mp4", **common)
-    edit_video(source, tmp_path / "zero.mp4", direction=[models["direction"]], strength="0", **common)
-    edit_video(source, tmp_path / "strong.mp4", direction=[models["direction"]], strength="8", **common)
+    edit_video(source, tmp_path / "zero.mp4", direction=[models["direction"]], strength="0", render="generated", **common)
+    edit_video(source, tmp_path / "strong.mp4", direction=[models["direction"]], strength="8", render="generated",
+               **common)
     inv, zero, strong = (decoded(tmp_path / n) for n in ("inv.mp4", "zero.mp4", "strong.mp4"))
     for i in range(5):
         assert np.abs(inv[i][1].astype(int) - zero[i][1]).max() <= 2

@@ -33,7 +33,8 @@ def test_stage_hook_sees_every_stage_in_order_and_keeps_the_output(shared_data, 
     edit_video(source, tmp_path / "plain.mp4", **common)
     summary = edit_video(source, tmp_path / "hooked.mp4", observe=hook, **common)
 
-    assert list(seen) == ["decode", "landmarks", "crop smoothing", "align", "inversion", "edit", "render", "composite"]
+    assert list(seen) == ["decode", "landmarks", "crop smoothing", "align", "inversion", "edit", "render", "change",
+                          "composite"]
     assert all(count == 3 for count in seen.values()) and summary.edited == 3
     with open_video(tmp_path / "plain.mp4") as plain, open_video(tmp_path / "hooked.mp4") as hooked:
         pairs = list(zip(plain, hooked, strict=True))

@@ -103,7 +103,9 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunC
 def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None,
                  **options) -> RunSummary:
     """Reconstruct the tracked face of `input` through the encoder and generator (no edit), to judge
-    fidelity; takes the keywords of `edit_video` except the edit ones."""
+    fidelity; takes the keywords of `edit_video` except the edit ones. The reconstruction is pasted
+    (`render="generated"`) unless `render` says otherwise."""
+    options.setdefault("render", "generated")
     return edit_video(input, output, config, _require_edit=False, **options)
 
 
@@ -123,7 +125,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
         check_precision(config.models.precision, resolve_device(config.models.device))
     G, E = models if models is not None else load_models(**_model_options(config.models))
     summary = RunSummary(Path(output))
-    recorder = LatentsRecorder() if out.save_latents else None
+    recorder = LatentsRecorder(config.render.render) if out.save_latents else None
 
     def counted(frames: Iterator[FaceFrame]) -> Iterator[FaceFrame]:
         for frame in frames:

@@ -37,6 +37,7 @@ def _register_commands() -> None:
         edit_cmd,
         invert_cmd,
         probe_cmd,
+        score_cmd,
         train_cmd,
         weights_cmd,
     )
@@ -46,6 +47,7 @@ def _register_commands() -> None:
     cli.add_command(invert_cmd.invert)
     cli.add_command(probe_cmd.probe)
     cli.add_command(eval_command)
+    cli.add_command(score_cmd.score)
     cli.add_command(directions_cmd.directions)
     cli.add_command(weights_cmd.weights)
     cli.add_command(train_cmd.train)

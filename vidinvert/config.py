@@ -23,6 +23,8 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 LANDMARK_BACKENDS = ("mediapipe", "face-alignment")
 #: Arithmetic of the generator and encoders on CUDA (the CPU always computes in float32).
 PRECISIONS = ("fp32", "fp16", "bf16")
+#: How an edit reaches the frame (vidinvert.face.transfer, docs/rendering.md).
+RENDER_MODES = ("warp", "delta", "generated")
 #: Interpolations between strength keyframes.
 INTERPOLATIONS = ("linear", "smooth", "cubic")
 
@@ -120,8 +122,10 @@ class EditConfig:
 
 @dataclass(frozen=True)
 class RenderConfig:
-    """Rendering faces and pasting them back into the frame."""
+    """Rendering faces and carrying the edit into the frame."""
 
+    render: str = "warp"
+    smooth_change: str = "gaussian:4"  # temporal filter of the warp/delta change, in crop coordinates
     batch_size: int = 4
     mask_forehead: float = 0.15
     mask_dilate: float = 0.03
@@ -130,6 +134,8 @@ class RenderConfig:
     side_by_side: bool = False
 
     def __post_init__(self) -> None:
+        if self.render not in RENDER_MODES:
+            raise VidinvertError(f"unknown --render {self.render!r}; choose one of {', '.join(RENDER_MODES)}")
         if self.batch_size < 1:
             raise VidinvertError(f"--batch-size must be 1 or more, got {self.batch_size}")
         for name in ("mask_forehead", "mask_dilate", "mask_feather"):

@@ -47,10 +47,18 @@ def paste(frame: np.ndarray, crop: np.ndarray, transform: CropTransform, mask: n
     region = frame[y0:y1, x0:x1]
     if seamless:
         warped = _seamless(warped, region, alpha)
-    a = alpha[..., None]
-    blended = np.clip(np.rint(region + a * (warped.astype(np.float32) - region)), 0, 255).astype(np.uint8)
-    out[y0:y1, x0:x1] = np.where(a > 0, blended, region)
+    out[y0:y1, x0:x1] = blend(region, warped, alpha)
     return out
+
+
+def blend(region: np.ndarray, source: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """uint8 region + alpha * (source - region), rounded; where alpha is 0 the region is kept exactly.
+
+    source: uint8 or float (levels 0..255, clipped) of the region's shape; alpha: float (h, w).
+    """
+    a = alpha[..., None]
+    blended = np.clip(np.rint(region + a * (source.astype(np.float32) - region)), 0, 255).astype(np.uint8)
+    return np.where(a > 0, blended, region)
 
 
 def _seamless(source: np.ndarray, target: np.ndarray, alpha: np.ndarray) -> np.ndarray:

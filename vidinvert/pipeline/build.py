@@ -1,6 +1,6 @@
 """One place where models and a run configuration become the chain of stages.
 
-    decode -> landmarks -> crop smoothing -> align -> inversion -> [edit] -> render -> composite
+    decode -> landmarks -> crop smoothing -> align -> inversion -> [edit] -> render -> [change] -> composite
 
 `edit_video`, `invert_video`, the evaluation and the benchmarks all run what `build_pipeline`
 returns. An `observe` hook sees each stage's output iterator by name and must yield the same items
@@ -17,7 +17,10 @@ import torch
 from vidinvert.concurrency import Handoffs
 from vidinvert.config import RunConfig
 from vidinvert.demo.model import model_directions_dir
+from vidinvert.edit.temporal import parse_filter
+from vidinvert.errors import VidinvertError
 from vidinvert.face.detect import LandmarkDetector, make_detector
+from vidinvert.face.transfer import ChangeOptions
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.invert import SequenceInverter
 from vidinvert.models import Generator, InversionEncoder
@@ -26,6 +29,7 @@ from vidinvert.pipeline.edit_stage import EditStage, make_edit_stage
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.invert_stage import invert_frames, make_sequence_inverter
+from vidinvert.pipeline.transfer_stages import change_fields
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.pipeline.render_stage import Renderer
 from vidinvert.video import FrameRecord
@@ -33,7 +37,7 @@ from vidinvert.video import FrameRecord
 #: Sees a stage's output by name and returns an iterator yielding the same items.
 StageHook = Callable[[str, Iterator], Iterator]
 
-STAGES = ("decode", "landmarks", "crop smoothing", "align", "inversion", "edit", "render", "composite")
+STAGES = ("decode", "landmarks", "crop smoothing", "align", "inversion", "edit", "render", "change", "composite")
 
 
 def unobserved(name: str, items: Iterator) -> Iterator:
@@ -55,6 +59,7 @@ class Pipeline:
     renderer: Renderer
     edit_stage: EditStage | None
     observe: StageHook = field(default=unobserved)
+    fps: float = 25.0
 
     def faces(self, records: Iterable[FrameRecord]) -> Iterator[FaceFrame]:
         """Decoded frames in, face frames out, in order: tracked, aligned, inverted, edited, rendered.
@@ -72,7 +77,11 @@ class Pipeline:
                                                           self.config.models.precision))
         if self.edit_stage is not None:
             frames = observe("edit", self.edit_stage(frames))
-        return handoffs.output(handoffs.ahead(observe("render", self.renderer(frames)), "model"))
+        frames = observe("render", self.renderer(frames))
+        if self.renderer.with_before:
+            frames = observe("change", change_fields(frames, ChangeOptions(self.config.render.render),
+                                                     self.config.render.smooth_change, self.fps))
+        return handoffs.output(handoffs.ahead(frames, "model"))
 
     def composite(self, frames: Iterable[FaceFrame]) -> Iterator[FrameRecord]:
         """Face frames in, output frames out: each face pasted back into its frame."""
@@ -94,8 +103,15 @@ def build_pipeline(G: Generator, E: InversionEncoder, config: RunConfig, fps: fl
     times and filter cut-offs need it). Edits and directions are checked here, before any frame."""
     device = G.latent_avg.device
     check_precision(config.models.precision, device)
-    renderer = Renderer(G, E.feature_index, batch_size=config.render.batch_size, precision=config.models.precision)
     edit_stage = None
+    transfer = config.render.render != "generated" and config.edit.changes_latents
+    if transfer:  # a bad filter fails before any frame, naming its option
+        try:
+            parse_filter(config.render.smooth_change, fps=fps, layer_groups=False)
+        except VidinvertError as exc:
+            raise VidinvertError(f"--smooth-change: {exc}") from None
+    renderer = Renderer(G, E.feature_index, batch_size=config.render.batch_size, precision=config.models.precision,
+                        with_before=transfer)
     if config.edit.changes_latents:
         edit_stage = make_edit_stage(G, fps, config.edit, feature_index=E.feature_index or 5, noise=renderer.noise,
                                      batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,
@@ -103,4 +119,4 @@ def build_pipeline(G: Generator, E: InversionEncoder, config: RunConfig, fps: fl
     inverter = make_sequence_inverter(G, E, config.invert)
     detector = make_detector(config.track.landmarks, video=True, device=str(device))
     tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)
-    return Pipeline(G, E, config, device, detector, tracker, inverter, renderer, edit_stage, observe)
+    return Pipeline(G, E, config, device, detector, tracker, inverter, renderer, edit_stage, observe, fps)

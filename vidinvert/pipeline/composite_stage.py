@@ -1,4 +1,6 @@
-"""The compositing stage: each rendered face pasted back into its frame under a feathered mask."""
+"""The compositing stage: each frame's edit carried into the frame under a feathered face mask:
+the rendered face pasted (`generated`, and every reconstruction), or the change field applied to
+the real pixels (`warp`, `delta`)."""
 
 from __future__ import annotations
 
@@ -9,18 +11,25 @@ import numpy as np
 from vidinvert.config import RenderConfig
 from vidinvert.face.composite import paste
 from vidinvert.face.mask import face_mask
+from vidinvert.face.transfer import apply_change
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.video import FrameRecord
 
 
 def composite_frames(frames: Iterable[FaceFrame], config: RenderConfig = RenderConfig()) -> Iterator[FrameRecord]:
-    """Every frame with its face pasted back; frames without a face come out untouched."""
+    """Every frame with its edit in place; frames without a face come out untouched."""
     for frame in frames:
         image = frame.record.image
-        if frame.face is not None:
-            alpha = face_mask(frame.landmarks, image.shape, forehead=config.mask_forehead,
-                              dilate=config.mask_dilate, feather=config.mask_feather)
-            image = paste(image, frame.face, frame.transform, alpha, seamless=config.seamless)
+        transfer = config.render != "generated" and frame.before is not None
+        if transfer and frame.change is not None and frame.change.any():
+            image = apply_change(image, frame.change, frame.transform, _mask(frame, image, config))
+        elif not transfer and frame.face is not None:
+            image = paste(image, frame.face, frame.transform, _mask(frame, image, config), seamless=config.seamless)
         if config.side_by_side:
             image = np.hstack([frame.record.image, image])
         yield frame.record.with_image(image)
+
+
+def _mask(frame: FaceFrame, image: np.ndarray, config: RenderConfig) -> np.ndarray:
+    return face_mask(frame.landmarks, image.shape, forehead=config.mask_forehead, dilate=config.mask_dilate,
+                     feather=config.mask_feather)

@@ -32,7 +32,7 @@ class FaceFrame:
 
     Stages fill the fields in this order: landmarks (tracking), quad (crop smoothing), crop and
     transform (alignment), inverted, reconstruction and cold (inversion), base and edited (editing),
-    face (rendering).
+    face and before (rendering), change (the warp/delta change stage).
     """
 
     record: FrameRecord
@@ -47,6 +47,8 @@ class FaceFrame:
     base: Latents | None = None  # inverted latents after temporal smoothing, before the edit
     edited: Latents | None = None  # base plus the edit offset (feature tensor corrected)
     face: np.ndarray | None = None  # the rendered face: uint8 (S, S, 3) RGB
+    before: np.ndarray | None = None  # warp/delta: the face rendered from `base` (before the edit)
+    change: np.ndarray | None = None  # warp/delta: the change field in crop coordinates (transfer)
 
     @property
     def has_face(self) -> bool:

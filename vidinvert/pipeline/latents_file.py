@@ -5,7 +5,7 @@ Arrays (N = frames with the face): `index` (N,) frame numbers, `time` (N,) secon
 smoothing and the edit (what was rendered; equal to `wplus` when nothing changed them), `quad`
 (N, 4, 2) crop quads in frame pixels, `cold` (N,) bool; `feature` and `edited_feature`
 (N, C, h, w) float16 when the encoder has a feature tensor; scalars `fps`, `generator_size`,
-`encoder_kind`. Per-image generator weight residuals (HyperInverter) are not stored: at 1024 px they
+`encoder_kind`, `render` (the render mode: warp, delta or generated). Per-image generator weight residuals (HyperInverter) are not stored: at 1024 px they
 are about 94 MB a frame; a run that needs them again inverts the frames again.
 """
 
@@ -24,7 +24,8 @@ from vidinvert.pipeline.frames import FaceFrame
 class LatentsRecorder:
     """Collects the latents of every face frame and writes them as one .npz at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, render: str = "generated") -> None:
+        self.render = render
         self.rows: dict[str, list] = {name: [] for name in
                                       ("index", "time", "wplus", "edited_wplus", "quad", "cold", "feature",
                                        "edited_feature")}
@@ -55,6 +56,7 @@ class LatentsRecorder:
             "fps": np.float64(fps),
             "generator_size": np.int64(G.size),
             "encoder_kind": np.str_(E.kind),
+            "render": np.str_(self.render),
         }
         if self.rows["feature"]:
             arrays["feature"] = np.stack(self.rows["feature"])

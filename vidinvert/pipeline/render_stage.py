@@ -23,8 +23,11 @@ class Renderer:
     """Images of latents through `G` with one fixed noise; `feature_index` places feature tensors."""
 
     def __init__(self, G: Generator, feature_index: int | None, noise: NoiseSpec = "stored", batch_size: int = 4,
-                 precision: str = "fp32") -> None:
+                 precision: str = "fp32", with_before: bool = False) -> None:
+        """`with_before` also draws each edited face before its edit (`FaceFrame.before`), for the
+        render modes that carry the change onto the real face."""
         self.G = G
+        self.with_before = with_before
         self.feature_index = feature_index
         self.noise = fixed_noise(G, noise, 1)
         self.batch_size = batch_size
@@ -56,7 +59,9 @@ class Renderer:
 
     def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
         """Each frame with its face drawn: from the edited latents, or the inversion's own image when
-        nothing changed the latents after inversion (no second render)."""
+        nothing changed the latents after inversion (no second render). With `with_before`, the
+        face before the edit too: the inversion's image when the latents were not smoothed, and the
+        same picture as the face when the edit changes nothing (so a zero edit changes no pixel)."""
         pending: list[FaceFrame] = []
         for frame in frames:
             pending.append(frame)
@@ -67,11 +72,42 @@ class Renderer:
 
     def _flush(self, pending: list[FaceFrame]) -> Iterator[FaceFrame]:
         edited = [f for f in pending if f.edited is not None]
-        drawn = iter(to_uint8(self.images([f.edited for f in edited]))) if edited else iter(())
+        if not self.with_before:
+            drawn = iter(to_uint8(self.images([f.edited for f in edited]))) if edited else iter(())
+            for frame in pending:
+                if frame.edited is not None:
+                    yield replace(frame, face=next(drawn))
+                else:
+                    yield self._reconstructed(frame)
+            return
+        changed = [f for f in edited if not _same(f.base, f.edited)]
+        smoothed = [f for f in edited if not _same(f.base, f.inverted)]
+        latents = [f.edited for f in changed] + [f.base for f in smoothed]
+        images = iter(to_uint8(self.images(latents))) if latents else iter(())  # one call: one noise
+        after = {id(f): next(images) for f in changed}
+        before = {id(f): next(images) for f in smoothed}
         for frame in pending:
-            if frame.edited is not None:
-                yield replace(frame, face=next(drawn))
-            elif frame.reconstruction is not None:
-                yield replace(frame, face=to_uint8(frame.reconstruction[None])[0])
-            else:
-                yield frame
+            if frame.edited is None:
+                yield self._reconstructed(frame)
+                continue
+            first = before.get(id(frame))
+            if first is None:
+                first = to_uint8(frame.reconstruction[None])[0]
+            yield replace(frame, before=first, face=after.get(id(frame), first))
+
+    @staticmethod
+    def _reconstructed(frame: FaceFrame) -> FaceFrame:
+        return frame if frame.reconstruction is None else replace(frame, face=to_uint8(frame.reconstruction[None])[0])
+
+
+def _same(a: Latents, b: Latents) -> bool:
+    """Whether two latents render the same face (the same tensors, or equal ones)."""
+    if a is b:
+        return True
+    if not torch.equal(a.wplus, b.wplus) or (a.feature is None) != (b.feature is None):
+        return False
+    if a.feature is not None and not torch.equal(a.feature, b.feature):
+        return False
+    if (a.weight_deltas is None) != (b.weight_deltas is None):
+        return False
+    return a.weight_deltas is None or all(torch.equal(a.weight_deltas[k], b.weight_deltas[k]) for k in a.weight_deltas)

@@ -1,0 +1,107 @@
+"""`vidinvert score`: face quality of an output against its input, on real clips and known pairs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from vidinvert.cli import main
+from vidinvert.errors import VidinvertError
+from vidinvert.eval.face_score import score_videos
+from vidinvert.face.detect import MeshDetector
+from vidinvert.metrics.face_quality import (FlowWarp, eye_distance, laplacian_variance, masked_psnr, oval_mask,
+                                            rigid_displacement)
+from vidinvert.video import open_video, transcode
+
+FRAMES = "0:12"
+
+
+@pytest.fixture(scope="module")
+def clip(shared_data):
+    return shared_data / "videos" / "single_face.mp4"
+
+
+@pytest.fixture(scope="module")
+def mesh_points(clip):
+    with open_video(clip, frames="0:1") as video, MeshDetector() as mesh:
+        image = next(iter(video)).image
+        return image, mesh.detect(image)[0].points
+
+
+def test_identical_videos_score_perfectly(clip, tmp_path):
+    report = score_videos(clip, clip, frames=FRAMES, json_path=tmp_path / "s.json")
+    s = report.summary
+    assert report.frames == 12 and s["face_frames"] == 12 and s["output_face_frames"] == 12
+    assert math.isinf(s["psnr"])
+    assert s["sharpness"] == 1.0
+    assert s["displacement"] == 0.0
+    assert s["warp_error_ratio"] == 1.0 and s["warp_error_input"] > 0
+    assert s["smile_change"] == 0.0 and s["smile_rose_share"] == 0.0
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert saved["summary"]["psnr"] == "inf" and len(saved["per_frame"]) == 12
+
+
+def test_blurred_face_loses_sharpness_and_fidelity(clip, tmp_path):
+    def blur(records):
+        for record in records:
+            yield record.with_image(cv2.GaussianBlur(record.image, (0, 0), 3))
+
+    blurred = transcode(clip, tmp_path / "blur.mp4", blur, frames=FRAMES, codec="lossless").output
+    s = score_videos(clip, blurred, frames=FRAMES).summary
+    assert s["sharpness"] < 0.2  # a sigma-3 blur removes most of the Laplacian's energy
+    assert 20 < s["psnr"] < 40
+    # a blur of the whole frame keeps the flow-predictable part: the warp error falls, not rises
+    assert s["warp_error_ratio"] < 1.0
+
+
+def test_score_cli_writes_json_and_refuses_mismatched_sizes(clip, tmp_path, capsys):
+    assert main(["score", str(clip), str(clip), "--frames", FRAMES, "-q", "--json", str(tmp_path / "r.json")]) == 0
+    assert "PSNR in the face oval  inf dB" in capsys.readouterr().out
+    assert json.loads((tmp_path / "r.json").read_text())["frames"] == 12
+
+    def shrink(records):
+        for record in records:
+            yield record.with_image(np.ascontiguousarray(record.image[:-2, :-2]))
+
+    small = transcode(clip, tmp_path / "small.mp4", shrink, codec="lossless").output
+    with pytest.raises(VidinvertError, match="score compares frames of one size"):
+        score_videos(clip, small, frames=FRAMES)
+    assert main(["score", str(clip), str(small), "-q"]) == 1
+
+
+def test_rigid_displacement_is_the_shift_over_the_eye_distance(mesh_points):
+    _, points = mesh_points
+    shift = 0.1 * eye_distance(points)
+    assert rigid_displacement(points, points + (shift, 0.0)) == pytest.approx(0.1, rel=1e-9)  # float64 arithmetic
+
+
+def test_masked_psnr_and_sharpness_inside_the_oval_only(mesh_points):
+    image, points = mesh_points
+    oval = oval_mask(points, image.shape)
+    assert 0.02 < oval.mean() < 0.5
+    changed = image.copy()
+    changed[~oval] = 0  # outside the oval: ignored
+    assert math.isinf(masked_psnr(image, changed, oval))
+    assert laplacian_variance(changed, oval) > 0
+    brighter = image.astype(np.int16)
+    brighter[oval] += 10
+    brighter = np.clip(brighter, 0, 255).astype(np.uint8)
+    expected = 10 * math.log10(1 / np.mean(((brighter[oval].astype(float) - image[oval]) / 255) ** 2))
+    assert masked_psnr(image, brighter, oval) == pytest.approx(expected, abs=1e-6)  # both in float64
+
+
+def test_flow_warp_recovers_a_known_shift(mesh_points):
+    image, _ = mesh_points
+    previous = image[100:300, 200:400]
+    current = image[100:300, 203:403]  # the content moves 3 px left
+    where, valid = FlowWarp().between(previous, current)
+    grid_x = np.arange(previous.shape[1], dtype=np.float32)[None, :]
+    inner = (slice(20, -20), slice(20, -20))
+    assert np.median((where[..., 0] - grid_x)[inner]) == pytest.approx(3.0, abs=0.25)  # DIS sub-pixel accuracy
+    mask = valid.copy()
+    mask[:, -10:] = False
+    assert FlowWarp.error(previous, current, where, mask) < 0.02

@@ -1,0 +1,182 @@
+"""Render modes: the generator's change carried onto the real face (warp, delta) or its face pasted
+(generated), on real frames, real clips and the bundled model."""
+
+from __future__ import annotations
+
+import av
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from vidinvert.api import edit_video, load_default_models
+from vidinvert.demo.clip import render_demo_clip
+from vidinvert.errors import VidinvertError
+from vidinvert.face.align import crop, ffhq_quad
+from vidinvert.face.detect import MeshDetector
+from vidinvert.face.mask import face_mask
+from vidinvert.face.transfer import ChangeOptions, apply_change, estimate_change, hull_mask, work_size
+from vidinvert.video import open_video
+
+GEN = 64  # the bundled generator's size
+WORK = work_size(GEN)
+
+
+@pytest.fixture(scope="module")
+def models():
+    torch.set_num_threads(1)
+    return load_default_models("cpu")
+
+
+@pytest.fixture(scope="module")
+def face(shared_data):
+    """A real frame, its face mesh, the FFHQ crop at the bundled generator's size, and the face mask."""
+    with open_video(shared_data / "videos" / "talk_audio.mp4", frames="0:1") as video:
+        image = next(iter(video)).image
+    with MeshDetector() as mesh:
+        landmarks = mesh.detect(image)[0]
+    aligned, transform = crop(image, ffhq_quad(landmarks), GEN)
+    return image, landmarks, aligned, transform, face_mask(landmarks, image.shape)
+
+
+@pytest.mark.parametrize("mode", ["warp", "delta"])
+def test_equal_renders_keep_the_frame_exactly(face, mode):
+    image, landmarks, aligned, transform, alpha = face
+    field = estimate_change(aligned, aligned.copy(), hull_mask(landmarks, transform, WORK), ChangeOptions(mode))
+    assert not field.any()
+    assert np.array_equal(apply_change(image, field, transform, alpha), image)
+
+
+def test_a_known_motion_between_renders_moves_the_real_face(face):
+    image, landmarks, aligned, transform, alpha = face
+    shift = 2  # generator pixels, to the right
+    after = aligned.copy()
+    after[:, shift:] = aligned[:, :-shift]
+    field = estimate_change(aligned, after, hull_mask(landmarks, transform, WORK), ChangeOptions("warp"))
+    # recovered: after(x) = before(x + u) with u = -shift generator pixels, in work-grid pixels
+    scale = WORK / GEN
+    centre = field[WORK * 3 // 8:WORK * 5 // 8, WORK * 3 // 8:WORK * 5 // 8]
+    assert np.median(centre[..., 0]) == pytest.approx(-shift * scale, abs=0.25 * scale)  # DIS: a quarter pixel
+    assert np.abs(np.median(centre[..., 1])) < 0.25 * scale
+    # applied: the real face moves by the same shift in frame pixels, along the crop's x axis
+    out = apply_change(image, field, transform, alpha)
+    along_x = transform.inverse[:2, 0] * shift * transform.size / GEN  # frame displacement of the shift
+    h, w = image.shape[:2]
+    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    expected = cv2.remap(image, grid_x - float(along_x[0]), grid_y - float(along_x[1]), cv2.INTER_CUBIC)
+    cx, cy = landmarks.anchors[2].astype(int)  # nose tip: deep inside the hull and the edit mask
+    r = int(landmarks.size * 0.12)
+    window = (slice(cy - r, cy + r), slice(cx - r, cx + r))
+    moved_error = np.abs(out[window].astype(float) - expected[window]).mean()
+    still_error = np.abs(out[window].astype(float) - image[window]).mean()
+    assert moved_error < 0.35 * still_error
+    # far from the face nothing changes
+    assert np.array_equal(out[alpha == 0], image[alpha == 0])
+
+
+def test_delta_adds_the_colour_change(face):
+    image, landmarks, aligned, transform, alpha = face
+    after = np.clip(aligned.astype(int) - 30, 0, 255).astype(np.uint8)  # well past the edit mask's upper threshold
+    field = estimate_change(aligned, after, hull_mask(landmarks, transform, WORK), ChangeOptions("delta"))
+    out = apply_change(image, field, transform, alpha)
+    cx, cy = landmarks.anchors[2].astype(int)
+    window = (slice(cy - 20, cy + 20), slice(cx - 20, cx + 20))
+    change = out[window].astype(float).mean() - image[window].astype(float).mean()
+    assert -30.5 <= change < -27  # the renders' -30 levels, a little less where clipped at 0
+    assert not field[..., :2].any()
+
+
+def test_bad_mode_is_a_one_line_error():
+    with pytest.raises(VidinvertError, match="unknown render mode 'paste'"):
+        ChangeOptions("paste")
+
+
+def _decode(path):
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = list(container.decode(stream))
+        return [f.pts * stream.time_base for f in frames], [f.to_ndarray(format="rgb24") for f in frames]
+
+
+def _check_modes(clip, models, tmp_path, frames=None):
+    """Run the three modes and a zero edit; return the decoded input and outputs."""
+    outputs = {}
+    for mode in ("generated", "warp", "delta"):
+        summary = edit_video(clip, tmp_path / f"{mode}.mp4", attr=["smile=2"], render=mode, codec="lossless",
+                             frames=frames, models=models, quiet=True, save_latents=tmp_path / f"{mode}.npz")
+        assert summary.edited > 0, "the face must be found for the comparison to mean anything"
+        assert str(np.load(summary.latents)["render"]) == mode
+        outputs[mode] = _decode(summary.output)
+    for mode in ("warp", "delta"):
+        zero = edit_video(clip, tmp_path / f"zero_{mode}.mp4", attr=["smile=0"], render=mode, codec="lossless",
+                          frames=frames, models=models, quiet=True)
+        outputs[f"zero_{mode}"] = _decode(zero.output)
+    return _decode(clip), outputs
+
+
+def _assert_same_frames_and_off_face_pixels(source, outputs):
+    pts, images = source
+    for name, (out_pts, out_images) in outputs.items():
+        assert out_pts == pts, name
+        assert len(out_images) == len(images), name
+    changed = np.zeros(images[0].shape[:2], bool)
+    for name in ("generated", "warp", "delta"):
+        for a, b in zip(images, outputs[name][1]):
+            changed |= (a != b).any(axis=2)
+    # every mode changes only the face: the pixels any mode changed form one blob, and outside the
+    # box of what `generated` (the widest, the whole mask) changed, all three equal the input
+    ys, xs = np.nonzero(changed)
+    assert len(ys) > 0
+    gen_changed = np.zeros_like(changed)
+    for a, b in zip(images, outputs["generated"][1]):
+        gen_changed |= (a != b).any(axis=2)
+    gys, gxs = np.nonzero(gen_changed)
+    inside = (ys >= gys.min()) & (ys <= gys.max()) & (xs >= gxs.min()) & (xs <= gxs.max())
+    assert inside.all()
+    assert gen_changed.mean() < 0.6
+    for name in ("zero_warp", "zero_delta"):
+        for a, b in zip(images, outputs[name][1]):
+            assert np.array_equal(a, b), name
+
+
+def test_modes_on_a_real_clip(shared_data, models, tmp_path):
+    clip = shared_data / "videos" / "single_face.mp4"
+    source, outputs = _check_modes(clip, models, tmp_path, frames="0:10")
+    # frames outside --frames are copied, so the whole clip is compared
+    _assert_same_frames_and_off_face_pixels(source, outputs)
+
+
+def test_modes_on_the_bundled_models_own_clip(models, tmp_path):
+    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
+    source, outputs = _check_modes(clip, models, tmp_path)
+    _assert_same_frames_and_off_face_pixels(source, outputs)
+
+
+def _face_frames(face, crops_and_pairs):
+    from fractions import Fraction
+
+    from vidinvert.pipeline.frames import FaceFrame
+    from vidinvert.video import FrameRecord
+
+    image, landmarks, _, transform, _ = face
+    for i, (crop_image, (before, after)) in enumerate(crops_and_pairs):
+        record = FrameRecord(i, i, Fraction(1, 30), 1, image)
+        yield FaceFrame(record, landmarks, crop=crop_image, transform=transform, before=before, face=after)
+
+
+def test_change_smoothing_stops_at_a_cut(face):
+    from vidinvert.pipeline.transfer_stages import change_fields
+
+    _, _, aligned, _, _ = face
+    edited = (aligned, np.clip(aligned.astype(int) - 30, 0, 255).astype(np.uint8))
+    unchanged = (aligned, aligned)
+    other_shot = np.ascontiguousarray(aligned[::-1])  # a different picture: a cut
+    for second_crop, cut in ((other_shot, True), (aligned, False)):
+        items = [(aligned, edited)] * 4 + [(second_crop, unchanged)] * 4
+        fields = [f.change for f in change_fields(_face_frames(face, items), ChangeOptions("delta"), "gaussian:2")]
+        assert all(f.any() for f in fields[:4])
+        # after a cut the unchanged shot gets no change at all; within a shot the smoothing carries it over
+        if cut:
+            assert not any(f.any() for f in fields[4:])
+        else:
+            assert fields[4].any()

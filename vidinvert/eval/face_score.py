@@ -1,0 +1,101 @@
+"""`vidinvert score INPUT OUTPUT`: the face quality of an edited video against its input.
+
+The two videos are decoded side by side; the face mesh runs on both (the input's largest face, and
+the output's face nearest to it); `vidinvert.metrics.face_quality` measures each frame pair.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from vidinvert.errors import VidinvertError
+from vidinvert.eval.jsonio import encode_float, write_json_atomic
+from vidinvert.face.detect import MeshDetector
+from vidinvert.face.landmarks import FaceLandmarks
+from vidinvert.metrics.face_quality import EXPRESSIONS, SMILE_RISE, FaceQuality
+from vidinvert.video import open_video, probe
+
+
+@dataclass
+class ScoreReport:
+    """Per-frame rows and the summary of one input/output pair."""
+
+    input: Path
+    output: Path
+    frames: int
+    rows: list[dict[str, float]]
+    summary: dict[str, float]
+
+    def lines(self) -> list[str]:
+        s = self.summary
+        out = [f"{self.output} against {self.input}: {self.frames} frames, {int(s['face_frames'])} with a face "
+               f"in the input, {int(s['output_face_frames'])} of them with a face found in the output"]
+        if not self.rows:
+            return out + ["no face found in the input: nothing to score"]
+        out += [
+            f"zero-edit fidelity  PSNR in the face oval  {s['psnr']:.2f} dB",
+            f"sharpness           output / input         {s['sharpness']:.3f}",
+            f"temporal stability  warp error out / in    {s['warp_error_ratio']:.3f}  "
+            f"({s['warp_error_output']:.4f} / {s['warp_error_input']:.4f})",
+            f"rigid landmarks     moved / eye distance   {s['displacement']:.4f}",
+            "expression          input    output   change (medians)",
+        ]
+        for name in EXPRESSIONS:
+            out.append(f"  {name:<17} {s[name + '_input']:.4f}   {s[name + '_output']:.4f}   "
+                       f"{s[name + '_change']:+.4f}")
+        out.append(f"smile rose by >= {SMILE_RISE} in {100 * s['smile_rose_share']:.0f}% of the frames with a face")
+        return out
+
+    def as_json(self) -> dict:
+        return {"input": str(self.input), "output": str(self.output), "frames": self.frames,
+                "summary": {k: encode_float(v) for k, v in self.summary.items()},
+                "per_frame": [{k: encode_float(v) for k, v in row.items()} for row in self.rows]}
+
+
+def _nearest(faces: list[FaceLandmarks], centre: np.ndarray) -> FaceLandmarks | None:
+    if not faces:
+        return None
+    return min(faces, key=lambda f: float(np.linalg.norm(f.centre - centre)))
+
+
+def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames: str | None = None,
+                 json_path: str | os.PathLike | None = None, quiet: bool = True) -> ScoreReport:
+    """Score OUTPUT (an edit of INPUT with the same frames) on the frames where INPUT has a face.
+
+    Raises VidinvertError when the videos differ in frame count or size.
+    """
+    info_in, info_out = probe(input), probe(output)
+    if (info_in.width, info_in.height) != (info_out.width, info_out.height):
+        raise VidinvertError(f"{output} is {info_out.width}x{info_out.height} but {input} is "
+                             f"{info_in.width}x{info_in.height}: score compares frames of one size")
+    quality = FaceQuality()
+    count = 0
+    with open_video(input, frames=frames) as source_video, open_video(output, frames=frames) as output_video, \
+            MeshDetector(video=True) as source_mesh, MeshDetector(video=True) as output_mesh, \
+            tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar:
+        sources, outputs = iter(source_video), iter(output_video)
+        for source in sources:
+            result = next(outputs, None)
+            if result is None:
+                raise VidinvertError(f"{output} has fewer frames than {input} ({count})")
+            if result.image.shape != source.image.shape:
+                raise VidinvertError(f"frame {source.index} of {output} is {result.image.shape[1]}x"
+                                     f"{result.image.shape[0]}, not {source.image.shape[1]}x{source.image.shape[0]}")
+            found = source_mesh.detect(source.image)
+            face = found[0] if found else None
+            out_face = _nearest(output_mesh.detect(result.image), face.centre) if face is not None else None
+            quality.add(source.index, source.image, result.image, None if face is None else face.points,
+                        None if out_face is None else out_face.points)
+            count += 1
+            bar.update(1)
+        if next(outputs, None) is not None:
+            raise VidinvertError(f"{output} has more frames than {input} ({count})")
+    report = ScoreReport(Path(input), Path(output), count, [s.row() for s in quality.scores], quality.summary())
+    if json_path is not None:
+        write_json_atomic(Path(json_path), report.as_json())
+    return report

@@ -1,0 +1,191 @@
+"""Carry the generator's change onto the real face instead of pasting the generated face.
+
+The generator renders the frame's inversion twice, before the edit, G(w), and after it, G(w + edit).
+Their difference is the change the edit asks for; the real pixels are kept wherever it is zero.
+
+- `warp`: the dense motion from the "after" render back to the "before" render (DIS optical flow)
+  moves the real pixels; the colour change the motion cannot explain (teeth appearing, a shadow)
+  is added on top, low-passed to the generator's resolution.
+- `delta`: only the colour change, after - before, low-passed, is added to the real pixels.
+- `generated`: the "after" render itself is pasted (`vidinvert.face.composite.paste`).
+
+Both fields, motion and residual colour, live in crop coordinates (the aligned crop at
+`work_size` px) and are confined to an edit mask: where the two renders differ, inside the hull of
+the face mesh. The frame is then resampled once, in frame coordinates, only where the field moves
+a pixel; everything else, and every pixel of a frame whose renders are equal, is kept bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from vidinvert.config import RENDER_MODES
+from vidinvert.errors import VidinvertError
+from vidinvert.face.align import CropTransform
+from vidinvert.face.composite import blend
+from vidinvert.face.landmarks import FaceLandmarks
+
+#: The crop grid the change fields are estimated and stored on: twice the generator's side (optical
+#: flow needs a few pixels per feature), within these bounds (large generators are reduced).
+WORK_MIN, WORK_MAX = 128, 256
+#: The edit mask rises from 0 to 1 as the renders' blurred mean RGB difference goes from LOW to HIGH
+#: (0..255 levels).
+CHANGE_LOW = 6.0
+CHANGE_HIGH = 20.0
+#: Sizes in generator pixels: growth of the edit mask around the change, the Gaussian that smooths
+#: the motion (weighted by the mask) and the one that low-passes the residual colour.
+MASK_GROW = 2.0
+FLOW_SIGMA = 1.5
+RESIDUAL_SIGMA = 0.75
+#: Channels of a change field: motion (x, y) in work-grid pixels, then residual RGB in levels.
+FIELD_CHANNELS = 5
+
+
+@dataclass(frozen=True)
+class ChangeOptions:
+    """How the change is estimated: the mode and the edit-mask thresholds (0..255 levels)."""
+
+    mode: str = "warp"
+    low: float = CHANGE_LOW
+    high: float = CHANGE_HIGH
+
+    def __post_init__(self) -> None:
+        if self.mode not in RENDER_MODES:
+            raise VidinvertError(f"unknown render mode {self.mode!r}; choose one of {', '.join(RENDER_MODES)}")
+        if not 0 <= self.low < self.high:
+            raise VidinvertError(f"edit mask thresholds must satisfy 0 <= low < high, got {self.low}, {self.high}")
+
+
+def work_size(generator_size: int) -> int:
+    """Side of the work grid for renders of a generator of this size."""
+    return int(min(max(2 * generator_size, WORK_MIN), WORK_MAX))
+
+
+def _work(image: np.ndarray, size: int) -> np.ndarray:
+    """A uint8 render resampled to the work grid, as float32."""
+    interpolation = cv2.INTER_CUBIC if image.shape[0] < size else cv2.INTER_AREA
+    return cv2.resize(image.astype(np.float32), (size, size), interpolation=interpolation)
+
+
+def _gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(image, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE) if sigma > 0 else image
+
+
+def hull_mask(landmarks: FaceLandmarks, transform: CropTransform, size: int) -> np.ndarray:
+    """The convex hull of the face's landmarks on a work grid of side `size`, float32 of 0/1."""
+    points = np.asarray(landmarks.points, np.float64)
+    crop = points @ transform.matrix[:2, :2].T + transform.matrix[:2, 2]
+    grid = (crop + 0.5) * (size / transform.size) - 0.5
+    mask = np.zeros((size, size), np.uint8)
+    shift = 4
+    hull = cv2.convexHull(np.rint(grid * (1 << shift)).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1, lineType=cv2.LINE_AA, shift=shift)
+    return mask.astype(np.float32)
+
+
+def edit_mask(before: np.ndarray, after: np.ndarray, hull: np.ndarray, options: ChangeOptions) -> np.ndarray:
+    """Soft float32 mask in [0, 1] on the hull's grid of where the renders differ, inside the hull."""
+    size, work = before.shape[0], hull.shape[0]
+    difference = np.abs(after.astype(np.float32) - before.astype(np.float32)).mean(axis=2)
+    difference = _gaussian(difference, 1.0)
+    soft = np.clip((difference - options.low) / (options.high - options.low), 0.0, 1.0)
+    grow = round(MASK_GROW)
+    if grow > 0:
+        soft = cv2.dilate(soft, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    soft = _gaussian(soft, MASK_GROW / 2)
+    if size != work:
+        soft = cv2.resize(soft, (work, work), interpolation=cv2.INTER_LINEAR)
+    return np.clip(soft, 0.0, 1.0) * hull
+
+
+def _flow(after: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Motion u (n, n, 2) with after(x) ~ before(x + u(x)), on the work grid."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    grey = [cv2.cvtColor(np.clip(np.rint(image), 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+            for image in (after, before)]
+    return dis.calc(grey[0], grey[1], None)
+
+
+def _resample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """image(x + flow(x)) on the work grid."""
+    size = image.shape[0]
+    grid = np.mgrid[0:size, 0:size].astype(np.float32)
+    return cv2.remap(image, grid[1] + flow[..., 0], grid[0] + flow[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def estimate_change(before: np.ndarray, after: np.ndarray, hull: np.ndarray,
+                    options: ChangeOptions = ChangeOptions()) -> np.ndarray:
+    """The change field (n, n, FIELD_CHANNELS) float32 from two uint8 renders, on the grid of `hull`
+    (n = `work_size` of the renders' size, see `hull_mask`).
+
+    Channels 0-1: motion in work-grid pixels (zero in `delta` mode); 2-4: residual colour in 0..255
+    levels. Zero everywhere when the renders are equal.
+    """
+    work = hull.shape[0]
+    field = np.zeros((work, work, FIELD_CHANNELS), np.float32)
+    if np.array_equal(before, after):
+        return field
+    scale = work / before.shape[0]  # work-grid pixels per generator pixel
+    mask = edit_mask(before, after, hull, options)
+    if not mask.any():
+        return field
+    b, a = _work(before, work), _work(after, work)
+    if options.mode == "warp":
+        flow = _flow(a, b)
+        weight = _gaussian(mask, FLOW_SIGMA * scale)
+        flow = np.stack([_gaussian(flow[..., c] * mask, FLOW_SIGMA * scale) for c in range(2)], axis=-1)
+        flow = flow / np.maximum(weight, 1e-3)[..., None] * mask[..., None]
+        moved = _resample(b, flow)
+    else:
+        flow = np.zeros((work, work, 2), np.float32)
+        moved = b
+    residual = _gaussian(a - moved, RESIDUAL_SIGMA * scale) * mask[..., None]
+    field[..., :2] = flow
+    field[..., 2:] = residual
+    return field
+
+
+def apply_change(frame: np.ndarray, field: np.ndarray, transform: CropTransform, alpha: np.ndarray) -> np.ndarray:
+    """The frame with a change field applied under the soft face mask `alpha` (H, W) in [0, 1].
+
+    The field's crop-grid motion becomes a frame-pixel displacement through the crop transform, the
+    real frame is resampled there once (bicubic), the residual colour is added, and the result is
+    blended in under alpha. Pixels the field leaves alone, and those outside alpha, are unchanged.
+    """
+    if not field.any():
+        return frame.copy()
+    out = frame.copy()
+    x0, y0, roi_w, roi_h = cv2.boundingRect((alpha > 0).view(np.uint8))
+    if roi_w == 0 or roi_h == 0:
+        return out
+    # sample the field at every ROI pixel: ROI pixels -> frame pixels -> crop pixels -> work grid
+    scale = field.shape[0] / transform.size
+    to_grid = np.array([[scale, 0, (scale - 1) / 2], [0, scale, (scale - 1) / 2], [0, 0, 1]])
+    from_roi = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], dtype=np.float64)
+    roi_to_grid = (to_grid @ transform.matrix @ from_roi)[:2]
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    motion = cv2.warpAffine(np.ascontiguousarray(field[..., :2]), roi_to_grid, (roi_w, roi_h), flags=flags,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    residual = cv2.warpAffine(np.ascontiguousarray(field[..., 2:]), roi_to_grid, (roi_w, roi_h), flags=flags,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    # a motion on the work grid -> crop pixels -> frame pixels (the inverse transform's linear part)
+    to_frame = (transform.inverse[:2, :2] / scale).astype(np.float32)
+    dx = to_frame[0, 0] * motion[..., 0] + to_frame[0, 1] * motion[..., 1]
+    dy = to_frame[1, 0] * motion[..., 0] + to_frame[1, 1] * motion[..., 1]
+    region = frame[y0:y0 + roi_h, x0:x0 + roi_w]
+    moved = (dx != 0) | (dy != 0)
+    new = region.astype(np.float32)
+    if moved.any():
+        xs = np.arange(x0, x0 + roi_w, dtype=np.float32)[None, :]
+        ys = np.arange(y0, y0 + roi_h, dtype=np.float32)[:, None]
+        warped = cv2.remap(frame, xs + dx, ys + dy, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        new = np.where(moved[..., None], warped.astype(np.float32), new)
+    new += residual
+    changed = moved | residual.any(axis=-1)
+    weight = np.where(changed, alpha[y0:y0 + roi_h, x0:x0 + roi_w], 0.0).astype(np.float32)
+    out[y0:y0 + roi_h, x0:x0 + roi_w] = blend(region, new, weight)
+    return out
