@@ -61,3 +61,23 @@ def test_summary_names_the_slowest_stage() -> None:
     list(times.observe("inversion", (time.sleep(0.003) or i for i in range(3))))
     line = RunSummary(Path("out.mp4"), frames=3, load_seconds=1.0, process_seconds=1.0, stage_times=times).line()
     assert "; slowest stage: inversion (" in line and line.endswith(" ms/frame)")
+
+
+def test_only_mediapipes_start_up_notices_are_filtered() -> None:
+    import os
+
+    from vidinvert.face.native_notices import _pass_lines
+
+    lines = [b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
+             b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+             b"W0000 00:00:1796208886.453936   31813 inference_feedback_manager.cc:114] Feedback manager requires",
+             b"error: something the user must see",
+             b"Traceback (most recent call last):"]
+    source_read, source_write = os.pipe()
+    sink_read, sink_write = os.pipe()
+    os.write(source_write, b"\n".join(lines) + b"\npartial")
+    os.close(source_write)
+    _pass_lines(source_read, sink_write)
+    os.close(sink_write)
+    with os.fdopen(sink_read, "rb") as passed:
+        assert passed.read() == lines[3] + b"\n" + lines[4] + b"\npartial"

@@ -10,6 +10,7 @@ import click
 
 from vidinvert import __version__
 from vidinvert.errors import VidinvertError
+from vidinvert.face.native_notices import filter_native_notices
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,7 +18,6 @@ from vidinvert.errors import VidinvertError
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def cli(verbose: int) -> None:
     """Edit faces in real videos through a StyleGAN2 generator."""
-    from vidinvert.face.native_notices import show_native_notices
     from vidinvert.notices import NOTICE
 
     levels = (NOTICE, logging.INFO, logging.DEBUG)
@@ -26,7 +26,7 @@ def cli(verbose: int) -> None:
     root = logging.getLogger()
     root.handlers[:] = [h for h in root.handlers if not isinstance(h, _ProgressBarHandler)] + [handler]
     root.setLevel(levels[min(verbose, 2)])
-    show_native_notices(verbose >= 2)
+
 
 
 def _register_commands() -> None:
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
     if argv is None:
         argv = sys.argv[1:]
+        if "-vv" not in argv and argv.count("-v") + argv.count("--verbose") < 2:
+            filter_native_notices()
     try:
         cli.main(args=argv, prog_name="vidinvert", standalone_mode=False)
     except click.exceptions.Abort:

@@ -10,7 +10,6 @@ from typing import Protocol
 import numpy as np
 
 from vidinvert.errors import VidinvertError, WeightsError
-from vidinvert.face.native_notices import native_notices_silenced
 from vidinvert.face.landmarks import FaceLandmarks, from_ibug68, from_mesh
 from vidinvert.weights import FACE_ALIGNMENT_FILES, torch_hub_checkpoints
 
@@ -48,28 +47,21 @@ class MeshDetector:
     """
 
     def __init__(self, *, video: bool = False, max_faces: int = 4, min_confidence: float = 0.5) -> None:
-        with native_notices_silenced():
-            import mediapipe as mp
+        import mediapipe as mp
 
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=not video,
-                max_num_faces=max_faces,
-                refine_landmarks=False,
-                min_detection_confidence=min_confidence,
-                min_tracking_confidence=min_confidence,
-            )
-        self._started = False
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=not video,
+            max_num_faces=max_faces,
+            refine_landmarks=False,
+            min_detection_confidence=min_confidence,
+            min_tracking_confidence=min_confidence,
+        )
 
     def detect(self, image: np.ndarray) -> list[FaceLandmarks]:
         """Landmarks of every face found in the image, largest first."""
         image = check_image(image)
         h, w = image.shape[:2]
-        if self._started:
-            result = self._mesh.process(image)
-        else:  # the landmark model starts (and prints) on the first frame with a face
-            with native_notices_silenced():
-                result = self._mesh.process(image)
-            self._started = bool(result.multi_face_landmarks)
+        result = self._mesh.process(image)
         faces = []
         for face in result.multi_face_landmarks or ():
             # the mesh's normalised coordinates put pixel edges at integers; ours put centres there
