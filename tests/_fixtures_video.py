@@ -113,3 +113,13 @@ def packets(path: Path, kind: str) -> list[tuple[int | None, bytes]]:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def outside_quad(quad: np.ndarray, shape: tuple[int, ...], margin: float = 0.25) -> np.ndarray:
+    """Boolean mask of the pixels well away from a crop quad's bounding box (margin: share of its size)."""
+    lo, hi = quad.min(0), quad.max(0)
+    pad = margin * (hi - lo)
+    (x0, y0), (x1, y1) = np.floor(lo - pad).astype(int), np.ceil(hi + pad).astype(int)
+    keep = np.ones(shape[:2], bool)
+    keep[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = False
+    return keep

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from _fixtures_video import decode_all, packets
+from _fixtures_video import decode_all, outside_quad, packets
 from vidinvert.cli import main
 from vidinvert.demo.clip import render_demo_clip
 from vidinvert.demo.model import load_default_models
@@ -32,15 +32,6 @@ def edited(talking_clip, tmp_path_factory):
     argv = ["edit", str(talking_clip), "--attr", "smile=2", "-o", str(out), "--codec", "lossless", "--device", "cpu",
             "--save-latents", str(latents)]
     return main(argv), out, latents
-
-
-def outside_quad(quad: np.ndarray, shape: tuple[int, ...], margin: float = 0.1) -> np.ndarray:
-    lo, hi = quad.min(0), quad.max(0)
-    pad = margin * (hi - lo)
-    (x0, y0), (x1, y1) = np.floor(lo - pad).astype(int), np.ceil(hi + pad).astype(int)
-    keep = np.ones(shape[:2], bool)
-    keep[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = False
-    return keep
 
 
 def test_every_face_is_found_and_edited(edited, capsys):
@@ -67,7 +58,7 @@ def test_only_the_face_changes(talking_clip, edited):
     _, dst = decode_all(out)
     changed = 0
     for index, quad in zip(saved["index"], saved["quad"]):
-        keep = outside_quad(quad, src[index].shape)
+        keep = outside_quad(quad, src[index].shape, margin=0.1)
         assert keep.mean() > 0.2
         assert np.array_equal(dst[index][keep], src[index][keep])  # lossless: off-face pixels are exact
         changed += not np.array_equal(dst[index], src[index])

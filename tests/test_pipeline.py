@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from _fixtures_enc import encoder_generator, restyle_checkpoint, restyle_encoder
-from _fixtures_video import packets, write_clip
+from _fixtures_video import outside_quad, packets, write_clip
 from vidinvert.api import edit_video, invert_video
 from vidinvert.cli import main
 from vidinvert.video import open_video, probe
@@ -45,16 +45,6 @@ def talk_inverted(shared_data, models, tmp_path_factory):
     return summary, out, latents
 
 
-def outside_face(quad: np.ndarray, shape: tuple[int, ...], margin: float = 0.25) -> np.ndarray:
-    """Boolean mask of pixels well away from the crop quad's bounding box."""
-    lo, hi = quad.min(0), quad.max(0)
-    pad = margin * (hi - lo)
-    (x0, y0), (x1, y1) = np.floor(lo - pad).astype(int), np.ceil(hi + pad).astype(int)
-    keep = np.ones(shape[:2], bool)
-    keep[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = False
-    return keep
-
-
 def test_invert_keeps_every_frame_timestamp_and_audio_packet(shared_data, talk_inverted):
     summary, out, _ = talk_inverted
     source = shared_data / "videos/talk_audio.mp4"
@@ -75,7 +65,7 @@ def test_only_the_face_changes(shared_data, talk_inverted):
     src, dst = decoded(shared_data / "videos/talk_audio.mp4"), decoded(out)
     for i, quad in zip(saved["index"], saved["quad"]):
         before, after = src[i][1], dst[i][1]
-        keep = outside_face(quad, before.shape)
+        keep = outside_quad(quad, before.shape)
         assert keep.mean() > 0.3
         assert np.array_equal(after[keep], before[keep])
         assert not np.array_equal(after, before)  # the face itself was replaced

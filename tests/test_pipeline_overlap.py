@@ -11,6 +11,7 @@ import threading
 import numpy as np
 import pytest
 
+from _fixtures_threads import no_thread_left_behind, workers  # noqa: F401  (the fixture applies to every test here)
 from vidinvert import api
 from vidinvert.cli import main
 from vidinvert.errors import VidinvertError
@@ -18,14 +19,6 @@ from vidinvert.pipeline import face_stages, invert_stage
 from vidinvert.video import encoding
 
 
-def workers() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("vidinvert-")]
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_behind():
-    yield
-    assert workers() == []
 
 
 @pytest.fixture(scope="module")

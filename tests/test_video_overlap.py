@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _fixtures_threads import no_thread_left_behind, workers  # noqa: F401  (the fixture applies to every test here)
 from _fixtures_video import decode_all, packets, write_clip
 
 from vidinvert.errors import VideoError
@@ -23,14 +24,6 @@ from vidinvert.video.transcode import DECODE_AHEAD, ENCODE_BEHIND
 LOOKAHEAD = 5
 
 
-def workers() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("vidinvert-")]
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_behind():
-    yield
-    assert workers() == []
 
 
 def held_back(records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
