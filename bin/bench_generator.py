@@ -9,7 +9,10 @@ and stored noise; each row prints their images/s (median of the repeats, with mi
 ratio of the medians and the largest absolute difference between the two outputs. Repeats of the
 two alternate, so that load from other jobs falls on both alike.
 
-    python bin/bench_generator.py [--sizes 256 1024] [--batches 1 4] [--repeats 3] [--threads 1]
+With --compile, ours is `torch.compile(G.synthesize)` and the seconds of its first call (the
+compilation) are printed too.
+
+    python bin/bench_generator.py [--sizes 256 1024] [--batches 1 4] [--repeats 3] [--threads 1] [--compile]
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--half", action="store_true", help="bf16 autocast (GPU)")
+    parser.add_argument("--compile", action="store_true", help="ours through torch.compile")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     dtype = torch.bfloat16 if args.half else None
@@ -104,15 +108,20 @@ def main() -> None:
         torch.manual_seed(0)
         G = Generator(size).to(args.device).eval()
         sd = {k: v.detach() for k, v in G.state_dict().items()}
+        synthesize = torch.compile(G.synthesize) if args.compile else G.synthesize
         for batch in args.batches:
             w = torch.randn(batch, G.n_latent, G.style_dim, device=args.device)
             times = {"reference": [], "ours": []}
             outputs = {}
             renders = {"reference": lambda: reference_synthesize(sd, len(G.to_rgbs), w),
-                       "ours": lambda: G.synthesize(w)}
+                       "ours": lambda: synthesize(w)}
             with torch.no_grad(), torch.autocast(args.device, dtype=dtype, enabled=dtype is not None):
                 for name, render in renders.items():
+                    start = time.perf_counter()
                     outputs[name] = render().float()
+                    if args.compile and name == "ours":
+                        print(f"{size:>5} {batch:>5} first call of the compiled generator: "
+                              f"{time.perf_counter() - start:.1f} s", flush=True)
                 for _ in range(args.repeats):
                     for name, render in renders.items():
                         times[name].append(seconds(render, args.device))
