@@ -455,8 +455,10 @@ class Generator(nn.Module):
         order = [("conv1", "to_rgb1")]
         for j in range(len(self.to_rgbs)):
             order += [(f"convs.{2 * j}", None), (f"convs.{2 * j + 1}", f"to_rgbs.{j}")]
-        # The shared form runs channels-last: CPU convolutions skip their layout reorders (BENCHMARKS.md).
-        layout = torch.channels_last if self.modconv == "shared" else torch.contiguous_format
+        # On the CPU the shared form runs channels-last: its convolutions skip their layout
+        # reorders (BENCHMARKS.md). Other devices keep NCHW until measured there.
+        fast_layout = self.modconv == "shared" and w.device.type == "cpu"
+        layout = torch.channels_last if fast_layout else torch.contiguous_format
         x = self.input(w.shape[0]).contiguous(memory_format=layout)
         skip = None
         for n, (conv, to_rgb) in enumerate(order, start=1):
