@@ -29,6 +29,10 @@ def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1, down: int = 1,
     b, c, h, w = x.shape
     kh, kw = kernel.shape
     pad0, pad1 = pad
+    weight = torch.flip(kernel, (0, 1)).to(x.dtype).reshape(1, 1, kh, kw).expand(c, 1, kh, kw)
+    if up == 1 and pad0 == pad1 >= 0:
+        # Equal padding on every side: the convolution pads, no padded copy of x is made.
+        return F.conv2d(x, weight, padding=pad0, groups=c)[:, :, ::down, ::down]
     if up > 1:
         x = x.reshape(b, c, h, 1, w, 1)
         x = F.pad(x, (0, up - 1, 0, 0, 0, up - 1))
@@ -36,7 +40,6 @@ def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1, down: int = 1,
     x = F.pad(x, (max(pad0, 0), max(pad1, 0), max(pad0, 0), max(pad1, 0)))
     if pad0 < 0 or pad1 < 0:
         x = x[:, :, max(-pad0, 0): x.shape[2] - max(-pad1, 0), max(-pad0, 0): x.shape[3] - max(-pad1, 0)]
-    weight = torch.flip(kernel, (0, 1)).to(x.dtype).reshape(1, 1, kh, kw).expand(c, 1, kh, kw)
     x = F.conv2d(x, weight, groups=c)
     if down > 1:
         x = x[:, :, ::down, ::down]
@@ -47,3 +50,20 @@ def fused_leaky_relu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """leaky_relu(x + bias, 0.2) * sqrt(2), bias broadcast over the channel axis (dim 1)."""
     shape = (1, bias.shape[0]) + (1,) * (x.ndim - 2)
     return F.leaky_relu(x + bias.to(x.dtype).reshape(shape), LRELU_SLOPE) * LRELU_GAIN
+
+
+def noise_bias_leaky_relu(x: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor,
+                          noise: torch.Tensor) -> torch.Tensor:
+    """leaky_relu(x * scale + noise + bias, 0.2) * sqrt(2) in two passes over x.
+
+    `scale` broadcasts against x ((B,C,1,1) or a scalar), `bias` is (C,), `noise` is (B or 1,1,H,W).
+    The gain goes inside the activation (positive factors commute with leaky ReLU). Without
+    autograd x is overwritten with the result: callers pass a tensor nothing else reads.
+    """
+    shift = noise * LRELU_GAIN + (bias * LRELU_GAIN).to(x.dtype).reshape(1, -1, 1, 1)
+    scale = scale * LRELU_GAIN
+    if torch.is_grad_enabled():
+        out = (x * scale).add_(shift)
+    else:
+        out = torch.addcmul(shift, x, scale, out=x)
+    return F.leaky_relu_(out, LRELU_SLOPE)

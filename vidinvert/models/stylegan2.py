@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidinvert.models.ops import fused_leaky_relu, make_kernel, upfirdn2d
+from vidinvert.models.ops import fused_leaky_relu, make_kernel, noise_bias_leaky_relu, upfirdn2d
 
 NoiseSpec = Union[str, Sequence[Union[torch.Tensor, None]]]
 #: Parameters of a modulated convolution that per-sample residuals may target -> forward kwarg.
@@ -129,19 +129,29 @@ class ModulatedConv2d(nn.Module):
                 modulation_delta: torch.Tensor | None = None) -> torch.Tensor:
         """`form` is one of MODCONV_FORMS; `weight_delta` (B,out,in,k,k) and `modulation_delta`
         (B,in,style_dim) are per-sample residuals added to the raw weights."""
+        out, scale = self.unscaled(x, style, form, weight_delta, modulation_delta)
+        return out if scale is None else out * scale.to(out.dtype)
+
+    def unscaled(self, x: torch.Tensor, style: torch.Tensor, form: str = "shared",
+                 weight_delta: torch.Tensor | None = None,
+                 modulation_delta: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The convolution (blurred when upsampling) and the per-sample output scale (B,out,1,1) it
+        still owes: the shared form's demodulation, left for the caller to fuse (None when applied)."""
         if form not in MODCONV_FORMS:
             raise ValueError(f"modulated convolution form must be one of {MODCONV_FORMS}, got {form!r}")
         s = self.styles(style, modulation_delta)
         if self.demodulate and _reduced_precision(x):
             # Demodulation cancels any per-sample scale of s; normalising keeps fp16 in range.
             s = s / s.abs().amax(dim=1, keepdim=True).clamp_min(1e-8)
+        scale = None
         if weight_delta is not None:
             out = self._grouped(x, s, self.weight[0] + weight_delta.float())
         elif form == "shared":
-            out = self._shared(x, s)
+            out, scale = self._shared(x, s)
         else:
             out = self._grouped(x, s, self.weight[0])
-        return self.blur(out) if self.upsample else out
+        # The blur filters each channel alike, so the per-channel scale commutes with it.
+        return (self.blur(out) if self.upsample else out), scale
 
     def _grouped(self, x: torch.Tensor, s: torch.Tensor, raw_weight: torch.Tensor) -> torch.Tensor:
         """`raw_weight` is (out,in,k,k), shared by the batch, or (B,out,in,k,k), one per sample."""
@@ -160,17 +170,17 @@ class ModulatedConv2d(nn.Module):
                            padding=self.padding, groups=b)
         return out.reshape(b, self.out_channel, out.shape[2], out.shape[3])
 
-    def _shared(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    def _shared(self, x: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         weight = self.scale * self.weight[0]
         x = x * s.to(x.dtype)[:, :, None, None]
         if self.upsample:
             out = F.conv_transpose2d(x, weight.transpose(0, 1).to(x.dtype), stride=2)
         else:
             out = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
-        if self.demodulate:
-            demod = torch.rsqrt(s.pow(2) @ weight.pow(2).sum(dim=(2, 3)).t() + DEMOD_EPS)
-            out = out * demod.to(out.dtype)[:, :, None, None]
-        return out
+        if not self.demodulate:
+            return out, None
+        demod = torch.rsqrt(s.pow(2) @ weight.pow(2).sum(dim=(2, 3)).t() + DEMOD_EPS)
+        return out, demod[:, :, None, None]
 
 
 class NoiseInjection(nn.Module):
@@ -179,9 +189,13 @@ class NoiseInjection(nn.Module):
         self.weight = nn.Parameter(torch.zeros(1))
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        return x + self.weighted(x, noise)
+
+    def weighted(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """The noise added to x (B or 1,1,H,W); None draws a fresh one per sample."""
         if noise is None:
             noise = torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device, dtype=x.dtype)
-        return x + (self.weight * noise).to(x.dtype)
+        return (self.weight * noise).to(x.dtype)
 
 
 class ConstantInput(nn.Module):
@@ -220,7 +234,9 @@ class StyledConv(nn.Module):
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, noise: torch.Tensor | None,
                 form: str = "shared", **weight_deltas: torch.Tensor) -> torch.Tensor:
-        out = self.activate(self.noise(self.conv(x, style, form, **weight_deltas), noise))
+        out, scale = self.conv.unscaled(x, style, form, **weight_deltas)
+        scale = out.new_ones(()) if scale is None else scale.to(out.dtype)
+        out = noise_bias_leaky_relu(out, scale, self.activate.bias, self.noise.weighted(out, noise))
         return _clamp(out, self.conv_clamp)
 
 
@@ -439,18 +455,22 @@ class Generator(nn.Module):
         order = [("conv1", "to_rgb1")]
         for j in range(len(self.to_rgbs)):
             order += [(f"convs.{2 * j}", None), (f"convs.{2 * j + 1}", f"to_rgbs.{j}")]
-        x = self.input(w.shape[0])
+        # On the CPU the shared form runs channels-last: its convolutions skip their layout
+        # reorders (BENCHMARKS.md). Other devices keep NCHW until measured there.
+        fast_layout = self.modconv == "shared" and w.device.type == "cpu"
+        layout = torch.channels_last if fast_layout else torch.contiguous_format
+        x = self.input(w.shape[0]).contiguous(memory_format=layout)
         skip = None
         for n, (conv, to_rgb) in enumerate(order, start=1):
             noise_n = noises[n - 1]
             x = layers[conv](x, w[:, n - 1], None if noise_n is None else noise_n.to(x.dtype),
                              self.modconv, **deltas.get(conv, {}))
             if n == stop_index:
-                return x
+                return x.contiguous()
             if to_rgb is not None:
                 skip = layers[to_rgb](x, w[:, n], skip, self.modconv, **deltas.get(to_rgb, {}))
                 if resolution is not None and skip.shape[-1] == resolution:
-                    return skip
+                    return skip.contiguous()
             if feature is not None and n == feature_index:
-                x = feature.to(x.dtype)
-        return skip
+                x = feature.to(x.dtype).contiguous(memory_format=layout)
+        return skip.contiguous()
