@@ -5,7 +5,10 @@
 - PSNR/SSIM of held-out photos (celeba/test, aligned with the project's aligner) after 1 and after
   5 refinement steps from the average latent;
 - on consecutive frames of the shared clips: warm starts (1 step from the previous frame) against
-  cold starts (5 steps from the average latent), and the pipeline's sequence inversion.
+  cold starts (5 steps from the average latent), and the pipeline's sequence inversion;
+- what each direction does: on random samples (face-mesh score), and on real faces (held-out
+  photos and every 4th of those clip frames), its edit of their inversions carried onto the real
+  crop by optical flow (`vidinvert.edit.real_check`).
 
     python bin/measure_demo_model.py [--generator G.pt --encoder E.pt] [--json out.json]
 
@@ -28,6 +31,8 @@ from vidinvert.demo.paths import DIRECTIONS_DIR
 from vidinvert.edit.directions import load_direction
 from vidinvert.edit.registry import directions_in
 from vidinvert.demo.quality import edit_effect, face_rate, reconstruction_by_steps, video_face_crops, warm_against_cold
+from vidinvert.edit.real_check import GAP_POINTS, edit_motion
+from vidinvert.edit.real_faces import invert_faces
 from vidinvert.train.data import aligned_faces, to_tensor
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -44,6 +49,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--frames", type=int, default=60, help="consecutive frames per clip")
     parser.add_argument("--directions", type=Path, default=DIRECTIONS_DIR, help="folder of the model's directions")
+    parser.add_argument("--real-faces", type=int, default=300, help="held-out photos for the directions' real-face check")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -57,10 +63,16 @@ def main() -> None:
     by_steps = reconstruction_by_steps(G, E, faces, steps=5)
     report["test_images"] = len(faces)
     report["reconstruction"] = {k: asdict(v) for k, v in by_steps.items()}
-    report["clips"] = [asdict(warm_against_cold(G, E, video_face_crops(clip, G.size, args.frames), clip))
-                       for clip in args.clips]
-    report["directions"] = {name: edit_effect(G, load_direction(path, name=name))
-                            for name, path in sorted(directions_in(args.directions).items())}
+    clip_crops = {clip: video_face_crops(clip, G.size, args.frames) for clip in args.clips}
+    report["clips"] = [asdict(warm_against_cold(G, E, crops, clip)) for clip, crops in clip_crops.items()]
+    directions = {name: load_direction(path, name=name) for name, path in sorted(directions_in(args.directions).items())}
+    report["directions"] = {name: edit_effect(G, d) for name, d in directions.items()}
+    real = {"celeba_test": faces[:args.real_faces], "clips": torch.cat([c[::4] for c in clip_crops.values()])}
+    inversions = {key: invert_faces(G, E, images) for key, images in real.items()}
+    report["directions_real"] = {
+        name: {key: [asdict(m) for m in edit_motion(G, inversions[key], images, d, name, (1.0, 2.0), E.feature_index)]
+               for key, images in real.items()}
+        for name, d in directions.items() if name in GAP_POINTS}
     report["seconds"] = round(time.perf_counter() - started, 1)
     print_table(report)
     if args.json:
@@ -88,6 +100,13 @@ def print_table(report: dict) -> None:
             print(f"| `{name}` at strength {r['strength']:g} | {name} score "
                   f"{r['score_change']:+.3f}, up in {100 * r['rose']:.0f}%; mean pixel change: mouth "
                   f"{r['pixels_mouth']:.3f}, hair and forehead {r['pixels_top']:.3f} |")
+    for name, sets in report.get("directions_real", {}).items():
+        for key, rows in sets.items():
+            for r in rows:
+                print(f"| `{name}` at strength {r['strength']:g}, carried onto {r['faces']} real faces ({key}) | "
+                      f"score {r['score_change']:+.3f}, up in {100 * r['score_rose']:.0f}%; point gap "
+                      f"{r['gap_change']:+.2f} px, wider in {100 * r['gap_grew']:.0f}%; by flow {r['flow_gap_change']:+.2f} px, "
+                      f"wider in {100 * r['flow_gap_grew']:.0f}% |")
 
 
 if __name__ == "__main__":

@@ -235,3 +235,24 @@ def test_slow_drift_that_the_running_baseline_follows_still_restarts_cold():
     # 1.2x of the running average of the frames before, so only the cold-start reference sees it.
     assert restarts == [8, 16]
     assert max(float(f.error) for f in frames) < 0.01 * 2.2
+
+
+class BlowingUpInverter(DriftingInverter):
+    """Warm steps return NaN latents and images from the third warm frame on."""
+
+    def invert(self, x, steps, init=None):
+        result = super().invert(x, steps, init)
+        if init is not None and float(result.wplus[0, 0, 0]) >= 3:
+            return InversionResult(result.wplus, None, torch.full_like(x, float("nan")))
+        return result
+
+    def reconstruction_error(self, x, result):
+        return (result.image - x).pow(2).flatten(1).mean(1) + 0.01
+
+
+def test_a_warm_chain_that_blows_up_to_nan_restarts_cold():
+    sequence = SequenceInverter(BlowingUpInverter(), first_steps=1, next_steps=1)
+    x = torch.zeros(1, 3, 4, 4)
+    frames = [sequence.step(x) for _ in range(8)]
+    assert [i for i, f in enumerate(frames) if f.restarted.any()] == [3, 6]
+    assert all(torch.isfinite(f.result.image).all() for f in frames)

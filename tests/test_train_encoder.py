@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from _fixtures_train import celeba_small, one_thread, small_faces, straight_and_resumed  # noqa: F401  (fixtures)
 from model_factories import tiny_generator
 from vidinvert.cli import main
-from vidinvert.invert import Inverter
+from vidinvert.invert import InversionResult, Inverter
 from vidinvert.models import load_encoder, load_generator, save_generator
 from vidinvert.train.data import FaceBatches, to_tensor
-from vidinvert.train.encoder import ENCODER_NAME, EncoderTrainConfig, EncoderTrainer
+from vidinvert.train.encoder import ENCODER_NAME, EncoderTrainConfig, EncoderTrainer, fixed_point_loss
 from vidinvert.train.losses import multiscale_pixel_loss
 
 TINY = dict(feature_index=3, input_size=64, backbone="iresnet10-quarter", batch=4, iters=2, sample_every=0,
@@ -86,3 +87,62 @@ def test_official_restyle_architecture_trains_and_saves_in_its_layout(tmp_path, 
     decoder = load_generator(tmp_path / "run" / ENCODER_NAME)
     assert all(torch.equal(decoder.state_dict()[k], v) for k, v in G.state_dict().items())
     assert Inverter(decoder, E).invert(torch.zeros(1, 3, 32, 32), steps=2).image.shape == (1, 3, 32, 32)
+
+
+class StubEncoder(torch.nn.Module):
+    """Answers every step with a zero W+ residual and the same feature tensor."""
+
+    feature_index = 3
+
+    def __init__(self, n_latent: int, style_dim: int, feature: torch.Tensor) -> None:
+        super().__init__()
+        self.shape, self.feature = (n_latent, style_dim), feature
+
+    def prepare(self, image: torch.Tensor) -> torch.Tensor:
+        return image
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.zeros(len(x), *self.shape), self.feature.expand(len(x), -1, -1, -1)
+
+
+def test_fixed_point_terms_vanish_for_an_encoder_that_stays_on_the_answer():
+    G = tiny_generator(size=32, style_dim=64)
+    w = G.sample_w(3, seed=1).unsqueeze(1).repeat(1, G.n_latent, 1)
+    feature = G.features(w[:1], 3)
+    answer = InversionResult(w, feature.expand(3, -1, -1, -1), G.synthesize(w))
+    x = answer.image
+    terms = fixed_point_loss(StubEncoder(G.n_latent, G.style_dim, feature), x, answer, answer)
+    assert terms["fixed_stay"].item() == 0 and terms["fixed_land"].item() == 0
+    # from a neighbour elsewhere, a zero step misses the answer by exactly the latent gap
+    moved = InversionResult(w + 0.5, answer.feature, x)
+    terms = fixed_point_loss(StubEncoder(G.n_latent, G.style_dim, feature), x, answer, moved)
+    assert terms["fixed_stay"].item() == 0 and terms["fixed_land"].item() == pytest.approx(0.25)
+
+
+def test_fixed_point_term_is_logged_and_descends_on_a_fixed_batch(tmp_path, small_faces):
+    t = trainer(tmp_path, small_faces[:4], real_fraction=0.5, warm_prob=0.0, batch=4, fixed_point=1.0)
+    stats = t.train_step()
+    assert {"fixed_stay", "fixed_land"} <= set(stats)
+    torch.manual_seed(5)
+    x, w_true, n_real = t._batch()
+    with torch.no_grad():
+        answer = t._answer(x, w_true, n_real, Inverter(t.G, t.E).invert(x, steps=2))
+    neighbour = t._neighbour(x)
+    optim = torch.optim.Adam(t.E.parameters(), lr=1e-3)
+    terms = []
+    for _ in range(20):
+        optim.zero_grad()
+        loss = sum(fixed_point_loss(t.E, x, answer, neighbour).values())
+        loss.backward()
+        optim.step()
+        terms.append(loss.item())
+    assert terms[-1] < 0.5 * terms[0]
+
+
+def test_fine_tuning_starts_from_an_encoder_file(tmp_path, small_faces):
+    first = trainer(tmp_path / "a", small_faces)
+    first.train_step()
+    first.save()
+    second = trainer(tmp_path / "b", small_faces, init_encoder=str(tmp_path / "a" / ENCODER_NAME))
+    a, b = first.E.state_dict(), second.E.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)

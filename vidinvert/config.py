@@ -25,6 +25,8 @@ LANDMARK_BACKENDS = ("mediapipe", "face-alignment")
 PRECISIONS = ("fp32", "fp16", "bf16")
 #: How an edit reaches the frame (vidinvert.face.transfer, docs/rendering.md).
 RENDER_MODES = ("warp", "delta", "generated")
+#: Attributes the face-mesh scorer measures (vidinvert.edit.scorers).
+FACE_ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "brows_raised", "yaw", "pitch")
 #: Interpolations between strength keyframes.
 INTERPOLATIONS = ("linear", "smooth", "cubic")
 

@@ -291,7 +291,8 @@ class SequenceInverter:
         if self.baseline is None:
             return torch.zeros_like(error, dtype=torch.bool)
         reference = self.baseline if self.anchor is None else torch.minimum(self.baseline, self.anchor)
-        return (error > self.restart_ratio * reference) & (error > self.min_restart_error)
+        # a warm chain that blew up to NaN/inf compares false against every threshold
+        return ((error > self.restart_ratio * reference) & (error > self.min_restart_error)) | ~torch.isfinite(error)
 
     def _update_baseline(self, error: torch.Tensor, cold: torch.Tensor) -> None:
         if self.baseline is None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from vidinvert.config import FACE_ATTRIBUTES as ATTRIBUTES
 from vidinvert.demo.paths import DIRECTIONS_DIR
 from vidinvert.weights import DEFAULT_GENERATOR
 
@@ -85,3 +86,39 @@ def fit_cmd(**options) -> None:
     result = fit_direction(**options)
     click.echo(f"{options['attribute']}: held-out accuracy {result.accuracy:.3f} "
                f"(train {result.train_accuracy:.3f}; {result.n_scored} of {options['samples']} faces scored)")
+
+
+@directions.command("fit-real")
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of real face photos (directly or one sub-folder down), e.g. celeba/train.")
+@click.option("--attribute", "attributes", multiple=True, required=True, type=click.Choice(list(ATTRIBUTES)),
+              help="Face-mesh score to fit (repeatable: one direction each).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for <attribute>.npz and its .json report.")
+@click.option("--generator", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Generator file (default: the bundled demo model's).")
+@click.option("--encoder", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Encoder file that inverts into it (default: the bundled demo model's).")
+@click.option("--layers", help="Latent layers the direction applies to (default all).")
+@click.option("--std-scale", type=float,
+              help="Make strength 1 move the inversions by this many standard deviations along the direction "
+                   "(default: strength 1 = a unit step).")
+@click.option("--steps", default=5, show_default=True, help="Refinement steps of each inversion.")
+@click.option("--quantile", default=0.3, show_default=True, help="Top/bottom fraction used as the two classes.")
+@click.option("--held-out", default=0.2, show_default=True, help="Fraction kept aside to measure accuracy.")
+@click.option("--test-data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Held-out real photos on which to check how each direction moves the face mesh.")
+@click.option("--strengths", default="1,2", show_default=True, help="Strengths of that check.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of aligned faces.")
+@click.option("--limit", type=int, help="Use only the first N photos of --data.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+def fit_real_cmd(strengths: str, **options) -> None:
+    """Fit directions on the encoder's inversions of real photos, scored by the face mesh on the photos."""
+    from vidinvert.edit.fit_real import fit_real_directions
+    from vidinvert.edit.render import parse_strengths
+
+    results = fit_real_directions(strengths=parse_strengths(strengths), **options)
+    for attribute, result in results.items():
+        click.echo(f"{attribute}: held-out accuracy {result.accuracy:.3f} "
+                   f"(train {result.train_accuracy:.3f}; {result.n_scored} real faces scored)")

@@ -130,6 +130,13 @@ def generator(threads: int, quiet: bool, **options) -> None:
 @click.option("--feature", type=float, default=0.01, show_default=True, help="Feature reconstruction weight.")
 @click.option("--identity", type=click.Path(dir_okay=False), help="Identity model file; without it no identity loss.")
 @click.option("--identity-weight", type=float, default=0.1, show_default=True)
+@click.option("--fixed-point", type=float, default=0.0, show_default=True,
+              help="Weight of the fixed-point term: a step from an image's answer changes nothing, one from a "
+                   "neighbouring frame's answer lands on it (0: off).")
+@click.option("--fixed-point-steps", type=int, default=2, show_default=True,
+              help="Steps of the neighbouring frame's inversion in the fixed-point term.")
+@click.option("--init-encoder", type=click.Path(exists=True, dir_okay=False),
+              help="Start from this encoder file's weights (fine-tuning) instead of random ones.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @schedule_options
 @click.option("--n-sample", type=int, default=8, show_default=True, help="Held-out faces in a sample grid.")

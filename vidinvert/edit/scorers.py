@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from vidinvert.config import FACE_ATTRIBUTES as ATTRIBUTES
 from vidinvert.errors import VidinvertError
 from vidinvert.face import mesh_indices as mi
 from vidinvert.face.detect import MeshDetector
@@ -34,7 +35,6 @@ LEFT_EYE_OUTER, LEFT_EYE_INNER, LEFT_LID_UP, LEFT_LID_DOWN = 263, 362, 386, 374
 CHIN, RIGHT_CHEEK, LEFT_CHEEK = 152, 234, 454
 RIGHT_BROW_MIDDLE, LEFT_BROW_MIDDLE = 105, 334
 
-ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "brows_raised", "yaw", "pitch")
 
 
 def landmark_scores(points: np.ndarray) -> dict[str, float]:

@@ -22,6 +22,13 @@ Warm-start training: with probability `warm_prob` a sequence starts not from the
 from the encoder's own inversion (`warm_steps` steps, no gradient) of a jittered copy of the same
 image (small shift, rotation, scale and colour change), as a video's previous frame would give.
 
+Fixed-point term (`fixed_point` > 0, `fixed_point_loss`): video inversion chains one warm step per
+frame, so a step must neither move a right answer nor miss a neighbour's. After the refinement
+steps, (a) one more step from this image's answer (the true latents of a generated image, the
+final state for a real one) is penalised for any W+ residual and any change of the feature tensor,
+and (b) one step from a neighbouring frame's answer (the `fixed_point_steps`-step inversion of a
+jittered copy, no gradient) is penalised for its distance to this image's answer.
+
 The run folder holds `checkpoint.pt` (encoder, optimiser, random states, step; continued when
 present), `encoder.pt` (a vidinvert-encoder file `load_encoder` reads), `samples/step-N.png`
 (targets, then the reconstruction after 1 and after `iters` steps, from a fixed held-out batch)
@@ -43,7 +50,7 @@ from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
 from vidinvert.invert import InversionResult, Inverter
 from vidinvert.models.encoder_base import InversionEncoder
-from vidinvert.models.encoders import RESTYLE_ENCODER_TYPES
+from vidinvert.models.encoders import RESTYLE_ENCODER_TYPES, load_encoder
 from vidinvert.models.generator_file import load_generator
 from vidinvert.models.restyle import RESTYLE_INPUT_SIZE, ReStyleEncoder
 from vidinvert.models.stylegan2 import Generator
@@ -87,6 +94,9 @@ class EncoderTrainConfig(RunSchedule):
     feature: float = 0.01
     identity_weight: float = 0.1
     identity: str | None = None
+    fixed_point: float = 0.0
+    fixed_point_steps: int = 2
+    init_encoder: str | None = None
     n_sample: int = 8
     test_data: str | None = None
 
@@ -102,7 +112,10 @@ class EncoderTrainer:
         self.out = Path(cfg.output)
         torch.manual_seed(cfg.seed)
         self.G = (G if G is not None else load_generator(cfg.generator)).to(self.device).eval().requires_grad_(False)
-        self.E = build_encoder(cfg, self.G).to(self.device).train()
+        self.E = build_encoder(cfg, self.G)
+        if cfg.init_encoder is not None:
+            self._load_weights(cfg.init_encoder)
+        self.E = self.E.to(self.device).train()
         self.optim = torch.optim.Adam(self.E.parameters(), lr=cfg.lr)
         self.scaler = grad_scaler(self.device, cfg.mixed_precision)
         self.inverter = Inverter(self.G, self.E)
@@ -134,6 +147,17 @@ class EncoderTrainer:
             raise VidinvertError("--iters and --batch must be at least 1")
         if not 0 <= cfg.real_fraction <= 1 or not 0 <= cfg.warm_prob <= 1:
             raise VidinvertError("--real-fraction and --warm-prob must lie in [0, 1]")
+        if cfg.fixed_point < 0 or cfg.fixed_point_steps < 1:
+            raise VidinvertError("--fixed-point must be 0 or more and --fixed-point-steps at least 1")
+
+    def _load_weights(self, path: str) -> None:
+        """Start from the weights of an encoder file of the same architecture."""
+        source = load_encoder(path, device="cpu")
+        mine, theirs = self.E.state_dict(), source.state_dict()
+        if mine.keys() != theirs.keys() or any(mine[k].shape != theirs[k].shape for k in mine):
+            raise VidinvertError(f"{path} is not an encoder of the configured architecture for this generator")
+        self.E.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in theirs.items()})
+        log.info("starting from the weights of %s", path)
 
     def _identity_model(self, cfg: EncoderTrainConfig):
         if cfg.identity is None:
@@ -229,10 +253,41 @@ class EncoderTrainer:
                 totals[name] = totals.get(name, 0.0) + value.item() / cfg.iters
             totals["loss"] = totals.get("loss", 0.0) + loss.item() / cfg.iters
             wplus, image = wplus.detach(), x2.detach().float()
+        if cfg.fixed_point > 0:
+            answer = self._answer(x, w_true, n_real, InversionResult(wplus, feature.detach() if feature is not None else None, image))
+            with autocast(self.device, cfg.mixed_precision):
+                parts = fixed_point_loss(E, x, answer, self._neighbour(x))
+                loss = cfg.fixed_point * sum(parts.values())
+            self.scaler.scale(loss).backward()
+            for name, value in parts.items():
+                totals[name] = value.item()
+            totals["loss"] += loss.item()
         self.scaler.step(self.optim)
         self.scaler.update()
         self.step += 1
         return totals
+
+    @torch.no_grad()
+    def _answer(self, x: torch.Tensor, w_true: torch.Tensor | None, n_real: int, final: InversionResult) -> InversionResult:
+        """This image's answer: the true latents (and their feature and image) of generated images,
+        the final refinement state of real ones."""
+        if w_true is None:
+            return final
+        wplus, image = final.wplus.clone(), final.image.clone()
+        wplus[n_real:], image[n_real:] = w_true, x[n_real:]
+        feature = None
+        if final.feature is not None:
+            feature = final.feature.clone()
+            feature[n_real:] = self.G.features(w_true, self.E.feature_index).to(feature.dtype)
+        return InversionResult(wplus, feature, image)
+
+    @torch.no_grad()
+    def _neighbour(self, x: torch.Tensor) -> InversionResult:
+        """A neighbouring frame's answer: the inversion of a jittered copy of each image."""
+        self.E.eval()
+        result = self.inverter.invert(jitter(x), steps=self.cfg.fixed_point_steps)
+        self.E.train()
+        return result
 
     def _losses(self, x: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor, wplus: torch.Tensor,
                 feature: torch.Tensor | None, w_true: torch.Tensor | None, n_real: int) -> dict[str, tuple[float, torch.Tensor]]:
@@ -286,6 +341,26 @@ class EncoderTrainer:
                       evaluate=self.evaluate)
         self.save()
         return self.out / ENCODER_NAME
+
+
+def fixed_point_loss(E: InversionEncoder, x: torch.Tensor, answer: InversionResult,
+                     neighbour: InversionResult) -> dict[str, torch.Tensor]:
+    """The fixed-point terms of one batch of targets x (B,3,H,W) (see the module doc).
+
+    `fixed_stay`: mean squared W+ residual of a step from `answer` (plus the mean squared change of
+    the feature tensor); `fixed_land`: mean squared distance from the W+ (and feature) one step from
+    `neighbour` reaches to `answer`'s. Both are zero for an encoder that answers a right answer with
+    a zero residual and its own feature tensor.
+    """
+    target = E.prepare(x)
+    delta, feature = E(torch.cat([target, E.prepare(answer.image)], dim=1))
+    stay = delta.float().pow(2).mean()
+    moved, landed = E(torch.cat([target, E.prepare(neighbour.image)], dim=1))
+    land = (neighbour.wplus + moved.float() - answer.wplus).pow(2).mean()
+    if feature is not None and answer.feature is not None:
+        stay = stay + (feature.float() - answer.feature.float()).pow(2).mean()
+        land = land + (landed.float() - answer.feature.float()).pow(2).mean()
+    return {"fixed_stay": stay, "fixed_land": land}
 
 
 def build_encoder(cfg: EncoderTrainConfig, G: Generator) -> InversionEncoder:
