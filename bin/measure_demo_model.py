@@ -19,6 +19,7 @@ the numbers.
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 import time
 from dataclasses import asdict
@@ -26,14 +27,17 @@ from pathlib import Path
 
 import torch
 
-from vidinvert.api import load_models
-from vidinvert.demo.paths import DIRECTIONS_DIR
-from vidinvert.edit.directions import load_direction
-from vidinvert.edit.registry import directions_in
-from vidinvert.demo.quality import edit_effect, face_rate, reconstruction_by_steps, video_face_crops, warm_against_cold
-from vidinvert.edit.real_check import GAP_POINTS, edit_motion
-from vidinvert.edit.real_faces import invert_faces
-from vidinvert.train.data import aligned_faces, to_tensor
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the quality measures live with the tests
+
+from _demo_quality import edit_effect, face_rate, reconstruction_by_steps, video_face_crops, warm_against_cold  # noqa: E402
+from vidinvert.api import load_models  # noqa: E402
+from vidinvert.demo.paths import DIRECTIONS_DIR  # noqa: E402
+from vidinvert.edit.directions import load_direction  # noqa: E402
+from vidinvert.edit.registry import directions_in  # noqa: E402
+from vidinvert.edit.real_check import GAP_POINTS, edit_motion  # noqa: E402
+from vidinvert.edit.real_faces import invert_faces  # noqa: E402
+from vidinvert.train.data import aligned_faces, to_tensor  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CLIPS = ("talk_audio.mp4", "head_d18.mp4", "single_face.mp4")

@@ -11,11 +11,16 @@ generator's own size.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import torch
 
-from vidinvert.demo.quality import face_rate
-from vidinvert.models import load_generator
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the quality measures live with the tests
+
+from _demo_quality import face_rate  # noqa: E402
+from vidinvert.models import load_generator  # noqa: E402
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from model_factories import tiny_generator
 from vidinvert import api
 from vidinvert.demo.paths import DEMO_DIR, DIRECTIONS_DIR, ENCODER_FILE, GENERATOR_FILE, MODEL_CARD, demo_model_present
 from vidinvert.errors import VidinvertError
-from vidinvert.demo.quality import face_rate, reconstruction_by_steps
+from _demo_quality import face_rate, reconstruction_by_steps
 from vidinvert.config import RunConfig
 from vidinvert.edit.directions import edit, load_direction
 from vidinvert.edit.real_check import CHECK_SIZE, point_gap
