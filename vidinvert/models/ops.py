@@ -54,7 +54,7 @@ def fused_leaky_relu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
 
 def noise_bias_leaky_relu(x: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor,
                           noise: torch.Tensor) -> torch.Tensor:
-    """leaky_relu(x * scale + noise + bias, 0.2) * sqrt(2) in two passes over x.
+    """leaky_relu(x * scale + noise + bias, 0.2) * sqrt(2) in three passes over x.
 
     `scale` broadcasts against x ((B,C,1,1) or a scalar), `bias` is (C,), `noise` is (B or 1,1,H,W).
     The gain goes inside the activation (positive factors commute with leaky ReLU). Without
@@ -62,8 +62,8 @@ def noise_bias_leaky_relu(x: torch.Tensor, scale: torch.Tensor, bias: torch.Tens
     """
     shift = noise * LRELU_GAIN + (bias * LRELU_GAIN).to(x.dtype).reshape(1, -1, 1, 1)
     scale = scale * LRELU_GAIN
-    if torch.is_grad_enabled():
-        out = (x * scale).add_(shift)
-    else:
-        out = torch.addcmul(shift, x, scale, out=x)
+    # a multiply, then an add, either way (a fused multiply-add rounds once, and whether a kernel fuses
+    # depends on the memory layout): a result depends neither on autograd nor on the layout
+    out = (x * scale) if torch.is_grad_enabled() else x.mul_(scale)
+    out = out.add_(shift)
     return F.leaky_relu_(out, LRELU_SLOPE)
