@@ -19,13 +19,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vidinvert.config import ExecutionConfig, ModelConfig, RunConfig
+from vidinvert.config import ExecutionConfig, RunConfig
 from vidinvert.demo.model import load_default_models
 from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
 from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
-from vidinvert.loading import load_models
+from vidinvert.loading import load_configured_models, load_models
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.pipeline.build import StageHook, build_pipeline
 from vidinvert.pipeline.face_stages import track_faces
@@ -123,7 +123,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     fps = float(info.fps) if info.fps else 25.0
     if models is None:
         check_precision(config.models.precision, resolve_device(config.models.device))
-    G, E = models if models is not None else load_models(**_model_options(config.models))
+    G, E = models if models is not None else load_configured_models(config.models)
     summary = RunSummary(Path(output))
     recorder = LatentsRecorder(config.render.render) if out.save_latents else None
 
@@ -183,11 +183,6 @@ def model_threads(execution: ExecutionConfig) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _model_options(models: ModelConfig) -> dict:
-    return {"generator": models.generator, "encoder": models.encoder, "weights_dir": models.weights_dir,
-            "device": models.device}
 
 
 def _frames_selected(info: VideoInfo, selection) -> int | None:

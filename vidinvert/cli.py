@@ -11,6 +11,7 @@ import click
 from vidinvert import __version__
 from vidinvert.errors import VidinvertError
 from vidinvert.face.native_notices import filter_native_notices
+from vidinvert.notices import NOTICE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,15 +19,12 @@ from vidinvert.face.native_notices import filter_native_notices
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def cli(verbose: int) -> None:
     """Edit faces in real videos through a StyleGAN2 generator."""
-    from vidinvert.notices import NOTICE
-
     levels = (NOTICE, logging.INFO, logging.DEBUG)
     handler = _ProgressBarHandler()
     handler.setFormatter(logging.Formatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [h for h in root.handlers if not isinstance(h, _ProgressBarHandler)] + [handler]
     root.setLevel(levels[min(verbose, 2)])
-
 
 
 def _register_commands() -> None:

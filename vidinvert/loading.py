@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from vidinvert.checkpoint import load_checkpoint
+from vidinvert.config import ModelConfig
 from vidinvert.demo.model import load_default_models
 from vidinvert.demo.paths import demo_model_present
 from vidinvert.device import resolve_device
@@ -56,3 +57,8 @@ def load_models(generator: str | os.PathLike | None = None, encoder: str | os.Pa
         G = load_generator(generator, device=device)
     log.info("generator %s (%d px), encoder %s (%s)", generator, G.size, encoder, E.kind)
     return G, E
+
+
+def load_configured_models(models: ModelConfig) -> tuple[Generator, InversionEncoder]:
+    """`load_models` for a run configuration's model settings."""
+    return load_models(models.generator, models.encoder, models.weights_dir, models.device)

@@ -127,7 +127,6 @@ def save_direction(direction: Direction, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
         raise VidinvertError(f"vidinvert directions are saved as .npz, got {path.name}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {
         "offset": direction.offset.detach().cpu().numpy().astype(np.float32),
         "scale": np.float64(direction.scale),

@@ -19,7 +19,7 @@ from pathlib import Path
 from vidinvert.config import InvertConfig, ModelConfig, RunConfig, TrackConfig
 from vidinvert.eval.records import EvalFrame
 from vidinvert.images import to_model_input
-from vidinvert.loading import load_models
+from vidinvert.loading import load_configured_models
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.models.encoder_base import resize_square
 from vidinvert.pipeline.build import build_pipeline
@@ -33,7 +33,7 @@ _LOADED: dict[tuple[str | None, ...], tuple[Generator, InversionEncoder]] = {}
 def _models(models: ModelConfig) -> tuple[Generator, InversionEncoder]:
     key = (models.generator, models.encoder, models.weights_dir, models.device)
     if key not in _LOADED:
-        _LOADED[key] = load_models(models.generator, models.encoder, models.weights_dir, models.device)
+        _LOADED[key] = load_configured_models(models)
     return _LOADED[key]
 
 

@@ -20,10 +20,10 @@ def composite_frames(frames: Iterable[FaceFrame], config: RenderConfig = RenderC
     """Every frame with its edit in place; frames without a face come out untouched."""
     for frame in frames:
         image = frame.record.image
-        transfer = config.render != "generated" and frame.before is not None
-        if transfer and frame.change is not None and frame.change.any():
-            image = apply_change(image, frame.change, frame.transform, _mask(frame, image, config))
-        elif not transfer and frame.face is not None:
+        if frame.before is not None:  # warp or delta: the renderer drew the face before the edit too
+            if frame.change is not None and frame.change.any():
+                image = apply_change(image, frame.change, frame.transform, _mask(frame, image, config))
+        elif frame.face is not None:
             image = paste(image, frame.face, frame.transform, _mask(frame, image, config), seamless=config.seamless)
         if config.side_by_side:
             image = np.hstack([frame.record.image, image])

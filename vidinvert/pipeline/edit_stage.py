@@ -72,9 +72,9 @@ class EditStage:
         offsets = self.offset_filter(None if f.inverted is None else self.offset(f.record.time).to(f.inverted.wplus)
                                      for f in c)
         deltas = self._smoothed_deltas(e)
-        batch: list[tuple[FaceFrame, torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]] = []
-        for frame, w, f, offset, weight_deltas in zip(d, ws, features, offsets, deltas):
-            batch.append((frame, w, f, offset, weight_deltas))
+        batch: list[tuple] = []  # (frame, w, feature, offset, weight residuals), each None without a face
+        for item in zip(d, ws, features, offsets, deltas):
+            batch.append(item)
             if len(batch) == self.batch_size:
                 yield from self._finish(batch)
                 batch = []

@@ -37,10 +37,10 @@ def invert_frames(frames: Iterable[FaceFrame], inverter: SequenceInverter, warm_
         if not warm_start:
             inverter.reset()
         x = to_model_input(frame.crop)
-        if device.type == "cuda":  # one pinned copy, sent without waiting
-            x = x.pin_memory().to(device, non_blocking=True)
+        if device.type == "cuda":  # a pinned copy is sent without waiting
+            x = x.pin_memory()
         with model_arithmetic(precision, device):
-            step = inverter.step(x.to(device))
+            step = inverter.step(x.to(device, non_blocking=True))
         result = step.result
         feature = None if result.feature is None else result.feature[0]
         deltas = None if result.weight_deltas is None else {k: v[0] for k, v in result.weight_deltas.items()}

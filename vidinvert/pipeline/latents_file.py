@@ -62,7 +62,6 @@ class LatentsRecorder:
             arrays["feature"] = np.stack(self.rows["feature"])
             arrays["edited_feature"] = np.stack(self.rows["edited_feature"])
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
             np.savez(tmp, **arrays)
         return path

@@ -1,7 +1,7 @@
 """The rendering stage: the generator draws each face from its final latents, a batch at a time.
 
-The renderer owns the generator noise: the editing stage corrects feature tensors through the
-renderer's `features`, so every generator call of a run sees the same noise.
+The renderer owns the generator noise and arithmetic: the editing stage corrects feature tensors
+with the renderer's `noise` and `arithmetic`, so every generator call of a run sees the same noise.
 """
 
 from __future__ import annotations
@@ -38,12 +38,6 @@ class Renderer:
         return model_arithmetic(self.precision, self.G.latent_avg.device)
 
     @torch.no_grad()
-    def features(self, wplus: torch.Tensor, index: int) -> torch.Tensor:
-        """The generator's activation after styled convolution `index` for latents (B, n_latent, D)."""
-        with self.arithmetic():
-            return self.G.features(wplus, index=index, noise=self.noise)
-
-    @torch.no_grad()
     def images(self, latents: list[Latents]) -> torch.Tensor:
         """(B, 3, S, S) in [-1, 1] for a list of latents (all with or all without a feature tensor)."""
         w = torch.stack([item.wplus for item in latents])
@@ -72,32 +66,26 @@ class Renderer:
 
     def _flush(self, pending: list[FaceFrame]) -> Iterator[FaceFrame]:
         edited = [f for f in pending if f.edited is not None]
-        if not self.with_before:
-            drawn = iter(to_uint8(self.images([f.edited for f in edited]))) if edited else iter(())
-            for frame in pending:
-                if frame.edited is not None:
-                    yield replace(frame, face=next(drawn))
-                else:
-                    yield self._reconstructed(frame)
-            return
-        changed = [f for f in edited if not _same(f.base, f.edited)]
-        smoothed = [f for f in edited if not _same(f.base, f.inverted)]
+        # the face before the edit is a picture of its own only when drawing it is asked for
+        changed = [f for f in edited if not (self.with_before and _same(f.base, f.edited))]
+        smoothed = [f for f in edited if self.with_before and not _same(f.base, f.inverted)]
         latents = [f.edited for f in changed] + [f.base for f in smoothed]
         images = iter(to_uint8(self.images(latents))) if latents else iter(())  # one call: one noise
         after = {id(f): next(images) for f in changed}
         before = {id(f): next(images) for f in smoothed}
         for frame in pending:
             if frame.edited is None:
-                yield self._reconstructed(frame)
-                continue
-            first = before.get(id(frame))
-            if first is None:
-                first = to_uint8(frame.reconstruction[None])[0]
-            yield replace(frame, before=first, face=after.get(id(frame), first))
+                yield frame if frame.reconstruction is None else replace(frame, face=_own_image(frame))
+            elif not self.with_before:
+                yield replace(frame, face=after[id(frame)])
+            else:
+                first = before[id(frame)] if id(frame) in before else _own_image(frame)
+                yield replace(frame, before=first, face=after.get(id(frame), first))
 
-    @staticmethod
-    def _reconstructed(frame: FaceFrame) -> FaceFrame:
-        return frame if frame.reconstruction is None else replace(frame, face=to_uint8(frame.reconstruction[None])[0])
+
+def _own_image(frame: FaceFrame):
+    """The inversion's own image of the face, as uint8 RGB."""
+    return to_uint8(frame.reconstruction[None])[0]
 
 
 def _same(a: Latents, b: Latents) -> bool:
