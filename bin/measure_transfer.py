@@ -12,6 +12,7 @@ the codec alone costs in sharpness and flicker.
 
     python bin/measure_transfer.py [--clips single_face.mp4 ...] [--frames 0:60] [--attr smile=2]
                                    [--modes generated warp delta] [--smooth-change gaussian:1]
+                                   [--change-from latents:0.7]
                                    [--sheet DIR --sheet-frames 10,40] [--json results.json]
     python bin/measure_transfer.py --cost 3 --clips talk_audio.mp4 --frames 0:60   # the cost ratio only
 """
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--attr", default="smile=2")
     parser.add_argument("--modes", nargs="+", default=["generated", "warp", "delta"])
     parser.add_argument("--smooth-change", default=None, help="temporal filter of the change (default: the pipeline's)")
+    parser.add_argument("--change-from", default=None, help="latents the change is drawn from (default: the pipeline's)")
     parser.add_argument("--sheet", type=Path, default=None, help="folder for input | generated | warp PNGs")
     parser.add_argument("--sheet-frames", default="10,40")
     parser.add_argument("--json", type=Path, default=None)
@@ -99,7 +101,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     models = load_default_models("cpu")
-    extra = {} if args.smooth_change is None else {"smooth_change": args.smooth_change}
+    extra = {name: value for name, value in (("smooth_change", args.smooth_change), ("change_from", args.change_from))
+             if value is not None}
     results: dict[str, dict] = {}
     cost: dict[str, list[float]] = {mode: [] for mode in args.modes}
     with tempfile.TemporaryDirectory() as tmp:

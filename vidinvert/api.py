@@ -125,7 +125,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
         check_precision(config.models.precision, resolve_device(config.models.device))
     G, E = models if models is not None else load_configured_models(config.models)
     summary = RunSummary(Path(output))
-    recorder = LatentsRecorder(config.render.render) if out.save_latents else None
+    recorder = LatentsRecorder(config.render.render, config.render.change_from) if out.save_latents else None
 
     def counted(frames: Iterator[FaceFrame]) -> Iterator[FaceFrame]:
         for frame in frames:

@@ -128,6 +128,7 @@ class RenderConfig:
 
     render: str = "warp"
     smooth_change: str = "gaussian:4"  # temporal filter of the warp/delta change, in crop coordinates
+    change_from: str = "latents:0.7"  # warp/delta: the latents the change is drawn from (edit/change_source.py)
     batch_size: int = 4
     mask_forehead: float = 0.15
     mask_dilate: float = 0.03
@@ -140,6 +141,9 @@ class RenderConfig:
             raise VidinvertError(f"unknown --render {self.render!r}; choose one of {', '.join(RENDER_MODES)}")
         if self.batch_size < 1:
             raise VidinvertError(f"--batch-size must be 1 or more, got {self.batch_size}")
+        from vidinvert.edit.change_source import ChangeSource  # checks the spec; imports no model code
+
+        ChangeSource.parse(self.change_from)
         for name in ("mask_forehead", "mask_dilate", "mask_feather"):
             if getattr(self, name) < 0:
                 raise VidinvertError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")

@@ -19,6 +19,9 @@ from vidinvert.config import RENDER_MODES, default
                    "colour change to the real face; generated: paste the generated face (docs/rendering.md).")
 @click.option("--smooth-change", default=default("smooth_change"), show_default=True,
               help="Temporal filter of the warp/delta change (none | gaussian:SIGMA | ema:ALPHA | one-euro:CUTOFF).")
+@click.option("--change-from", default=default("change_from"), show_default=True,
+              help="warp/delta: the latents the generator's change is drawn from: inversion (W+ and feature "
+                   "tensor as inverted) | latents[:PSI] (W+ alone, pulled towards the average latent by PSI).")
 @run_options
 def edit(input: Path, output: Path, **options) -> None:
     """Edit the face in INPUT along attribute directions and write the result to --output.

@@ -20,7 +20,9 @@ import cv2
 import numpy as np
 import torch
 
+from vidinvert.config import RenderConfig
 from vidinvert.edit import scorers as sc
+from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.directions import Direction
 from vidinvert.edit.feature_edit import render_edited
 from vidinvert.edit.real_faces import attribute_scores, mesh_landmarks
@@ -105,6 +107,16 @@ def flow_gap_change(flow: np.ndarray, points: np.ndarray, attribute: str) -> flo
 
 
 @torch.no_grad()
+def change_latents(G: Generator, inversion: InversionResult, source: ChangeSource, batch: int = 32) -> InversionResult:
+    """The inversions as the change source sees them: its W+ alone (no feature tensor, no weight
+    residuals), rendered by the plain generator."""
+    device = G.latent_avg.device
+    wplus = source.wplus(inversion.wplus, G.latent_avg.cpu())
+    images = torch.cat([G.synthesize(part.to(device), noise="stored").cpu() for part in wplus.split(batch)])
+    return InversionResult(wplus, None, images)
+
+
+@torch.no_grad()
 def edited_renders(G: Generator, inversion: InversionResult, direction: Direction, strength: float,
                    feature_index: int | None, batch: int = 32) -> torch.Tensor:
     """The inversions rendered after the edit, as the editing pipeline renders them."""
@@ -122,13 +134,18 @@ def edited_renders(G: Generator, inversion: InversionResult, direction: Directio
 
 def edit_motion(G: Generator, inversion: InversionResult, real: torch.Tensor, direction: Direction,
                 attribute: str, strengths: Sequence[float] = (1.0, 2.0),
-                feature_index: int | None = None) -> list[EditMotion]:
+                feature_index: int | None = None, change_from: ChangeSource | None = None) -> list[EditMotion]:
     """Carry each strength's edit onto the real crops (N, 3, S, S) in [-1, 1] that `inversion`
-    inverts and measure the motion (see EditMotion). `feature_index` is the encoder's."""
+    inverts and measure the motion (see EditMotion). `feature_index` is the encoder's;
+    `change_from` says which latents the change is drawn from, as in the pipeline (default: its
+    default)."""
     if attribute not in GAP_POINTS:
         raise VidinvertError(f"no mesh points to follow for {attribute!r}; choose one of {', '.join(GAP_POINTS)}")
     if len(real) != len(inversion):
         raise VidinvertError(f"{len(real)} real crops for {len(inversion)} inversions")
+    source = change_from or ChangeSource.parse(RenderConfig.change_from)
+    if not source.uses_inversion:
+        inversion = change_latents(G, inversion, source)
     scale = G.size / CHECK_SIZE
     photos = to_uint8(real, CHECK_SIZE)
     points = mesh_landmarks(photos)

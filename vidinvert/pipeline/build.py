@@ -17,6 +17,7 @@ import torch
 from vidinvert.concurrency import Handoffs
 from vidinvert.config import RunConfig
 from vidinvert.demo.model import model_directions_dir
+from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.temporal import parse_filter
 from vidinvert.errors import VidinvertError
 from vidinvert.face.detect import LandmarkDetector, make_detector
@@ -111,7 +112,7 @@ def build_pipeline(G: Generator, E: InversionEncoder, config: RunConfig, fps: fl
         except VidinvertError as exc:
             raise VidinvertError(f"--smooth-change: {exc}") from None
     renderer = Renderer(G, E.feature_index, batch_size=config.render.batch_size, precision=config.models.precision,
-                        with_before=transfer)
+                        with_before=transfer, change_from=ChangeSource.parse(config.render.change_from))
     if config.edit.changes_latents:
         edit_stage = make_edit_stage(G, fps, config.edit, feature_index=E.feature_index or 5, noise=renderer.noise,
                                      batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,

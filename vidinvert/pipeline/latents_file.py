@@ -5,8 +5,10 @@ Arrays (N = frames with the face): `index` (N,) frame numbers, `time` (N,) secon
 smoothing and the edit (what was rendered; equal to `wplus` when nothing changed them), `quad`
 (N, 4, 2) crop quads in frame pixels, `cold` (N,) bool; `feature` and `edited_feature`
 (N, C, h, w) float16 when the encoder has a feature tensor; scalars `fps`, `generator_size`,
-`encoder_kind`, `render` (the render mode: warp, delta or generated). Per-image generator weight residuals (HyperInverter) are not stored: at 1024 px they
-are about 94 MB a frame; a run that needs them again inverts the frames again.
+`encoder_kind`, `render` (the render mode: warp, delta or generated) and `change_from` (warp and
+delta: the latents the change was drawn from, as `--change-from` takes it). Per-image generator
+weight residuals (HyperInverter) are not stored: at 1024 px they are about 94 MB a frame; a run
+that needs them again inverts the frames again.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from vidinvert.pipeline.frames import FaceFrame
 class LatentsRecorder:
     """Collects the latents of every face frame and writes them as one .npz at the end."""
 
-    def __init__(self, render: str = "generated") -> None:
+    def __init__(self, render: str = "generated", change_from: str = "inversion") -> None:
         self.render = render
+        self.change_from = change_from
         self.rows: dict[str, list] = {name: [] for name in
                                       ("index", "time", "wplus", "edited_wplus", "quad", "cold", "feature",
                                        "edited_feature")}
@@ -58,6 +61,8 @@ class LatentsRecorder:
             "encoder_kind": np.str_(E.kind),
             "render": np.str_(self.render),
         }
+        if self.render != "generated":
+            arrays["change_from"] = np.str_(self.change_from)
         if self.rows["feature"]:
             arrays["feature"] = np.stack(self.rows["feature"])
             arrays["edited_feature"] = np.stack(self.rows["edited_feature"])

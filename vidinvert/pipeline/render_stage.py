@@ -11,6 +11,7 @@ from typing import Iterable, Iterator
 
 import torch
 
+from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.feature_edit import fixed_noise
 from vidinvert.images import to_uint8
 from vidinvert.models import Generator
@@ -23,11 +24,13 @@ class Renderer:
     """Images of latents through `G` with one fixed noise; `feature_index` places feature tensors."""
 
     def __init__(self, G: Generator, feature_index: int | None, noise: NoiseSpec = "stored", batch_size: int = 4,
-                 precision: str = "fp32", with_before: bool = False) -> None:
+                 precision: str = "fp32", with_before: bool = False, change_from: ChangeSource | None = None) -> None:
         """`with_before` also draws each edited face before its edit (`FaceFrame.before`), for the
-        render modes that carry the change onto the real face."""
+        render modes that carry the change onto the real face; `change_from` says from which
+        latents that pair is drawn (default: the inversion's own)."""
         self.G = G
         self.with_before = with_before
+        self.change_from = change_from or ChangeSource("inversion")
         self.feature_index = feature_index
         self.noise = fixed_noise(G, noise, 1)
         self.batch_size = batch_size
@@ -65,6 +68,9 @@ class Renderer:
         yield from self._flush(pending)
 
     def _flush(self, pending: list[FaceFrame]) -> Iterator[FaceFrame]:
+        if self.with_before and not self.change_from.uses_inversion:
+            yield from self._flush_from_latents(pending)
+            return
         edited = [f for f in pending if f.edited is not None]
         # the face before the edit is a picture of its own only when drawing it is asked for
         changed = [f for f in edited if not (self.with_before and _same(f.base, f.edited))]
@@ -81,6 +87,24 @@ class Renderer:
             else:
                 first = before[id(frame)] if id(frame) in before else _own_image(frame)
                 yield replace(frame, before=first, face=after.get(id(frame), first))
+
+
+    def _flush_from_latents(self, pending: list[FaceFrame]) -> Iterator[FaceFrame]:
+        """The before-and-after pair drawn from the change source's latents: the base W+ moved by
+        the source, and the same plus the edit offset; a zero edit draws one picture for both."""
+        edited = [f for f in pending if f.edited is not None]
+        moved = {id(f): self.change_from.wplus(f.base.wplus, self.G.latent_avg) for f in edited}
+        changed = [f for f in edited if not torch.equal(f.base.wplus, f.edited.wplus)]
+        latents = ([Latents(moved[id(f)]) for f in edited]
+                   + [Latents(moved[id(f)] + (f.edited.wplus - f.base.wplus)) for f in changed])
+        images = iter(to_uint8(self.images(latents))) if latents else iter(())  # one call: one noise
+        before = {id(f): next(images) for f in edited}
+        after = {id(f): next(images) for f in changed}
+        for frame in pending:
+            if frame.edited is None:
+                yield frame if frame.reconstruction is None else replace(frame, face=_own_image(frame))
+            else:
+                yield replace(frame, before=before[id(frame)], face=after.get(id(frame), before[id(frame)]))
 
 
 def _own_image(frame: FaceFrame):

@@ -1,0 +1,72 @@
+"""Which latents the generator's change is drawn from, in the render modes that carry it onto the real face.
+
+`warp` and `delta` ask the generator how an edit changes a face: G(w + edit) against G(w). The
+answer is only as good as the generator's behaviour at w. An encoder's inversion reconstructs the
+crop best, but it often lies where the generator's attribute directions barely act: W+ layers that
+disagree, and a feature tensor that fixes the coarse structure, so a smile direction recolours
+the mouth instead of moving it. The real pixels already carry identity and detail, so the change
+may come from latents that edit well rather than from latents that reconstruct well (the
+distortion-editability trade-off of e4e, split between the two jobs):
+
+- ``inversion``: the inversion as is (W+, feature tensor and weight residuals);
+- ``latents[:PSI]``: the inversion's W+ alone, drawn by the generator's own layers, pulled
+  towards the average latent by PSI (1: not at all): w' = w_avg + PSI * (w - w_avg). The edit
+  offset is added unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from vidinvert.errors import VidinvertError
+
+if TYPE_CHECKING:
+    import torch
+
+KINDS = ("inversion", "latents")
+
+
+@dataclass(frozen=True)
+class ChangeSource:
+    kind: str = "latents"
+    truncation: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise VidinvertError(f"unknown change source {self.kind!r}; choose one of {', '.join(KINDS)}")
+        if not 0 < self.truncation <= 1:
+            raise VidinvertError(f"the change source's truncation must be in (0, 1], got {self.truncation}")
+        if self.kind == "inversion" and self.truncation != 1:
+            raise VidinvertError("'inversion' takes no truncation (use latents:PSI)")
+
+    @classmethod
+    def parse(cls, spec: str) -> ChangeSource:
+        """'inversion', 'latents' or 'latents:PSI'."""
+        kind, _, value = spec.strip().partition(":")
+        if not value:
+            return cls(kind)
+        try:
+            psi = float(value)
+        except ValueError:
+            raise VidinvertError(f"bad change source {spec!r}: the truncation must be a number, e.g. latents:0.7") from None
+        return cls(kind, psi)
+
+    @property
+    def spec(self) -> str:
+        if self.kind == "inversion" or self.truncation == 1:
+            return self.kind
+        return f"{self.kind}:{self.truncation:g}"
+
+    @property
+    def uses_inversion(self) -> bool:
+        """Whether the renders are the inversion's own (feature tensor and weight residuals included)."""
+        return self.kind == "inversion"
+
+    def wplus(self, wplus: torch.Tensor, latent_avg: torch.Tensor) -> torch.Tensor:
+        """W+ latents (..., n_latent, D) moved to where the change is drawn from."""
+        if self.truncation == 1:
+            return wplus
+        avg = latent_avg.to(wplus).reshape(*([1] * (wplus.dim() - 1)), -1)
+        return avg + self.truncation * (wplus - avg)
+
