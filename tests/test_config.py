@@ -38,6 +38,13 @@ def test_edit_offers_every_setting_of_the_config() -> None:
     assert set(OPTION_GROUP) <= set(command_params("edit"))
 
 
+def test_eval_shares_the_pipeline_options_of_edit_with_their_config_defaults() -> None:
+    evaluate, edit = command_params("eval"), command_params("edit")
+    for name in ("steps", "next_steps", "warm_start", "render", "device"):
+        assert evaluate[name].default == DEFAULTS.options()[name], name
+        assert evaluate[name].type.to_info_dict() == edit[name].type.to_info_dict(), name
+
+
 def test_options_land_in_their_groups_and_unknown_names_are_refused() -> None:
     config = RunConfig.from_options(steps=3, attr=["smile=2"], mask_feather=0.1, codec="lossless")
     assert config.invert.steps == 3 and config.edit.attr == ("smile=2",)

@@ -13,8 +13,8 @@ from vidinvert.cli import main
 from vidinvert.errors import VidinvertError
 from vidinvert.eval.face_score import score_videos
 from vidinvert.face.detect import MeshDetector
-from vidinvert.metrics.face_quality import (FlowWarp, eye_distance, laplacian_variance, masked_psnr, oval_mask,
-                                            rigid_displacement)
+from vidinvert.metrics.face_quality import (SUMMARY_KEYS, FaceQuality, FlowWarp, eye_distance, laplacian_variance,
+                                            masked_psnr, oval_mask, rigid_displacement)
 from vidinvert.video import open_video, transcode
 
 FRAMES = "0:12"
@@ -43,6 +43,10 @@ def test_identical_videos_score_perfectly(clip, tmp_path):
     assert s["smile_change"] == 0.0 and s["smile_rose_share"] == 0.0
     saved = json.loads((tmp_path / "s.json").read_text())
     assert saved["summary"]["psnr"] == "inf" and len(saved["per_frame"]) == 12
+
+
+def test_summary_keys_are_listed_in_order():
+    assert tuple(FaceQuality().summary()) == SUMMARY_KEYS  # the evaluation's columns follow this list
 
 
 def test_blurred_face_loses_sharpness_and_fidelity(clip, tmp_path):

@@ -8,7 +8,7 @@ import click
 
 from vidinvert.commands.aliases import HiddenAliases
 from vidinvert.commands.engine_options import engine_options, ray_options
-from vidinvert.config import default
+from vidinvert.config import RENDER_MODES, default
 from vidinvert.errors import VidinvertError
 from vidinvert.eval.ravdess import CHANNELS, EMOTIONS, INTENSITIES, MODALITIES
 
@@ -41,6 +41,13 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--warm-start/--no-warm-start", default=True, show_default=True, help="Start each frame from the previous one.")
 @click.option("--attr", "--edit", "edit", cls=HiddenAliases, aliases=("--edit",), multiple=True, metavar="NAME[=STRENGTH]",
               help="Evaluate an edit (named direction and strength, as in `edit`) instead of inversion.")
+@click.option("--render", type=click.Choice(RENDER_MODES), default=default("render"), show_default=True,
+              help="How the edit reaches the frame, as in `edit` (docs/rendering.md); the face scores "
+                   "measure the frames this mode makes.")
+@click.option("--face-scores/--no-face-scores", default=True, show_default=True,
+              help="Also score each video's output frames against its input frames as `vidinvert score` does "
+                   "(face-oval PSNR, sharpness, expressions, warp error, displacement; docs/scoring.md). "
+                   "Costs two face-mesh passes and an optical flow per frame.")
 @click.option("--device", default=default("device"), show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Videos processed in parallel.")
 @click.option("--shard", default=None, metavar="i/n", help="Evaluate shard i of n (0-based) of the sampled list.")

@@ -1,7 +1,9 @@
 """`vidinvert score INPUT OUTPUT`: the face quality of an edited video against its input.
 
-The two videos are decoded side by side; the face mesh runs on both (the input's largest face, and
-the output's face nearest to it); `vidinvert.metrics.face_quality` measures each frame pair.
+`FaceScorer` takes (input frame, output frame) pairs in order: the face mesh runs on both (the
+input's largest face, and the output's face nearest to it) and `vidinvert.metrics.face_quality`
+measures each pair. `score_videos` feeds it two decoded videos side by side; the evaluation feeds
+it the pipeline's output frames as they are made (`vidinvert.eval.pipeline_frames`).
 """
 
 from __future__ import annotations
@@ -63,6 +65,42 @@ def _nearest(faces: list[FaceLandmarks], centre: np.ndarray) -> FaceLandmarks | 
     return min(faces, key=lambda f: float(np.linalg.norm(f.centre - centre)))
 
 
+class FaceScorer:
+    """Scores a stream of (input frame, output frame) pairs of one video, given in frame order;
+    close it (or use `with`) to release the two face meshes."""
+
+    def __init__(self) -> None:
+        self.quality = FaceQuality()
+        self._source_mesh = MeshDetector(video=True)
+        self._output_mesh = MeshDetector(video=True)
+
+    def add(self, index: int, source: np.ndarray, output: np.ndarray) -> None:
+        """Score frame `index`: uint8 RGB input and output images of one size."""
+        found = self._source_mesh.detect(source)
+        face = found[0] if found else None
+        out_face = _nearest(self._output_mesh.detect(output), face.centre) if face is not None else None
+        self.quality.add(index, source, output, None if face is None else face.points,
+                         None if out_face is None else out_face.points)
+
+    def rows(self) -> list[dict[str, float]]:
+        """The measurements of each frame with a face in the input."""
+        return [s.row() for s in self.quality.scores]
+
+    def summary(self) -> dict[str, float]:
+        """`FaceQuality.summary` of the frames so far (keys `SUMMARY_KEYS`)."""
+        return self.quality.summary()
+
+    def close(self) -> None:
+        self._source_mesh.close()
+        self._output_mesh.close()
+
+    def __enter__(self) -> FaceScorer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames: str | None = None,
                  json_path: str | os.PathLike | None = None, quiet: bool = True) -> ScoreReport:
     """Score OUTPUT (an edit of INPUT with the same frames) on the frames where INPUT has a face.
@@ -73,11 +111,9 @@ def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames:
     if (info_in.width, info_in.height) != (info_out.width, info_out.height):
         raise VidinvertError(f"{output} is {info_out.width}x{info_out.height} but {input} is "
                              f"{info_in.width}x{info_in.height}: score compares frames of one size")
-    quality = FaceQuality()
     count = 0
     with open_video(input, frames=frames) as source_video, open_video(output, frames=frames) as output_video, \
-            MeshDetector(video=True) as source_mesh, MeshDetector(video=True) as output_mesh, \
-            tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar:
+            FaceScorer() as scorer, tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar:
         sources, outputs = iter(source_video), iter(output_video)
         for source in sources:
             result = next(outputs, None)
@@ -86,16 +122,12 @@ def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames:
             if result.image.shape != source.image.shape:
                 raise VidinvertError(f"frame {source.index} of {output} is {result.image.shape[1]}x"
                                      f"{result.image.shape[0]}, not {source.image.shape[1]}x{source.image.shape[0]}")
-            found = source_mesh.detect(source.image)
-            face = found[0] if found else None
-            out_face = _nearest(output_mesh.detect(result.image), face.centre) if face is not None else None
-            quality.add(source.index, source.image, result.image, None if face is None else face.points,
-                        None if out_face is None else out_face.points)
+            scorer.add(source.index, source.image, result.image)
             count += 1
             bar.update(1)
         if next(outputs, None) is not None:
             raise VidinvertError(f"{output} has more frames than {input} ({count})")
-    report = ScoreReport(Path(input), Path(output), count, [s.row() for s in quality.scores], quality.summary())
+    report = ScoreReport(Path(input), Path(output), count, scorer.rows(), scorer.summary())
     if json_path is not None:
         write_json_atomic(Path(json_path), report.as_json())
     return report

@@ -6,23 +6,29 @@ input size, inverted (warm-started or not), optionally edited, and rendered. The
 brought to the aligned input crop's size (box average or antialiased bilinear, as the encoder sees
 images) so both are measured at the same size. Frames without the tracked face give no record;
 they are counted.
+
+With face scores on, every frame is also composited as `edit` writes it (the run's render mode)
+and scored against the input frame as `vidinvert score` does (`vidinvert.eval.face_score`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidinvert.config import InvertConfig, ModelConfig, RunConfig, TrackConfig
+from vidinvert.config import InvertConfig, ModelConfig, RunConfig, TrackConfig, default
+from vidinvert.eval.face_score import FaceScorer
 from vidinvert.eval.records import EvalFrame
 from vidinvert.images import to_model_input
 from vidinvert.loading import load_configured_models
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.models.encoder_base import resize_square
-from vidinvert.pipeline.build import build_pipeline
+from vidinvert.pipeline.build import Pipeline, build_pipeline
+from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.video import open_video, probe
 
 # Models loaded in this process, by (generator, encoder, weights_dir, device): each evaluation
@@ -37,15 +43,32 @@ def _models(models: ModelConfig) -> tuple[Generator, InversionEncoder]:
     return _LOADED[key]
 
 
+def _scored(pipeline: Pipeline, faces: Iterator[FaceFrame], scorer: FaceScorer) -> Iterator[FaceFrame]:
+    """The face frames, each scored once `pipeline.composite` has made its output frame."""
+    entered: deque[FaceFrame] = deque()
+
+    def entering(frames: Iterator[FaceFrame]) -> Iterator[FaceFrame]:
+        for frame in frames:
+            entered.append(frame)
+            yield frame
+
+    for output in pipeline.composite(entering(faces)):
+        frame = entered.popleft()
+        scorer.add(frame.record.index, frame.record.image, output.image)
+        yield frame
+
+
 class PipelineFrames:
-    """The frame records of one video; ``frames_without_face`` counts the frames that gave none
-    (complete once iteration ends)."""
+    """The frame records of one video. Complete once iteration ends: ``frames_without_face`` counts
+    the frames that gave none; ``face_scores`` is the `FaceScorer` summary of every frame (None
+    when the function does not score faces)."""
 
     def __init__(self, video_fn: PipelineVideoFn, path: Path, max_frames: int | None) -> None:
         self.video_fn = video_fn
         self.path = Path(path)
         self.max_frames = max_frames
         self.frames_without_face = 0
+        self.face_scores: dict[str, float] | None = None
 
     def __iter__(self) -> Iterator[EvalFrame]:
         config = self.video_fn.config
@@ -53,22 +76,27 @@ class PipelineFrames:
         info = probe(self.path)
         selection = None if self.max_frames is None else f"0:{self.max_frames}"
         with build_pipeline(G, E, config, float(info.fps) if info.fps else 25.0) as pipeline, \
-                open_video(self.path, frames=selection) as video:
+                open_video(self.path, frames=selection) as video, \
+                (FaceScorer() if self.video_fn.face_scores else contextlib.nullcontext()) as scorer:
             faces = pipeline.faces(video)
             with contextlib.closing(faces):  # the chain's threads stop before the video and detector close
-                for frame in faces:
+                for frame in faces if scorer is None else _scored(pipeline, faces, scorer):
                     if frame.face is None:
                         self.frames_without_face += 1
                         continue
                     output = resize_square(to_model_input(frame.face), E.input_size)[0]
                     yield EvalFrame(frame.record.index, frame.crop, output, frame.quad)
+                if scorer is not None:
+                    self.face_scores = scorer.summary()
 
 
 @dataclass(frozen=True)
 class PipelineVideoFn:
-    """Picklable per-video function over the video pipeline (models load once per process)."""
+    """Picklable per-video function over the video pipeline (models load once per process);
+    ``face_scores``: also score the output frames against the input frames."""
 
     config: RunConfig
+    face_scores: bool = True
 
     def __call__(self, path: Path, max_frames: int | None) -> PipelineFrames:
         return PipelineFrames(self, path, max_frames)
@@ -91,15 +119,18 @@ def pipeline_video_fn(
     next_steps: int = InvertConfig.next_steps,
     weights_dir: str | os.PathLike | None = None,
     landmarks: str = TrackConfig.landmarks,
+    render: str = default("render"),
+    face_scores: bool = True,
 ) -> PipelineVideoFn:
     """The video pipeline as a per-video function: decode, align, invert (and edit ``ATTR=S``
     items), and yield :class:`EvalFrame` s of aligned input crops and their reconstructions
-    with crop quads. This is the single place where the evaluation meets the video pipeline."""
+    with crop quads; with ``face_scores``, also score the frames composited in ``render`` mode.
+    This is the single place where the evaluation meets the video pipeline."""
 
     def text(path: str | os.PathLike | None) -> str | None:
         return None if path is None else str(path)
 
     config = RunConfig().with_options(generator=text(generator), encoder=text(encoder), weights_dir=text(weights_dir),
                                       device=device, steps=steps, next_steps=next_steps, warm_start=warm_start,
-                                      attr=tuple(edit), landmarks=landmarks)
-    return PipelineVideoFn(config)
+                                      attr=tuple(edit), landmarks=landmarks, render=render)
+    return PipelineVideoFn(config, face_scores)

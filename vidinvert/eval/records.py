@@ -33,6 +33,8 @@ class EvalFrame:
 # video_fn(path, max_frames) -> the frame records of the first max_frames frames (all when None).
 # Must be picklable (a module-level function, functools.partial or a small object) for --workers.
 # The returned iterable may count the frames that gave no record in a `frames_without_face`
-# attribute (read once iteration ends); it is reported per video. A `prepare()` method, when the
-# function has one, runs once before the first video (to fail early on bad models or options).
+# attribute (read once iteration ends); it is reported per video, and so is a `face_scores` attribute
+# (`vidinvert.eval.face_score.FaceScorer.summary()` of the video's full frames) when it is not None.
+# A `prepare()` method, when the function has one, runs once before the first video (to fail early
+# on bad models or options).
 VideoFn = Callable[[Path, int | None], Iterable[EvalFrame]]

@@ -17,9 +17,9 @@ from vidinvert.eval import plots
 from vidinvert.eval.jsonio import encode_float, write_json_atomic, write_text_atomic
 from vidinvert.eval.published import TABLE2_COLUMNS, TABLE2_ROWS
 from vidinvert.eval.ravdess import RavdessName
-from vidinvert.eval.stats import mean_ci95
+from vidinvert.eval.stats import mean_ci95, median
 from vidinvert.eval.store import csv_text, read_frames, read_run, read_video_result
-from vidinvert.eval.video_eval import FRAME_METRICS, VIDEO_METRICS
+from vidinvert.eval.video_eval import FACE_METRICS, FRAME_METRICS, VIDEO_METRICS
 from vidinvert.metrics.pixel import MSE_SCALE_TO_MODEL_RANGE
 
 VIDEO_FIELDS = ("key", "path", "status", "error", "n_frames", "frames_without_face", "seconds")
@@ -44,6 +44,11 @@ def versions() -> dict[str, str]:
     return found
 
 
+def _stats(values: list[float]) -> dict[str, Any]:
+    stats = mean_ci95(values)
+    return {"available": True, **{k: encode_float(v) if isinstance(v, float) else v for k, v in stats.items()}}
+
+
 def _metric_summary(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     summary: dict[str, dict[str, Any]] = {}
     for metric in VIDEO_METRICS:
@@ -52,25 +57,57 @@ def _metric_summary(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             reasons = sorted({r["unavailable"][metric] for r in results})
             summary[metric] = {"available": False, "reason": "; ".join(reasons)}
             continue
-        stats = mean_ci95([r["metrics"][metric] for r in measured])
-        summary[metric] = {"available": True, **{k: encode_float(v) if isinstance(v, float) else v for k, v in stats.items()}}
+        summary[metric] = _stats([r["metrics"][metric] for r in measured])
+    return summary
+
+
+def _face_summary(scored: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Mean, 95% interval and median over the videos of each face score (their per-video values
+    are themselves medians over frames)."""
+    summary = {}
+    for metric in FACE_METRICS:
+        values = [r["metrics"][metric] for r in scored]
+        summary[metric] = dict(_stats(values), median=encode_float(median(values)))
     return summary
 
 
 TABLE2_DIGITS = {"ssim": 3, "psnr": 2, "mse": 3, "lpips": 3, "id": 3}
 TEMPORAL_DIGITS = {"tl_id": 3, "tg_id": 3, "flicker": 3, "jitter": 5}
+FACE_DIGITS = {"face_frames": 1, "face_output_face_frames": 1, "face_psnr": 2}
+
+
+def _number(value: float | str | None, scale: float = 1.0, digits: int = 3) -> str:
+    if value is None or isinstance(value, str):
+        return "—" if value is None else value
+    return f"{value * scale:.{digits}f}"
 
 
 def _format(entry: dict[str, Any], scale: float = 1.0, digits: int = 3) -> str:
     if not entry["available"]:
         return "n/a"
-    mean = entry["mean"]
-    if mean is None or isinstance(mean, str):
-        return "—" if mean is None else mean
-    text = f"{mean * scale:.{digits}f}"
-    if entry["ci95_low"] is not None:
+    text = _number(entry["mean"], scale, digits)
+    if isinstance(entry["mean"], float) and entry["ci95_low"] is not None:
         text += f" ± {(entry['ci95_high'] - entry['mean']) * scale:.{digits}f}"
     return text
+
+
+def _face_markdown(face: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Face scores of the output frames (as `vidinvert score` measures them)",
+        "",
+        "| measure | mean ± 95% CI | median | videos |",
+        "|---|---|---|---|",
+    ]
+    for metric, entry in face.items():
+        digits = FACE_DIGITS.get(metric, 4)
+        lines.append(f"| {metric} | {_format(entry, digits=digits)} | {_number(entry['median'], digits=digits)} "
+                     f"| {entry['n']} |")
+    return lines + [
+        "",
+        "Per video: medians over the frames where the input has a face (docs/scoring.md); over videos: "
+        "mean, half-width of the 95% confidence interval and median.",
+        "",
+    ]
 
 
 def _markdown(summary: dict[str, Any]) -> str:
@@ -114,6 +151,8 @@ def _markdown(summary: dict[str, Any]) -> str:
         "| " + " | ".join(_format(metrics[m], digits=TEMPORAL_DIGITS[m]) for m in TEMPORAL_HEADERS) + " |",
         "",
     ]
+    if "face_scores" in summary:
+        lines += _face_markdown(summary["face_scores"])
     unavailable = {m: e["reason"] for m, e in metrics.items() if not e["available"]}
     if unavailable:
         lines += ["## Unavailable metrics", ""] + [f"- {m}: {reason}" for m, reason in unavailable.items()] + [""]
@@ -150,7 +189,9 @@ def build_report(out_dir: Path, wall_seconds: float | None = None, plots: bool =
             row.update({m: v for m, v in result["metrics"].items() if m not in result["unavailable"]})
             row.update(result.get("ravdess") or {})
             rows.append(row)
-    write_text_atomic(out_dir / "per_video.csv", csv_text(PER_VIDEO_COLUMNS, rows))
+    face_scored = [r for r in results if set(FACE_METRICS) <= r["metrics"].keys()]
+    columns = PER_VIDEO_COLUMNS + (FACE_METRICS if face_scored else ())
+    write_text_atomic(out_dir / "per_video.csv", csv_text(columns, rows))
 
     metrics = _metric_summary(results)
     plot_paths = _plots(out_dir, results, metrics) if plots else []
@@ -170,6 +211,7 @@ def build_report(out_dir: Path, wall_seconds: float | None = None, plots: bool =
             "skipped": [{"file": f, "reason": r} for f, r in run["skipped"]],
         },
         "metrics": metrics,
+        **({"face_scores": _face_summary(face_scored)} if face_scored else {}),
         "versions": versions(),
         "timing": {
             "video_seconds_total": seconds_total,

@@ -25,7 +25,7 @@ from vidinvert.device import check_device_name, resolve_device
 from vidinvert.eval.suite import MetricSuite
 from vidinvert.eval.video_eval import evaluate_video
 from vidinvert.eval.videos import VideoEntry, discover_videos, parse_shard, sample_videos, shard_videos
-from vidinvert.config import InvertConfig
+from vidinvert.config import InvertConfig, default
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,8 @@ def evaluate_folder(
     next_steps: int = InvertConfig.next_steps,
     warm_start: bool = True,
     edit: Sequence[str] = (),
+    render: str = default("render"),
+    face_scores: bool = True,
     device: str = "auto",
     workers: int = 1,
     shard: str | None = None,
@@ -196,8 +198,9 @@ def evaluate_folder(
     engine: RayEval | None = None,
 ) -> dict[str, Any]:
     """``vidinvert eval``: find, filter, sample and shard the videos under ``root``, evaluate them
-    into ``report_dir``. ``video_fn`` defaults to the video pipeline built from the model options.
-    With ``engine`` the device is picked on each worker ("auto": its GPU when Ray gives it one)."""
+    into ``report_dir``. ``video_fn`` defaults to the video pipeline built from the model options,
+    ``render`` and ``face_scores``. With ``engine`` the device is picked on each worker ("auto": its
+    GPU when Ray gives it one)."""
     filters = RavdessFilter.from_options(modality, channel, emotion, intensity, actor)
     device = str(resolve_device(device)) if engine is None else check_device_name(device)
     found = discover_videos(Path(root), layout, filters)
@@ -211,10 +214,12 @@ def evaluate_folder(
         "next_steps": next_steps,
         "warm_start": warm_start,
         "edit": list(edit),
+        "render": render,
+        "face_scores": face_scores,
     }
     if video_fn is None:
         video_fn = pipeline_video_fn(generator, encoder, steps, warm_start, edit, device, next_steps=next_steps,
-                                     weights_dir=weights_dir)
+                                     weights_dir=weights_dir, render=render, face_scores=face_scores)
         result_config = dict(model_options, identity_weights=identity_weights, lpips=lpips)
     else:
         result_config = {"video_fn": _describe(video_fn), "identity_weights": identity_weights, "lpips": lpips}

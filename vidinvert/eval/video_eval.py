@@ -13,6 +13,7 @@ import torch
 
 from vidinvert.eval.records import EvalFrame, VideoFn
 from vidinvert.eval.suite import MetricSuite
+from vidinvert.metrics.face_quality import SUMMARY_KEYS
 from vidinvert.metrics.identity import IdentityModel, cosine_similarity
 from vidinvert.metrics.perceptual import Lpips
 from vidinvert.metrics.pixel import mse, psnr_from_mse, ssim, to_unit_range
@@ -21,6 +22,8 @@ from vidinvert.metrics.temporal import crop_jitter, crop_jitter_curve, flicker_r
 FRAME_METRICS = ("ssim", "psnr", "mse", "lpips", "id")
 VIDEO_METRICS = FRAME_METRICS + ("tl_id", "tg_id", "flicker", "jitter")
 FRAME_COLUMNS = ("frame",) + FRAME_METRICS + ("change_in", "change_out", "jitter")
+#: `vidinvert score`'s summary as per-video metrics: its keys behind "face_" (face_frames keeps its name).
+FACE_METRICS = tuple(key if key.startswith("face_") else f"face_{key}" for key in SUMMARY_KEYS)
 
 
 @dataclass
@@ -28,6 +31,7 @@ class VideoMetrics:
     """Per-frame rows, per-video values and the metrics that could not be computed (with reasons).
 
     ``frames_without_face``: decoded frames that gave no record, when the video function counts them.
+    ``values`` holds the FACE_METRICS too when the video function scores faces.
     """
 
     rows: list[dict[str, float]]
@@ -155,5 +159,8 @@ def evaluate_video(path: Path, video_fn: VideoFn, suite: MetricSuite, max_frames
     result = accumulator.finish(suite.unavailable())
     result.seconds = time.perf_counter() - started
     result.frames_without_face = getattr(records, "frames_without_face", None)
+    face_scores = getattr(records, "face_scores", None)
+    if face_scores is not None:
+        result.values.update(zip(FACE_METRICS, (face_scores[key] for key in SUMMARY_KEYS)))
     return result
 

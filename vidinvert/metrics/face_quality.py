@@ -36,6 +36,11 @@ RIGID_POINTS = (RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER
 SMILE_RISE = 0.02
 #: Margin around the face oval where the flow is computed, as a fraction of the oval's size.
 FLOW_MARGIN = 0.25
+#: The keys of `FaceQuality.summary`, in its order.
+SUMMARY_KEYS = ("face_frames", "output_face_frames", "psnr", "sharpness", "displacement", "warp_error_input",
+                "warp_error_output", "warp_error_ratio",
+                *(f"{name}_{side}" for name in EXPRESSIONS for side in ("input", "output", "change")),
+                "smile_rose_share")
 
 
 def oval_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
