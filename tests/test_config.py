@@ -40,7 +40,7 @@ def test_edit_offers_every_setting_of_the_config() -> None:
 
 def test_eval_shares_the_pipeline_options_of_edit_with_their_config_defaults() -> None:
     evaluate, edit = command_params("eval"), command_params("edit")
-    for name in ("steps", "next_steps", "warm_start", "render", "device"):
+    for name in ("steps", "next_steps", "warm_start", "render", "change_from", "device"):
         assert evaluate[name].default == DEFAULTS.options()[name], name
         assert evaluate[name].type.to_info_dict() == edit[name].type.to_info_dict(), name
 

@@ -44,6 +44,8 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--render", type=click.Choice(RENDER_MODES), default=default("render"), show_default=True,
               help="How the edit reaches the frame, as in `edit` (docs/rendering.md); the face scores "
                    "measure the frames this mode makes.")
+@click.option("--change-from", default=default("change_from"), show_default=True,
+              help="warp/delta: the latents the generator's change is drawn from, as in `edit`.")
 @click.option("--face-scores/--no-face-scores", default=True, show_default=True,
               help="Also score each video's output frames against its input frames as `vidinvert score` does "
                    "(face-oval PSNR, sharpness, expressions, warp error, displacement; docs/scoring.md). "

@@ -20,10 +20,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from vidinvert.config import InvertConfig, ModelConfig, RunConfig, TrackConfig, default
 from vidinvert.eval.face_score import FaceScorer
 from vidinvert.eval.records import EvalFrame
-from vidinvert.images import to_model_input
+from vidinvert.images import to_model_input, to_uint8
 from vidinvert.loading import load_configured_models
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.models.encoder_base import resize_square
@@ -58,6 +60,15 @@ def _scored(pipeline: Pipeline, faces: Iterator[FaceFrame], scorer: FaceScorer) 
         yield frame
 
 
+def _edited_face(pipeline: Pipeline, frame: FaceFrame) -> np.ndarray:
+    """The generator's face of the frame's final latents, which the crop metrics measure in every
+    render mode: warp and delta draw their pair from moved latents (`--change-from`), so an edited
+    frame's inversion is drawn here."""
+    if frame.before is None or frame.face is frame.before or pipeline.renderer.change_from.uses_inversion:
+        return frame.face
+    return to_uint8(pipeline.renderer.images([frame.edited]))[0]
+
+
 class PipelineFrames:
     """The frame records of one video. Complete once iteration ends: ``frames_without_face`` counts
     the frames that gave none; ``face_scores`` is the `FaceScorer` summary of every frame (None
@@ -84,7 +95,7 @@ class PipelineFrames:
                     if frame.face is None:
                         self.frames_without_face += 1
                         continue
-                    output = resize_square(to_model_input(frame.face), E.input_size)[0]
+                    output = resize_square(to_model_input(_edited_face(pipeline, frame)), E.input_size)[0]
                     yield EvalFrame(frame.record.index, frame.crop, output, frame.quad)
                 if scorer is not None:
                     self.face_scores = scorer.summary()
@@ -120,6 +131,7 @@ def pipeline_video_fn(
     weights_dir: str | os.PathLike | None = None,
     landmarks: str = TrackConfig.landmarks,
     render: str = default("render"),
+    change_from: str = default("change_from"),
     face_scores: bool = True,
 ) -> PipelineVideoFn:
     """The video pipeline as a per-video function: decode, align, invert (and edit ``ATTR=S``
@@ -132,5 +144,6 @@ def pipeline_video_fn(
 
     config = RunConfig().with_options(generator=text(generator), encoder=text(encoder), weights_dir=text(weights_dir),
                                       device=device, steps=steps, next_steps=next_steps, warm_start=warm_start,
-                                      attr=tuple(edit), landmarks=landmarks, render=render)
+                                      attr=tuple(edit), landmarks=landmarks, render=render,
+                                      change_from=change_from)
     return PipelineVideoFn(config, face_scores)

@@ -184,6 +184,7 @@ def evaluate_folder(
     warm_start: bool = True,
     edit: Sequence[str] = (),
     render: str = default("render"),
+    change_from: str = default("change_from"),
     face_scores: bool = True,
     device: str = "auto",
     workers: int = 1,
@@ -199,7 +200,7 @@ def evaluate_folder(
 ) -> dict[str, Any]:
     """``vidinvert eval``: find, filter, sample and shard the videos under ``root``, evaluate them
     into ``report_dir``. ``video_fn`` defaults to the video pipeline built from the model options,
-    ``render`` and ``face_scores``. With ``engine`` the device is picked on each worker ("auto": its
+    ``render``, ``change_from`` and ``face_scores``. With ``engine`` the device is picked on each worker ("auto": its
     GPU when Ray gives it one)."""
     filters = RavdessFilter.from_options(modality, channel, emotion, intensity, actor)
     device = str(resolve_device(device)) if engine is None else check_device_name(device)
@@ -215,11 +216,13 @@ def evaluate_folder(
         "warm_start": warm_start,
         "edit": list(edit),
         "render": render,
+        "change_from": change_from,
         "face_scores": face_scores,
     }
     if video_fn is None:
         video_fn = pipeline_video_fn(generator, encoder, steps, warm_start, edit, device, next_steps=next_steps,
-                                     weights_dir=weights_dir, render=render, face_scores=face_scores)
+                                     weights_dir=weights_dir, render=render, change_from=change_from,
+                                     face_scores=face_scores)
         result_config = dict(model_options, identity_weights=identity_weights, lpips=lpips)
     else:
         result_config = {"video_fn": _describe(video_fn), "identity_weights": identity_weights, "lpips": lpips}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Iterator
 
+import numpy as np
 import torch
 
 from vidinvert.edit.change_source import ChangeSource
@@ -56,9 +57,14 @@ class Renderer:
 
     def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
         """Each frame with its face drawn: from the edited latents, or the inversion's own image when
-        nothing changed the latents after inversion (no second render). With `with_before`, the
-        face before the edit too: the inversion's image when the latents were not smoothed, and the
-        same picture as the face when the edit changes nothing (so a zero edit changes no pixel)."""
+        nothing changed the latents after inversion (no second render).
+
+        With `with_before`, the pair the change is drawn from as well: `before` and `face`. From
+        the inversion (`change_from` 'inversion'), `before` is its image before the edit (the
+        inversion's own when the latents were not smoothed); from moved latents, both are drawn
+        from those latents (`ChangeSource`). A frame whose edit changes nothing gets one picture for
+        both, the inversion's image before the edit, so a zero edit changes no pixel.
+        """
         pending: list[FaceFrame] = []
         for frame in frames:
             pending.append(frame)
@@ -68,17 +74,22 @@ class Renderer:
         yield from self._flush(pending)
 
     def _flush(self, pending: list[FaceFrame]) -> Iterator[FaceFrame]:
-        if self.with_before and not self.change_from.uses_inversion:
-            yield from self._flush_from_latents(pending)
-            return
         edited = [f for f in pending if f.edited is not None]
-        # the face before the edit is a picture of its own only when drawing it is asked for
         changed = [f for f in edited if not (self.with_before and _same(f.base, f.edited))]
-        smoothed = [f for f in edited if self.with_before and not _same(f.base, f.inverted)]
-        latents = [f.edited for f in changed] + [f.base for f in smoothed]
-        images = iter(to_uint8(self.images(latents))) if latents else iter(())  # one call: one noise
-        after = {id(f): next(images) for f in changed}
-        before = {id(f): next(images) for f in smoothed}
+        by_source = self.with_before and not self.change_from.uses_inversion
+        moved, from_inversion = ([], changed) if not by_source else (changed, [])
+        moved_ids = {id(f) for f in moved}
+        # each other frame's image before the edit, where the inversion's own image is not it
+        drawn_base = [f for f in edited if self.with_before and id(f) not in moved_ids
+                      and not _same(f.base, f.inverted)]
+        after, before = self._draw([(f, f.edited) for f in from_inversion], [(f, f.base) for f in drawn_base])
+        if moved:
+            shifted = {id(f): self.change_from.wplus(f.base.wplus, self.G.latent_avg) for f in moved}
+            pair_before, pair_after = self._draw([(f, Latents(shifted[id(f)])) for f in moved],
+                                                 [(f, Latents(shifted[id(f)] + f.edited.wplus - f.base.wplus))
+                                                  for f in moved])
+            before.update(pair_before)
+            after.update(pair_after)
         for frame in pending:
             if frame.edited is None:
                 yield frame if frame.reconstruction is None else replace(frame, face=_own_image(frame))
@@ -88,23 +99,11 @@ class Renderer:
                 first = before[id(frame)] if id(frame) in before else _own_image(frame)
                 yield replace(frame, before=first, face=after.get(id(frame), first))
 
-
-    def _flush_from_latents(self, pending: list[FaceFrame]) -> Iterator[FaceFrame]:
-        """The before-and-after pair drawn from the change source's latents: the base W+ moved by
-        the source, and the same plus the edit offset; a zero edit draws one picture for both."""
-        edited = [f for f in pending if f.edited is not None]
-        moved = {id(f): self.change_from.wplus(f.base.wplus, self.G.latent_avg) for f in edited}
-        changed = [f for f in edited if not torch.equal(f.base.wplus, f.edited.wplus)]
-        latents = ([Latents(moved[id(f)]) for f in edited]
-                   + [Latents(moved[id(f)] + (f.edited.wplus - f.base.wplus)) for f in changed])
-        images = iter(to_uint8(self.images(latents))) if latents else iter(())  # one call: one noise
-        before = {id(f): next(images) for f in edited}
-        after = {id(f): next(images) for f in changed}
-        for frame in pending:
-            if frame.edited is None:
-                yield frame if frame.reconstruction is None else replace(frame, face=_own_image(frame))
-            else:
-                yield replace(frame, before=before[id(frame)], face=after.get(id(frame), before[id(frame)]))
+    def _draw(self, *groups: list[tuple[FaceFrame, Latents]]) -> list[dict[int, np.ndarray]]:
+        """Every group's latents drawn in one generator call (one noise), as {id(frame): uint8 image}."""
+        latents = [item for group in groups for _, item in group]
+        images = iter(to_uint8(self.images(latents))) if latents else iter(())
+        return [{id(frame): next(images) for frame, _ in group} for group in groups]
 
 
 def _own_image(frame: FaceFrame):
