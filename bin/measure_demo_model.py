@@ -8,7 +8,8 @@
   cold starts (5 steps from the average latent), and the pipeline's sequence inversion;
 - what each direction does: on random samples (face-mesh score), and on real faces (held-out
   photos and every 4th of those clip frames), its edit of their inversions carried onto the real
-  crop by optical flow (`vidinvert.edit.real_check`).
+  crop by optical flow (`vidinvert.edit.real_check`), with the renders drawn as the pipeline draws
+  them by default (`--change-from`) and from the inversion itself.
 
     python bin/measure_demo_model.py [--generator G.pt --encoder E.pt] [--json out.json]
 
@@ -32,7 +33,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the quality measures live wit
 
 from _demo_quality import edit_effect, face_rate, reconstruction_by_steps, video_face_crops, warm_against_cold  # noqa: E402
 from vidinvert.api import load_models  # noqa: E402
+from vidinvert.config import RenderConfig  # noqa: E402
 from vidinvert.demo.paths import DIRECTIONS_DIR  # noqa: E402
+from vidinvert.edit.change_source import ChangeSource  # noqa: E402
 from vidinvert.edit.directions import load_direction  # noqa: E402
 from vidinvert.edit.registry import directions_in  # noqa: E402
 from vidinvert.edit.real_check import GAP_POINTS, edit_motion  # noqa: E402
@@ -73,10 +76,14 @@ def main() -> None:
     report["directions"] = {name: edit_effect(G, d) for name, d in directions.items()}
     real = {"celeba_test": faces[:args.real_faces], "clips": torch.cat([c[::4] for c in clip_crops.values()])}
     inversions = {key: invert_faces(G, E, images) for key, images in real.items()}
-    report["directions_real"] = {
-        name: {key: [asdict(m) for m in edit_motion(G, inversions[key], images, d, name, (1.0, 2.0), E.feature_index)]
-               for key, images in real.items()}
-        for name, d in directions.items() if name in GAP_POINTS}
+    report["change_from"] = RenderConfig.change_from
+    for field, source in (("directions_real", ChangeSource.parse(RenderConfig.change_from)),
+                          ("directions_real_from_inversion", ChangeSource("inversion"))):
+        report[field] = {
+            name: {key: [asdict(m) for m in edit_motion(G, inversions[key], images, d, name, (1.0, 2.0),
+                                                        E.feature_index, source)]
+                   for key, images in real.items()}
+            for name, d in directions.items() if name in GAP_POINTS}
     report["seconds"] = round(time.perf_counter() - started, 1)
     print_table(report)
     if args.json:
@@ -104,13 +111,15 @@ def print_table(report: dict) -> None:
             print(f"| `{name}` at strength {r['strength']:g} | {name} score "
                   f"{r['score_change']:+.3f}, up in {100 * r['rose']:.0f}%; mean pixel change: mouth "
                   f"{r['pixels_mouth']:.3f}, hair and forehead {r['pixels_top']:.3f} |")
-    for name, sets in report.get("directions_real", {}).items():
-        for key, rows in sets.items():
-            for r in rows:
-                print(f"| `{name}` at strength {r['strength']:g}, carried onto {r['faces']} real faces ({key}) | "
-                      f"score {r['score_change']:+.3f}, up in {100 * r['score_rose']:.0f}%; point gap "
-                      f"{r['gap_change']:+.2f} px, wider in {100 * r['gap_grew']:.0f}%; by flow {r['flow_gap_change']:+.2f} px, "
-                      f"wider in {100 * r['flow_gap_grew']:.0f}% |")
+    for field, source in (("directions_real", report.get("change_from")), ("directions_real_from_inversion", "inversion")):
+        for name, sets in report.get(field, {}).items():
+            for key, rows in sets.items():
+                for r in rows:
+                    print(f"| `{name}` at strength {r['strength']:g}, drawn from {source}, carried onto {r['faces']} "
+                          f"real faces ({key}) | "
+                          f"score {r['score_change']:+.3f}, up in {100 * r['score_rose']:.0f}%; point gap "
+                          f"{r['gap_change']:+.2f} px, wider in {100 * r['gap_grew']:.0f}%; by flow "
+                          f"{r['flow_gap_change']:+.2f} px, wider in {100 * r['flow_gap_grew']:.0f}% |")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,12 @@ def sheet(paths: list[Path], indices: list[int], out: Path, tile: int = 200) -> 
         Image.fromarray(np.vstack(rows)).save(out)
 
 
+def pipeline_options(args: argparse.Namespace) -> dict[str, str]:
+    """The pipeline settings given on the command line (the others keep their defaults)."""
+    return {name: value for name, value in (("smooth_change", args.smooth_change), ("change_from", args.change_from))
+            if value is not None}
+
+
 def cost_only(args: argparse.Namespace) -> None:
     """Per-frame seconds of each mode from N alternating runs (the load shifts between runs, not
     within one round), and each mode's median ratio to `generated` over the rounds."""
@@ -72,7 +78,8 @@ def cost_only(args: argparse.Namespace) -> None:
         for _ in range(args.cost):
             for mode in args.modes:
                 summary = edit_video(path, Path(tmp) / f"{mode}.mp4", attr=[args.attr], render=mode,
-                                     frames=args.frames, models=models, overwrite=True, quiet=True)
+                                     frames=args.frames, models=models, overwrite=True, quiet=True,
+                                     **pipeline_options(args))
                 seconds[mode].append(summary.seconds / summary.frames)
     print(f"{args.clips[0]} {args.frames or 'all frames'}, {args.cost} rounds: seconds per frame of the whole run")
     base = np.array(seconds["generated"])
@@ -101,8 +108,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     models = load_default_models("cpu")
-    extra = {name: value for name, value in (("smooth_change", args.smooth_change), ("change_from", args.change_from))
-             if value is not None}
+    extra = pipeline_options(args)
     results: dict[str, dict] = {}
     cost: dict[str, list[float]] = {mode: [] for mode in args.modes}
     with tempfile.TemporaryDirectory() as tmp:

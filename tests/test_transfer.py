@@ -180,3 +180,4 @@ def test_change_smoothing_stops_at_a_cut(face):
             assert not any(f.any() for f in fields[4:])
         else:
             assert fields[4].any()
+

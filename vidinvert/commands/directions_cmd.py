@@ -59,7 +59,7 @@ def sefa_cmd(**options) -> None:
 
 @directions.command("fit")
 @click.option("--generator", default=DEFAULT_GENERATOR, show_default=True, help=GENERATOR_HELP)
-@click.option("--attribute", type=click.Choice(["smile", "mouth_open", "eyes_open", "yaw", "pitch"]),
+@click.option("--attribute", type=click.Choice(list(ATTRIBUTES)),
               default="smile", show_default=True, help="Face-mesh score to fit.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Direction file (.npz); a .json report and a .png contact sheet are written beside it.")

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from vidinvert.config import RenderConfig
 from vidinvert.edit.directions import Direction, parse_layers, save_direction
 from vidinvert.edit.fit import FitResult, fit_linear_direction
 from vidinvert.edit.real_check import GAP_POINTS, edit_motion
@@ -83,7 +84,8 @@ def fit_real_directions(data: str | Path, attributes: Sequence[str], output: str
         if test is not None and attribute in GAP_POINTS:
             motion = edit_motion(G, test.inversion, test.images, result.direction, attribute, strengths,
                                  E.feature_index)
-            report["check"] = {"data": str(test_data), "faces": len(test.images), "motion": [asdict(m) for m in motion]}
+            report["check"] = {"data": str(test_data), "faces": len(test.images), "change_from": RenderConfig.change_from,
+                               "motion": [asdict(m) for m in motion]}
         save_direction(result.direction, out / f"{attribute}.npz")
         (out / f"{attribute}.json").write_text(json.dumps(report, indent=1) + "\n")
         results[attribute] = result
