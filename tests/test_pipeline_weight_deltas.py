@@ -25,7 +25,8 @@ def test_weight_residuals_reach_the_rendered_edit(tmp_path):
     E = load_encoder(tmp_path / "hyper_inverter_ffhq.pt")
     direction = torch.randn(1, G.style_dim, generator=torch.Generator().manual_seed(0))
     save_direction(Direction(direction / direction.norm(), None, "test", "vidinvert"), tmp_path / "test.npz")
-    config = RunConfig.from_options(attr=["test=3"], directions_dir=tmp_path, smooth_features="gaussian:1")
+    config = RunConfig.from_options(attr=["test=3"], directions_dir=tmp_path, smooth_features="gaussian:1",
+                                    render="generated")  # the face pasted is the one the residuals draw
     with build_pipeline(G, E, config, 25.0) as pipeline, open_video(clip) as video:
         frames = [f for f in pipeline.faces(video) if f.face is not None]
     assert len(frames) >= 3
