@@ -100,9 +100,9 @@ def test_manifest_rows_override_the_command_line(clips, tmp_path):
     rel = Path("..") / clips.name
     with manifest.open("w", newline="") as stream:
         writer = csv.writer(stream)
-        writer.writerow(["input", "output", "frames", "--attr", "codec", "require-face"])
-        writer.writerow([str(clips / "a.mp4"), "first.mkv", "0:2", "smile=2;smile=-1", "ffv1", ""])
-        writer.writerow([str(rel / "empty.mp4"), "", "", "", "", "false"])
+        writer.writerow(["input", "output", "frames", "--attr", "codec", "require-face", "render", "change-from"])
+        writer.writerow([str(clips / "a.mp4"), "first.mkv", "0:2", "smile=2;smile=-1", "ffv1", "", "delta", "latents:0.5"])
+        writer.writerow([str(rel / "empty.mp4"), "", "", "", "", "false", "", ""])
     out = tmp_path / "out"
     assert main(["batch", str(manifest), "-o", str(out), *EDIT]) == 0
     rows = report_rows(out)
@@ -112,11 +112,15 @@ def test_manifest_rows_override_the_command_line(clips, tmp_path):
     record = json.loads((out / RECORDS_DIR / "first.mkv.json").read_text())
     assert record["options"]["attr"] == ["smile=2", "smile=-1"] and record["options"]["codec"] == "ffv1"
     assert record["options"]["steps"] == 5 and record["options"]["require_face"] is True
+    assert record["options"]["render"] == "delta" and record["options"]["change_from"] == "latents:0.5"
+    other = json.loads((out / RECORDS_DIR / "empty.mp4.json").read_text())
+    assert other["options"]["render"] == "warp" and other["options"]["change_from"] == "latents:0.7"
 
     # The same jobs from JSON lines.
     jsonl = tmp_path / "jobs.jsonl"
     jsonl.write_text(json.dumps({"input": str(clips / "a.mp4"), "output": "first.mkv", "frames": "0:2",
-                                 "attr": ["smile=2", "smile=-1"], "codec": "ffv1"}) + "\n\n"
+                                 "attr": ["smile=2", "smile=-1"], "codec": "ffv1", "render": "delta",
+                                 "change_from": "latents:0.5"}) + "\n\n"
                      + json.dumps({"input": str(rel / "empty.mp4"), "require_face": False}) + "\n")
     base = {"attr": ("smile",), "codec": "lossless", "require_face": True, "steps": 5}
     assert [vars(j) for j in manifest_jobs(jsonl, base)] == [vars(j) for j in manifest_jobs(manifest, base)]
@@ -127,6 +131,8 @@ def test_manifest_rows_override_the_command_line(clips, tmp_path):
     ({"input": "a.mp4", "steps": 0}, "row 1: steps: 0 is not in the range x>=1"),
     ({"input": "a.mp4", "output": "../a.mp4"}, "must be a relative path inside the output folder"),
     ({"input": "a.mp4", "codec": "gif"}, "row 1: codec: 'gif' is not one of"),
+    ({"input": "a.mp4", "render": "paint"}, "row 1: render: 'paint' is not one of"),
+    ({"input": "a.mp4", "change_from": "latents:2"}, "row 1: change_from: the change source's truncation must be in"),
     ({"output": "x.mp4"}, "row 1: no input"),
 ])
 def test_bad_manifest_rows_fail_before_anything_runs(tmp_path, capsys, row, message):

@@ -1,5 +1,5 @@
-"""The editing options shared by commands that edit (`vidinvert edit`): one definition, same names as
-the fields of `vidinvert.config.EditConfig`."""
+"""The editing and rendering options shared by commands that edit (`vidinvert edit`, `vidinvert batch`):
+one definition, same names as the fields of `vidinvert.config.EditConfig` and `RenderConfig`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 
 from vidinvert.commands.run_options import apply_options
-from vidinvert.config import INTERPOLATIONS, default
+from vidinvert.config import INTERPOLATIONS, RENDER_MODES, default
+from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.direction_formats import FORMATS
+from vidinvert.errors import VidinvertError
 
 SMOOTH_HELP = ("none | gaussian:SIGMA | ema:ALPHA | one-euro:MIN_CUTOFF[:beta=B]; three comma-separated values "
                "set coarse (0-3), middle (4-7) and fine (8+) layers apart")
@@ -36,4 +38,29 @@ EDIT_OPTIONS = (
 )
 
 
-edit_options = apply_options(EDIT_OPTIONS)
+class ChangeSourceSpec(click.ParamType):
+    """A `--change-from` value (`vidinvert.edit.change_source`), checked when the option is read."""
+
+    name = "SOURCE"
+
+    def convert(self, value, param, ctx):
+        try:
+            ChangeSource.parse(value)
+        except VidinvertError as exc:
+            self.fail(str(exc), param, ctx)
+        return value
+
+
+#: How the edit reaches the frame (`vidinvert.config.RenderConfig`): shared by `edit` and `batch`.
+RENDER_OPTIONS = (
+    click.option("--render", type=click.Choice(RENDER_MODES), default=default("render"), show_default=True,
+                 help="warp: move the real face as the generator's face changes; delta: add the generator's "
+                      "colour change to the real face; generated: paste the generated face (docs/rendering.md)."),
+    click.option("--smooth-change", default=default("smooth_change"), show_default=True,
+                 help="Temporal filter of the warp/delta change (none | gaussian:SIGMA | ema:ALPHA | one-euro:CUTOFF)."),
+    click.option("--change-from", type=ChangeSourceSpec(), default=default("change_from"), show_default=True,
+                 help="warp/delta: the latents the generator's change is drawn from: inversion (W+ and feature "
+                      "tensor as inverted) | latents[:PSI] (W+ alone, pulled towards the average latent by PSI)."),
+)
+
+edit_options = apply_options(EDIT_OPTIONS + RENDER_OPTIONS)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from vidinvert.commands.aliases import HiddenAliases
+from vidinvert.commands.edit_options import ChangeSourceSpec
 from vidinvert.commands.engine_options import engine_options, ray_options
 from vidinvert.config import RENDER_MODES, default
 from vidinvert.errors import VidinvertError
@@ -44,7 +45,7 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--render", type=click.Choice(RENDER_MODES), default=default("render"), show_default=True,
               help="How the edit reaches the frame, as in `edit` (docs/rendering.md); the face scores "
                    "measure the frames this mode makes.")
-@click.option("--change-from", default=default("change_from"), show_default=True,
+@click.option("--change-from", type=ChangeSourceSpec(), default=default("change_from"), show_default=True,
               help="warp/delta: the latents the generator's change is drawn from, as in `edit`.")
 @click.option("--face-scores/--no-face-scores", default=True, show_default=True,
               help="Also score each video's output frames against its input frames as `vidinvert score` does "
