@@ -127,7 +127,7 @@ class RenderConfig:
     """Rendering faces and carrying the edit into the frame."""
 
     render: str = "warp"
-    smooth_change: str = "gaussian:4"  # temporal filter of the warp/delta change, in crop coordinates
+    smooth_change: str = "gaussian:12"  # temporal filter of the warp/delta change, in crop coordinates
     change_from: str = "latents:0.7"  # warp/delta: the latents the change is drawn from (edit/change_source.py)
     batch_size: int = 4
     mask_forehead: float = 0.15

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from vidinvert.config import RenderConfig
 from vidinvert.edit.temporal import parse_filter
 from vidinvert.face.transfer import ChangeOptions, estimate_change, hull_mask, work_size
 from vidinvert.pipeline.frames import FaceFrame
@@ -30,7 +31,7 @@ def _segments(frames: Iterable[FaceFrame]) -> Iterator[tuple[int, FaceFrame]]:
         yield segment, frame
 
 
-def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: str = "gaussian:4",
+def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: str = RenderConfig.smooth_change,
                   fps: float = 30.0) -> Iterator[FaceFrame]:
     """Each frame with a before-and-after pair gets its change field (`FaceFrame.change`), smoothed."""
     time_filter = parse_filter(smooth, fps=fps, layer_groups=False)
