@@ -1,5 +1,5 @@
-"""The per-video options of `vidinvert batch`: `edit`'s options (one definition, `edit_options` and
-`run_options`) plus --invert; -o names the output folder, and --save-latents (one file) is not taken."""
+"""The per-video options of `vidinvert batch`: `edit`'s options (one definition, `edit_options`,
+`render_options` and `run_options`) plus --invert; -o names the output folder, and --save-latents (one file) is not taken."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from vidinvert.commands.edit_options import edit_options
+from vidinvert.commands.edit_options import edit_options, render_options
 from vidinvert.commands.run_options import run_options
 
 INVERT_OPTION = click.option("--invert", is_flag=True,
@@ -22,7 +22,7 @@ NOT_PER_VIDEO = ("output", "quiet", "save_latents")
 
 def video_options(command: Callable) -> Callable:
     """Decorate a click command with `edit`'s options and --invert."""
-    return run_options(edit_options(INVERT_OPTION(command)))
+    return run_options(render_options(edit_options(INVERT_OPTION(command))))
 
 
 def batch_parameters(params: list[click.Parameter]) -> list[click.Parameter]:

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 
-from vidinvert.commands.edit_options import edit_options
+from vidinvert.commands.edit_options import edit_options, render_options
 from vidinvert.commands.run_options import check_output, report, run_options
 
 
 @click.command("edit")
 @click.argument("input", type=click.Path(path_type=Path))
 @edit_options
+@render_options
 @run_options
 def edit(input: Path, output: Path, **options) -> None:
     """Edit the face in INPUT along attribute directions and write the result to --output.

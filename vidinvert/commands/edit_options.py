@@ -63,4 +63,5 @@ RENDER_OPTIONS = (
                       "tensor as inverted) | latents[:PSI] (W+ alone, pulled towards the average latent by PSI)."),
 )
 
-edit_options = apply_options(EDIT_OPTIONS + RENDER_OPTIONS)
+edit_options = apply_options(EDIT_OPTIONS)
+render_options = apply_options(RENDER_OPTIONS)
