@@ -29,6 +29,8 @@ KINDS = ("inversion", "latents")
 
 @dataclass(frozen=True)
 class ChangeSource:
+    """A `--change-from` value: the kind of latents and, for "latents", the pull towards the average."""
+
     kind: str = "latents"
     truncation: float = 1.0
 
