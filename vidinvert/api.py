@@ -120,7 +120,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     source = check_input_path(input)
     check_output_path(source, output, out.overwrite)
     info = probe(source)
-    fps = float(info.fps) if info.fps else 25.0
+    fps = info.frame_rate
     if models is None:
         check_precision(config.models.precision, resolve_device(config.models.device))
     G, E = models if models is not None else load_configured_models(config.models)

@@ -31,7 +31,7 @@ from vidinvert.models import Generator, InversionEncoder
 from vidinvert.models.encoder_base import resize_square
 from vidinvert.pipeline.build import Pipeline, build_pipeline
 from vidinvert.pipeline.frames import FaceFrame
-from vidinvert.video import open_video, probe
+from vidinvert.video import DEFAULT_FPS, open_video, probe
 
 # Models loaded in this process, by (generator, encoder, weights_dir, device): each evaluation
 # worker loads them once, on its first video.
@@ -86,7 +86,7 @@ class PipelineFrames:
         G, E = _models(config.models)
         info = probe(self.path)
         selection = None if self.max_frames is None else f"0:{self.max_frames}"
-        with build_pipeline(G, E, config, float(info.fps) if info.fps else 25.0) as pipeline, \
+        with build_pipeline(G, E, config, info.frame_rate) as pipeline, \
                 open_video(self.path, frames=selection) as video, \
                 (FaceScorer() if self.video_fn.face_scores else contextlib.nullcontext()) as scorer:
             faces = pipeline.faces(video)
@@ -116,7 +116,7 @@ class PipelineVideoFn:
         """Load the models and check the edits now, so a bad file or option fails the run at once
         rather than every video."""
         G, E = _models(self.config.models)
-        build_pipeline(G, E, self.config, 25.0).close()
+        build_pipeline(G, E, self.config, DEFAULT_FPS).close()
 
 
 def pipeline_video_fn(

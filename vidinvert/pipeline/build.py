@@ -33,7 +33,7 @@ from vidinvert.pipeline.invert_stage import invert_frames, make_sequence_inverte
 from vidinvert.pipeline.transfer_stages import change_fields
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.pipeline.render_stage import Renderer
-from vidinvert.video import FrameRecord
+from vidinvert.video import DEFAULT_FPS, FrameRecord
 
 #: Sees a stage's output by name and returns an iterator yielding the same items.
 StageHook = Callable[[str, Iterator], Iterator]
@@ -60,7 +60,7 @@ class Pipeline:
     renderer: Renderer
     edit_stage: EditStage | None
     observe: StageHook = field(default=unobserved)
-    fps: float = 25.0
+    fps: float = DEFAULT_FPS
 
     def faces(self, records: Iterable[FrameRecord]) -> Iterator[FaceFrame]:
         """Decoded frames in, face frames out, in order: tracked, aligned, inverted, edited, rendered.

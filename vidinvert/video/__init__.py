@@ -32,13 +32,14 @@ Codecs: ``h264`` (yuv420p, crf/preset), ``lossless`` (H.264 RGB qp 0), ``ffv1`` 
 """
 
 from vidinvert.video.encoding import CODECS, X264_PRESETS, EncodeSettings
-from vidinvert.video.probe import StreamInfo, VideoInfo, probe
+from vidinvert.video.probe import DEFAULT_FPS, StreamInfo, VideoInfo, probe
 from vidinvert.video.reader import VideoReader, open_video
 from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
 from vidinvert.video.transcode import Process, TranscodeResult, transcode
 
 __all__ = [
     "CODECS",
+    "DEFAULT_FPS",
     "X264_PRESETS",
     "EncodeSettings",
     "FrameRange",

@@ -13,6 +13,9 @@ from vidinvert.errors import VideoError
 from vidinvert.video.inputs import av_reason, main_video_stream, open_input
 from vidinvert.video.reader import normalize_rotation
 
+#: The frame rate assumed where a file names none (keyframe times and filter cut-offs need one).
+DEFAULT_FPS = 25.0
+
 
 @dataclass(frozen=True)
 class StreamInfo:
@@ -64,6 +67,11 @@ class VideoInfo:
     @property
     def fps(self) -> Fraction | None:
         return self.video.fps
+
+    @property
+    def frame_rate(self) -> float:
+        """The average frame rate, DEFAULT_FPS where the file names none."""
+        return float(self.fps) if self.fps else DEFAULT_FPS
 
     @property
     def frames(self) -> int | None:
