@@ -30,8 +30,7 @@ CLIPS = ("talk_audio.mp4", "head_d18.mp4", "head_d19.mp4", "single_face.mp4")
 
 
 @torch.no_grad()
-def measure(G, E, crops: torch.Tensor, steps: int, next_steps: int) -> dict[str, float]:
-    inverter = Inverter(G, E)
+def measure(inverter: Inverter, crops: torch.Tensor, steps: int, next_steps: int) -> dict[str, float]:
     sequence = SequenceInverter(inverter, first_steps=steps, next_steps=next_steps)
     frames = [sequence.step(x[None]) for x in crops]
     restarts = sum(bool(f.restarted.any()) for f in frames[1:])
@@ -61,7 +60,7 @@ def main() -> None:
         cold = torch.cat([inverter.invert(x[None], steps=args.steps).image for x in crops[::5]])
         line = f"{clip:<18}{len(crops):>7}{Reconstruction.of(cold, crops[::5]).psnr:>11.2f}"
         for n in args.next_steps:
-            row = measure(G, E, crops, args.steps, n)
+            row = measure(inverter, crops, args.steps, n)
             total[n][0] += row["restarts_per_100"] * (len(crops) - 1) / 100
             total[n][1] += len(crops) - 1
             line += f"{row['restarts_per_100']:>19.1f}{row['psnr']:>11.2f}{row['w_change']:>17.1f}"

@@ -76,9 +76,10 @@ class Renderer:
     def _flush(self, pending: list[FaceFrame]) -> Iterator[FaceFrame]:
         edited = [f for f in pending if f.edited is not None]
         changed = [f for f in edited if not (self.with_before and _same(f.base, f.edited))]
-        by_source = self.with_before and not self.change_from.uses_inversion
-        moved, from_inversion = ([], changed) if not by_source else (changed, [])
+        # frames whose before-and-after pair comes from the change source's latents
+        moved = changed if self.with_before and not self.change_from.uses_inversion else []
         moved_ids = {id(f) for f in moved}
+        from_inversion = [f for f in changed if id(f) not in moved_ids]
         # each other frame's image before the edit, where the inversion's own image is not it
         drawn_base = [f for f in edited if self.with_before and id(f) not in moved_ids
                       and not _same(f.base, f.inverted)]
