@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 import torch
 from _fixtures_eval import CLIPS, make_ravdess_tree
-from _fixtures_video import write_clip
+from _fixtures_video import decode_timed, write_clip
 
 from vidinvert.demo.clip import render_demo_clip
 from vidinvert.demo.model import load_default_models
@@ -45,8 +44,7 @@ def demo_ravdess_tree(root: Path, clips_dir: Path) -> Path:
 
 def decoded_frames(path: Path) -> np.ndarray:
     """Every frame of `path` as one (N, H, W, 3) uint8 array, straight from PyAV."""
-    with av.open(str(path)) as container:
-        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+    return np.stack(decode_timed(path)[1])
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -8,6 +8,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from vidinvert.video.pixels import TO_RGB
+
 VIDEO_CLIPS = ("talk_audio.mp4", "head_d18.mp4", "head_d19.mp4", "single_face.mp4", "face_noface.mov")
 
 
@@ -87,15 +89,24 @@ def write_audio_only(path: Path) -> Path:
 
 def decode_all(path: Path, keep: set[int] | None = None) -> tuple[list[int], dict[int, np.ndarray]]:
     """Every frame's pts, and the RGB image of the frames in ``keep`` (all when None), straight
-    from PyAV (no vidinvert code)."""
+    from PyAV (no vidinvert code but the conversion flags the reader uses)."""
     pts: list[int] = []
     images: dict[int, np.ndarray] = {}
     with av.open(str(path)) as container:
         for i, frame in enumerate(container.decode(video=0)):
             pts.append(frame.pts)
             if keep is None or i in keep:
-                images[i] = frame.to_ndarray(format="rgb24")
+                images[i] = frame.to_ndarray(format="rgb24", interpolation=TO_RGB)
     return pts, images
+
+
+def decode_timed(path: Path) -> tuple[list[Fraction], list[np.ndarray]]:
+    """Every frame's time in seconds and its RGB picture, straight from PyAV as in `decode_all`."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = list(container.decode(stream))
+        return [f.pts * stream.time_base for f in frames], [f.to_ndarray(format="rgb24", interpolation=TO_RGB)
+                                                            for f in frames]
 
 
 def packets(path: Path, kind: str) -> list[tuple[int | None, bytes]]:

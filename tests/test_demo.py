@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from _fixtures_train import one_thread  # noqa: F401  (autouse: one thread on the shared machine)
-from _fixtures_video import packets
+from _fixtures_video import decode_timed, packets
 from model_factories import random_generator
 
 from vidinvert.cli import main
@@ -49,13 +49,6 @@ def clip(G, tmp_path_factory) -> Path:
     return render_demo_clip(G, tmp_path_factory.mktemp("clip") / "clip.mp4", seconds=SECONDS, fps=FPS, size=SIZE)
 
 
-def video_frames(path: Path) -> tuple[list[Fraction], list[np.ndarray]]:
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        decoded = list(container.decode(stream))
-        return [f.pts * stream.time_base for f in decoded], [f.to_ndarray(format="rgb24") for f in decoded]
-
-
 def audio_samples(path: Path) -> tuple[int, np.ndarray]:
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
@@ -73,7 +66,7 @@ def far_from_face(size: int) -> np.ndarray:
 
 
 def test_frames_sizes_and_exact_timestamps(clip):
-    times, images = video_frames(clip)
+    times, images = decode_timed(clip)
     assert len(times) == FRAMES == round(SECONDS * FPS)
     assert times == [Fraction(i, FPS) for i in range(FRAMES)]
     assert all(image.shape == (SIZE, SIZE, 3) for image in images)
@@ -96,7 +89,7 @@ def test_mono_voice_lasts_as_long_as_the_pictures_and_follows_the_mouth(clip):
 
 
 def test_background_is_the_designed_gradient_away_from_the_face(clip):
-    _, images = video_frames(clip)
+    _, images = decode_timed(clip)
     keep = far_from_face(SIZE)
     assert keep.mean() > 0.25
     expected = demo_background(SIZE).astype(int)
@@ -108,7 +101,7 @@ def test_background_is_the_designed_gradient_away_from_the_face(clip):
 
 
 def test_the_face_moves_and_its_noise_stays_fixed(G, clip):
-    _, images = video_frames(clip)
+    _, images = decode_timed(clip)
     background = demo_background(SIZE).astype(int)
     for a, b in pairwise(images):
         assert np.abs(a.astype(int) - b).mean() > 0.5
@@ -138,7 +131,7 @@ def test_existing_output_is_refused_and_left_untouched(G, tmp_path):
     assert out.read_bytes() == b"precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
     render_demo_clip(G, out, seconds=0.2, fps=FPS, size=SIZE, overwrite=True)
-    assert len(video_frames(out)[0]) == 2
+    assert len(decode_timed(out)[0]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
 
 
@@ -195,7 +188,7 @@ def test_demo_command_renders_and_edits_side_by_side(bundled, tmp_path, capsys):
     code = main(["demo", "-o", str(out), "--seconds", "1", "--device", "cpu"])
     err = capsys.readouterr().err
     assert code == 0, err
-    times, images = video_frames(out)
+    times, images = decode_timed(out)
     assert times == [Fraction(i, 25) for i in range(25)]
     assert images[0].shape == (256, 512, 3)
     with av.open(str(out)) as container:
@@ -213,7 +206,7 @@ def test_demo_command_keeps_the_source_and_its_sound(bundled, tmp_path, capsys):
     code = main(["demo", "-o", str(out), "--source", str(source), "--seconds", "0.4", "--no-side-by-side",
                  "--device", "cpu", "-q"])
     assert code == 0, capsys.readouterr().err
-    (src_times, src_images), (out_times, out_images) = video_frames(source), video_frames(out)
+    (src_times, src_images), (out_times, out_images) = decode_timed(source), decode_timed(out)
     assert out_times == src_times and len(out_times) == 10
     assert out_images[0].shape == src_images[0].shape == (256, 256, 3)
     assert packets(out, "audio") == packets(source, "audio")

@@ -37,8 +37,11 @@ def test_weight_residuals_reach_the_rendered_edit(tmp_path):
         with torch.no_grad():
             kept = G.synthesize(edited.wplus[None], noise="stored", weight_deltas=deltas)
             plain = G.synthesize(edited.wplus[None], noise="stored")
-        assert np.array_equal(frame.face, to_uint8(kept)[0])  # the face was drawn with its own weights
-        assert not np.array_equal(frame.face, to_uint8(plain)[0])
+        # the face was drawn with its own weights: the pipeline renders a batch of frames and this a
+        # single one, and CPU kernels sum in another order by batch size, so a rare pixel rounds to
+        # the next level; without the residuals the face is another one altogether
+        assert np.abs(frame.face.astype(np.int16) - to_uint8(kept)[0]).max() <= 1
+        assert np.abs(frame.face.astype(np.int16) - to_uint8(plain)[0]).mean() > 5
     # smoothed over time: the residuals of a middle frame differ from its own inversion's
     name = next(iter(frames[1].inverted.weight_deltas))
     assert not torch.equal(frames[1].edited.weight_deltas[name], frames[1].inverted.weight_deltas[name])

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import av
 import cv2
 import numpy as np
 import pytest
 import torch
+from _fixtures_video import decode_timed
 
 from vidinvert.api import edit_video, load_default_models
 from vidinvert.demo.clip import render_demo_clip
@@ -91,13 +91,6 @@ def test_bad_mode_is_a_one_line_error():
         ChangeOptions("paste")
 
 
-def _decode(path):
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        frames = list(container.decode(stream))
-        return [f.pts * stream.time_base for f in frames], [f.to_ndarray(format="rgb24") for f in frames]
-
-
 def _check_modes(clip, models, tmp_path, frames=None):
     """Run the three modes and a zero edit; return the decoded input and outputs."""
     outputs = {}
@@ -106,12 +99,12 @@ def _check_modes(clip, models, tmp_path, frames=None):
                              frames=frames, models=models, quiet=True, save_latents=tmp_path / f"{mode}.npz")
         assert summary.edited > 0, "the face must be found for the comparison to mean anything"
         assert str(np.load(summary.latents)["render"]) == mode
-        outputs[mode] = _decode(summary.output)
+        outputs[mode] = decode_timed(summary.output)
     for mode in ("warp", "delta"):
         zero = edit_video(clip, tmp_path / f"zero_{mode}.mp4", attr=["smile=0"], render=mode, codec="lossless",
                           frames=frames, models=models, quiet=True)
-        outputs[f"zero_{mode}"] = _decode(zero.output)
-    return _decode(clip), outputs
+        outputs[f"zero_{mode}"] = decode_timed(zero.output)
+    return decode_timed(clip), outputs
 
 
 def _assert_same_frames_and_off_face_pixels(source, outputs):

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from _fixtures_video import VIDEO_CLIPS, decode_all, packets, pattern, psnr, write_clip
 
+from vidinvert.api import load_default_models
+from vidinvert.demo.clip import render_demo_clip
 from vidinvert.video import FrameRecord, open_video, probe, transcode
 
 
@@ -96,6 +98,35 @@ def test_processing_may_look_ahead(shared_data, tmp_path):
     assert max(held) == 6
     assert decode_all(tmp_path / "out.mp4", set())[0] == decode_all(src, set())[0]
     assert packets(tmp_path / "out.mp4", "audio") == packets(src, "audio")
+
+
+def _yuv_planes(path: Path) -> list[np.ndarray]:
+    """Every frame's YUV 4:2:0 planes stacked as PyAV gives them ((H * 3/2, W) uint8), no conversion."""
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray() for frame in container.decode(video=0)]
+
+
+@pytest.fixture(params=["real", "rendered"])
+def yuv420_clip(request, tmp_path) -> Path:
+    """A 4:2:0 H.264 clip: a real one from the shared data, or the bundled model's demo clip."""
+    if request.param == "real":
+        return request.getfixturevalue("shared_data") / "videos" / "single_face.mp4"
+    generator, _ = load_default_models("cpu")
+    return render_demo_clip(generator, tmp_path / "demo.mp4", seconds=0.4, fps=10, size=128)
+
+
+def test_decode_and_reencode_keep_the_colours(yuv420_clip, tmp_path):
+    # crf 0 is lossless 8-bit H.264, so what differs is only the YUV -> RGB -> YUV conversion. Luma
+    # comes back exactly except where an out-of-gamut YUV value was clipped in RGB; 4:2:0 chroma is
+    # resampled twice. The coarse default conversion darkened every frame by about one level.
+    transcode(yuv420_clip, tmp_path / "out.mp4", crf=0, preset="ultrafast")
+    before, after = _yuv_planes(yuv420_clip), _yuv_planes(tmp_path / "out.mp4")
+    assert len(before) == len(after)
+    luma = before[0].shape[0] * 2 // 3
+    difference = np.stack([b.astype(np.int16) - a for a, b in zip(before, after)])
+    assert abs(difference.mean()) < 0.05
+    assert (difference[:, :luma] == 0).mean() > 0.95
+    assert np.abs(difference[:, luma:]).mean() < 0.25
 
 
 def test_lossless_round_trip_is_exact(shared_data, tmp_path):

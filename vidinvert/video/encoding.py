@@ -16,7 +16,8 @@ one pixel at the right and/or bottom, repeating the last column/row, and a warni
 output is then one pixel larger). The RGB codecs (lossless, ffv1) keep odd sizes exactly.
 
 Colour: the RGB picture is converted with the input's colour matrix and range, and the output stream
-is tagged with the input's colour tags, so a pass-through keeps the colours.
+is tagged with the input's colour tags, so a pass-through keeps the colours; both conversions round
+accurately (`vidinvert.video.pixels`), so an unchanged 4:2:0 frame comes back with the same luma.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 
 from vidinvert.config import X264_PRESETS
 from vidinvert.errors import VidinvertError, VideoError
+from vidinvert.video.pixels import FROM_RGB
 from vidinvert.video.reader import ColorInfo
 from vidinvert.video.records import FrameRecord
 
@@ -175,9 +177,10 @@ class VideoEncoder:
                 src_colorspace=self.color.colorspace,
                 dst_colorspace=self.color.colorspace,
                 dst_color_range=self.color.color_range,
+                interpolation=FROM_RGB,
             )
         elif self.spec.pix_fmt != "rgb24":
-            frame = frame.reformat(format=self.spec.pix_fmt)
+            frame = frame.reformat(format=self.spec.pix_fmt, interpolation=FROM_RGB)
         frame.pts = record.pts
         frame.time_base = self.time_base
         frame.duration = record.duration

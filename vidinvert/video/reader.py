@@ -20,6 +20,7 @@ import numpy as np
 
 from vidinvert.errors import VideoError
 from vidinvert.video.inputs import av_reason, main_video_stream, open_input
+from vidinvert.video.pixels import TO_RGB
 from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ class VideoReader:
             self.rotation = normalize_rotation(frame.rotation)
             if frame.rotation % 90:
                 logger.warning("%s: rotation %d degrees rounded to %d", self.path, frame.rotation, self.rotation)
-        image = frame.to_ndarray(format="rgb24", src_color_range=frame.color_range)
+        image = frame.to_ndarray(format="rgb24", src_color_range=frame.color_range, interpolation=TO_RGB)
         pts, duration = timing.next(frame)
         return FrameRecord(index, pts, timing.time_base, duration, upright(image, self.rotation))
 
