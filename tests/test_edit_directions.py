@@ -119,10 +119,11 @@ def test_fewer_layers_generator_truncates_and_checks(tmp_path: Path, unit: np.nd
 
 
 def test_own_format_round_trip(tmp_path: Path, unit: np.ndarray) -> None:
-    d = Direction(torch.from_numpy(unit[None].astype(np.float32)), (4, 5, 6), "sefa_03", "sefa", 2.0)
+    d = Direction(torch.from_numpy(unit[None].astype(np.float32)), (4, 5, 6), "sefa_03", "sefa", 2.0, 1.5)
     path = save_direction(d, tmp_path / "sefa_03.npz")
     back = load_direction(path)
     assert back.layers == (4, 5, 6) and back.scale == 2.0 and back.source_format == "sefa"
+    assert back.default_strength == 1.5
     assert back.name == "sefa_03" and torch.equal(back.offset, d.offset)
     assert not list(tmp_path.glob("*.partial"))
 
@@ -203,6 +204,23 @@ def test_registry_precedence_and_parsing(tmp_path: Path, unit: np.ndarray, monke
     assert all(e.direction.layers == (0, 1, 2, 3) for e in edits)
     with pytest.raises(VidinvertError, match="no edit given"):
         resolve_edits()
+
+
+def test_an_edit_without_a_strength_takes_its_directions_default(tmp_path: Path, unit: np.ndarray) -> None:
+    offset = torch.from_numpy(unit[None].astype(np.float32))
+    save_direction(Direction(offset, None, "smile", "fitted", default_strength=2.5), tmp_path / "smile.npz")
+    np.save(tmp_path / "age.npy", unit[None])  # a format that carries no default: 1
+    def strengths(**options):
+        return [e.strength for e in resolve_edits(directions_dir=tmp_path, **options)]
+    assert strengths(attr=["smile", "age"]) == [2.5, 1.0]
+    assert strengths(attr=["smile=0.5"]) == [0.5]
+    assert strengths(attr=["smile"], strength="3") == [3.0]
+    assert strengths(direction=[tmp_path / "smile.npz"]) == [2.5]
+    assert strengths(direction=[tmp_path / "smile.npz"], strength="-1") == [-1.0]
+    assert load_direction(DIRECTIONS_DIR / "smile.npz").default_strength == 2.0  # the bundled model card's setting
+    np.savez(tmp_path / "bad.npz", offset=unit[None].astype(np.float32), default_strength=np.float64("nan"))
+    with pytest.raises(VidinvertError, match="default strength must be finite"):
+        load_direction(tmp_path / "bad.npz")
 
 
 def test_directions_list_command(tmp_path: Path, unit: np.ndarray, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

@@ -156,9 +156,10 @@ def test_face_mesh_scores_on_real_faces(shared_data: Path) -> None:
 
 def test_std_scale_makes_strength_one_a_step_of_that_many_sample_deviations(G, tmp_path: Path) -> None:
     result = fit_direction(G, attribute="brightness", output=tmp_path / "bright", scorer=brightness,
-                           samples=300, batch_size=100, sheet=False, std_scale=2.0)
+                           samples=300, batch_size=100, sheet=False, std_scale=2.0, default_strength=1.5)
     unit = result.direction.offset[0]
     spread = float((G.sample_w(300, seed=0) @ unit).std())
     assert result.direction.scale == pytest.approx(2.0 * spread, rel=1e-4)
     assert load_direction(tmp_path / "bright.npz").scale == pytest.approx(result.direction.scale)
+    assert load_direction(tmp_path / "bright.npz").default_strength == 1.5
     assert json.loads((tmp_path / "bright.json").read_text())["scale"] == pytest.approx(result.direction.scale)

@@ -94,11 +94,11 @@ def test_cli_fits_directions_on_real_photos(tmp_path, shared_data):
     args = ["directions", "fit-real", "--data", str(shared_data / "celeba" / "train"), "--limit", "48",
             "--attribute", "smile", "--attribute", "eyes_open", "-o", str(tmp_path / "d"), "--layers", "2-4",
             "--std-scale", "2", "--generator", str(tmp_path / "g.pt"), "--encoder", str(tmp_path / "e.pt"),
-            "--steps", "1", "--cache-dir", str(tmp_path / "cache")]
+            "--steps", "1", "--cache-dir", str(tmp_path / "cache"), "--default-strength", "2"]
     assert main(args) == 0
     for attribute in ("smile", "eyes_open"):
         d = load_direction(tmp_path / "d" / f"{attribute}.npz")
-        assert d.layers == (2, 3, 4) and d.offset.shape == (8, 64) and d.scale > 0
+        assert d.layers == (2, 3, 4) and d.offset.shape == (8, 64) and d.scale > 0 and d.default_strength == 2
         report = json.loads((tmp_path / "d" / f"{attribute}.json").read_text())
         assert report["faces"] == 48 and 0 <= report["accuracy"] <= 1 and report["layers"] == [2, 3, 4]
 

@@ -77,6 +77,8 @@ def sefa_cmd(**options) -> None:
 @click.option("--std-scale", type=float,
               help="Make strength 1 move w by this many standard deviations of the samples along the "
                    "direction (default: strength 1 = a unit step).")
+@click.option("--default-strength", type=float, default=1.0, show_default=True,
+              help="Strength of an edit along the direction that names none (--attr NAME), stored in the file.")
 @click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra weights folder.")
 @click.option("--device", default="cpu", show_default=True)
 def fit_cmd(**options) -> None:
@@ -103,6 +105,8 @@ def fit_cmd(**options) -> None:
 @click.option("--std-scale", type=float,
               help="Make strength 1 move the inversions by this many standard deviations along the direction "
                    "(default: strength 1 = a unit step).")
+@click.option("--default-strength", type=float, default=1.0, show_default=True,
+              help="Strength of an edit along each direction that names none (--attr NAME), stored in the files.")
 @click.option("--steps", default=5, show_default=True, help="Refinement steps of each inversion.")
 @click.option("--quantile", default=0.3, show_default=True, help="Top/bottom fraction used as the two classes.")
 @click.option("--held-out", default=0.2, show_default=True, help="Fraction kept aside to measure accuracy.")

@@ -23,7 +23,9 @@ EDIT_OPTIONS = (
                  help="Direction file of any known format (repeatable)."),
     click.option("--strength", metavar="VALUE|KEYS|FILE",
                  help="Strength of --direction edits and of --attr NAME without one: a number, keyframes "
-                      "such as 0s:0,1s:1.5,4s:1.5,5s:0 (s, ms or frame numbers), or a .json/.csv file."),
+                      "such as 0s:0,1s:1.5,4s:1.5,5s:0 (s, ms or frame numbers), or a .json/.csv file. "
+                      "Without it, each direction's own default (2 for the bundled smile, 1 for files "
+                      "that name none)."),
     click.option("--layers", help="Latent layers every edit applies to, e.g. 0-7 or 0,2,4-6."),
     click.option("--direction-format", type=click.Choice(sorted(FORMATS)), help="Format of --direction files."),
     click.option("--interpolation", type=click.Choice(INTERPOLATIONS), default=default("interpolation"), show_default=True,

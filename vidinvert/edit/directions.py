@@ -1,7 +1,8 @@
 """Editing directions: one in-memory form for every file format, and applying them to W+ latents.
 
 A `Direction` is a W+ offset, the latent layers it is added to and a strength scale:
-``edit(w, d, s) = w + s * d.scale * d.offset`` on ``d.layers``.
+``edit(w, d, s) = w + s * d.scale * d.offset`` on ``d.layers``. It may also name the strength an edit
+that gives none is made at (`default_strength`, 1 unless the file says otherwise).
 
 Generators with fewer latent layers than the 18 of FFHQ 1024 (14 at 256 px): latent i drives the
 same resolution in every StyleGAN2 (4, 4, 8, 8, 16, ...), so an 18-row direction applies its first
@@ -35,6 +36,8 @@ class Direction:
         otherwise row i is the offset of latent layer i.
     layers: the latent layers edited; None means every layer of the generator.
     scale: the user's strength is multiplied by this (FSE files: 15, STIT files: 0.5).
+    default_strength: the strength of an edit along it that names none (`--attr smile`): the one
+        its author found clearly visible; 1 for files that carry none.
     """
 
     offset: torch.Tensor
@@ -42,6 +45,7 @@ class Direction:
     name: str
     source_format: str
     scale: float = 1.0
+    default_strength: float = 1.0
 
     def with_layers(self, layers: Sequence[int] | None) -> "Direction":
         """The same direction restricted to (or widened to) other latent layers."""
@@ -123,13 +127,15 @@ def load_direction(path: str | Path, format: str | None = None, name: str | None
 
 
 def save_direction(direction: Direction, path: str | Path) -> Path:
-    """Write a direction in vidinvert's own .npz form (offset, layers, scale, name, source format)."""
+    """Write a direction in vidinvert's own .npz form (offset, layers, scale, default strength, name,
+    source format)."""
     path = Path(path)
     if path.suffix != ".npz":
         raise VidinvertError(f"vidinvert directions are saved as .npz, got {path.name}")
     arrays = {
         "offset": direction.offset.detach().cpu().numpy().astype(np.float32),
         "scale": np.float64(direction.scale),
+        "default_strength": np.float64(direction.default_strength),
         "name": np.str_(direction.name),
         "source_format": np.str_(direction.source_format),
     }
@@ -253,6 +259,7 @@ def _load_own(path: Path, name: str) -> Direction:
             offset = data["offset"]
             layers = tuple(int(i) for i in data["layers"]) if "layers" in data.files else None
             scale = float(data["scale"]) if "scale" in data.files else 1.0
+            default_strength = float(data["default_strength"]) if "default_strength" in data.files else 1.0
             stored_name = str(data["name"]) if "name" in data.files else name
             source = str(data["source_format"]) if "source_format" in data.files else "vidinvert"
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
@@ -261,4 +268,6 @@ def _load_own(path: Path, name: str) -> Direction:
         raise VidinvertError(f"{path}: offset must be a finite (rows, D) float array, got {offset.shape} {offset.dtype}")
     if layers is not None and (not layers or min(layers) < 0):
         raise VidinvertError(f"{path}: bad layer list {layers}")
-    return Direction(torch.from_numpy(offset.astype(np.float32)), layers, stored_name, source, scale)
+    if not np.isfinite(default_strength):
+        raise VidinvertError(f"{path}: default strength must be finite, got {default_strength}")
+    return Direction(torch.from_numpy(offset.astype(np.float32)), layers, stored_name, source, scale, default_strength)

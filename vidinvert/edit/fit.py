@@ -116,14 +116,15 @@ def fit_direction(generator: str | Path | Generator = DEFAULT_GENERATOR, attribu
                   batch_size: int = 16, quantile: float = 0.3, held_out: float = 0.2,
                   condition: Sequence[str | Path] = (), layers: str | None = None, truncation: float = 1.0,
                   seed: int = 0, strengths: str = "-3,-1.5,0,1.5,3", sheet: bool = True,
-                  std_scale: float | None = None, weights_dir: str | Path | None = None,
-                  device: str = "cpu") -> FitResult:
+                  std_scale: float | None = None, default_strength: float = 1.0,
+                  weights_dir: str | Path | None = None, device: str = "cpu") -> FitResult:
     """Fit an attribute direction for a generator; write OUTPUT (.npz) and OUTPUT's .png/.json beside it.
 
     scorer defaults to the face-mesh scorer of `attribute`; any callable images -> scores works.
     The direction is a unit vector (strength 1 moves w by 1) unless `std_scale` is given: then
     strength 1 moves w by `std_scale` standard deviations of the sampled latents along it, a step
-    that means the same for generators whose W spaces have different spreads.
+    that means the same for generators whose W spaces have different spreads. `default_strength` is
+    stored with it: the strength of an edit that names none.
     """
     G = resolve_generator(generator, weights_dir, device)
     chosen = parse_layers(layers) if layers else None
@@ -139,6 +140,7 @@ def fit_direction(generator: str | Path | Generator = DEFAULT_GENERATOR, attribu
     if std_scale is not None:
         spread = float((w.float() @ direction_vector(result.direction).to(w.device)).std())
         result = replace(result, direction=replace(result.direction, scale=std_scale * spread))
+    result = replace(result, direction=replace(result.direction, default_strength=float(default_strength)))
     log.info("%s: held-out accuracy %.3f (train %.3f), %d of %d samples scored", attribute, result.accuracy,
              result.train_accuracy, result.n_scored, samples)
     if output is not None:

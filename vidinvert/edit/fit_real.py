@@ -51,13 +51,15 @@ def fit_on_inversions(wplus: torch.Tensor, scores: np.ndarray, layers: Sequence[
 
 def fit_real_directions(data: str | Path, attributes: Sequence[str], output: str | Path,
                         generator: str | Path | None = None, encoder: str | Path | None = None,
-                        layers: str | None = None, std_scale: float | None = None, steps: int = 5,
+                        layers: str | None = None, std_scale: float | None = None,
+                        default_strength: float = 1.0, steps: int = 5,
                         quantile: float = 0.3, held_out: float = 0.2, seed: int = 0,
                         test_data: str | Path | None = None, strengths: Sequence[float] = (1.0, 2.0),
                         cache_dir: str | Path | None = None, limit: int | None = None,
                         score_size: int = SCORE_SIZE, device: str = "cpu") -> dict[str, FitResult]:
     """Fit one direction per attribute on the real faces of `data`; write OUTPUT/<attribute>.npz and .json.
 
+    `default_strength` is stored with each direction (the strength of an edit that names none).
     With `test_data`, the held-out photos there are inverted and each direction is checked on them
     (`real_check.edit_motion`); the numbers go into the .json report.
     """
@@ -75,6 +77,7 @@ def fit_real_directions(data: str | Path, attributes: Sequence[str], output: str
     for attribute in attributes:
         result = fit_on_inversions(train.inversion.wplus, train.scores[attribute], chosen, quantile, held_out,
                                    seed, attribute, std_scale)
+        result = replace(result, direction=replace(result.direction, default_strength=float(default_strength)))
         log.info("%s: held-out accuracy %.3f (train %.3f) on %d real faces", attribute, result.accuracy,
                  result.train_accuracy, result.n_scored)
         report = {"attribute": attribute, "data": str(data), "faces": len(train.images), "scored": result.n_scored,

@@ -117,21 +117,26 @@ def resolve_edits(
     """Turn the edit options into edits.
 
     attr: ``NAME[=STRENGTH]`` items resolved through the registry; direction: files of any format or
-    Direction objects (their strength is `strength`, default 1); strength (a number, keyframes, a
-    keyframe file or a callable of time in seconds) also sets the strength of an ``--attr`` given
-    without one. layers (``0-7``, ``0,2,4``) overrides the layers of every edit; direction_format
-    overrides format detection for the ``--direction`` files.
+    Direction objects (their strength is `strength`); strength (a number, keyframes, a keyframe file
+    or a callable of time in seconds) also sets the strength of an ``--attr`` given without one.
+    Without either, an edit is made at its direction's `default_strength`. layers (``0-7``,
+    ``0,2,4``) overrides the layers of every edit; direction_format overrides format detection for
+    the ``--direction`` files.
     """
-    default = "1" if strength is None else strength
     layer_override = parse_layers(layers) if layers else None
     requests: list[tuple[Direction, Strength]] = []
+
+    def strength_of(loaded: Direction, value: str | None) -> Strength:
+        given = value or strength
+        return parse_strength(loaded.default_strength if given is None else given, interpolation, fps)
+
     for item in attr:
         name, value = parse_attr(item)
-        path = find_direction(name, weights_dir, directions_dir, model_dir)
-        requests.append((load_direction(path, name=name), parse_strength(value or default, interpolation, fps)))
+        loaded = load_direction(find_direction(name, weights_dir, directions_dir, model_dir), name=name)
+        requests.append((loaded, strength_of(loaded, value)))
     for item in direction:
         loaded = item if isinstance(item, Direction) else load_direction(item, format=direction_format)
-        requests.append((loaded, parse_strength(default, interpolation, fps)))
+        requests.append((loaded, strength_of(loaded, None)))
     if not requests:
         raise VidinvertError("no edit given: pass --attr NAME[=STRENGTH] or --direction FILE")
     return [
