@@ -26,7 +26,8 @@ import click
 def demo(quiet: bool, **options) -> None:
     """Render a short talking face with the bundled demo model (with a synthetic voice) and edit it.
 
-    No video or weights needed: try `vidinvert demo --attr smile=2`, then `vidinvert edit` on your own clips.
+    No video or weights needed: try `vidinvert demo` (or `--attr smile=3` for a stronger edit), then
+    `vidinvert edit` on your own clips.
     """
     from vidinvert.commands.run_options import report
     from vidinvert.demo.run import run_demo
