@@ -86,6 +86,31 @@ def test_delta_adds_the_colour_change(face):
     assert not field[..., :2].any()
 
 
+def test_edit_mask_thresholds_shrink_with_a_smaller_edit():
+    options = ChangeOptions("warp", 6.0, 20.0)
+    assert options.for_edit_size(1.0) is options and options.for_edit_size(3.0) is options
+    assert (options.for_edit_size(0.5).low, options.for_edit_size(0.5).high) == (3.0, 10.0)
+    smallest = options.for_edit_size(0.0)
+    assert 0 < smallest.low < smallest.high
+
+
+def test_the_change_grows_with_the_strength_up_to_the_default(models, tmp_path):
+    # the renders' difference is close to linear in a small latent step, so with the mask keeping
+    # its shape the change carried onto the face is too; fixed thresholds made it vanish below the
+    # default strength (1: 0.21 of the change at 2, 0.5: 0.02, on this clip)
+    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
+    source = decode_timed(clip)[1]
+    change = {}
+    for strength in (0.5, 1, 2):
+        out = edit_video(clip, tmp_path / f"{strength}.mkv", attr=[f"smile={strength}"], codec="lossless",
+                         models=models, quiet=True).output
+        change[strength] = np.mean([np.abs(a.astype(np.float32) - b).mean()
+                                    for a, b in zip(source, decode_timed(out)[1], strict=True)])
+    assert change[2] > 0.2  # levels per pixel over the whole frame: the edit is there
+    assert 0.35 < change[1] / change[2] < 0.7
+    assert 0.15 < change[0.5] / change[2] < 0.4
+
+
 def test_bad_mode_is_a_one_line_error():
     with pytest.raises(VidinvertError, match="unknown render mode 'paste'"):
         ChangeOptions("paste")

@@ -17,7 +17,7 @@ a pixel; everything else, and every pixel of a frame whose renders are equal, is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -42,6 +42,8 @@ FLOW_SIGMA = 1.5
 RESIDUAL_SIGMA = 0.75
 #: Channels of a change field: motion (x, y) in work-grid pixels, then residual RGB in levels.
 FIELD_CHANNELS = 5
+#: Below this fraction of the default edit the mask thresholds stop shrinking.
+MIN_EDIT_SIZE = 0.05
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,12 @@ class ChangeOptions:
             raise VidinvertError(f"unknown render mode {self.mode!r}; choose one of {', '.join(RENDER_MODES)}")
         if not 0 <= self.low < self.high:
             raise VidinvertError(f"edit mask thresholds must satisfy 0 <= low < high, got {self.low}, {self.high}")
+
+    def for_edit_size(self, size: float) -> ChangeOptions:
+        """The thresholds scaled by `size` in (0, 1]: for an edit that fraction of the default one,
+        whose renders differ by about that fraction as much."""
+        size = min(max(size, MIN_EDIT_SIZE), 1.0)
+        return self if size == 1.0 else replace(self, low=self.low * size, high=self.high * size)
 
 
 def work_size(generator_size: int) -> int:

@@ -81,7 +81,8 @@ class Pipeline:
         frames = observe("render", self.renderer(frames))
         if self.renderer.with_before:
             frames = observe("change", change_fields(frames, ChangeOptions(self.config.render.render),
-                                                     self.config.render.smooth_change, self.fps))
+                                                     self.config.render.smooth_change, self.fps,
+                                                     self.edit_stage and self.edit_stage.default_offset_size))
         return handoffs.output(handoffs.ahead(frames, "model"))
 
     def composite(self, frames: Iterable[FaceFrame]) -> Iterator[FrameRecord]:

@@ -56,6 +56,13 @@ class EditStage:
         """Frames of look-ahead before the first output."""
         return max(self.wplus_filter.latency, self.feature_filter.latency, self.offset_filter.latency)
 
+    @property
+    def default_offset_size(self) -> float:
+        """Norm of the summed offset with every edit at its direction's default strength."""
+        total = sum((e.direction.default_strength * d for e, d in zip(self.edits, self._deltas)),
+                    torch.zeros(self.G.n_latent, self.G.style_dim))
+        return float(total.norm())
+
     def offset(self, time: float) -> torch.Tensor:
         """The summed edit offset (n_latent, D) at a time in seconds."""
         total = torch.zeros(self.G.n_latent, self.G.style_dim)
