@@ -17,9 +17,10 @@ from vidinvert.eval import plots
 from vidinvert.eval.jsonio import encode_float, write_json_atomic, write_text_atomic
 from vidinvert.eval.published import TABLE2_COLUMNS, TABLE2_ROWS
 from vidinvert.eval.ravdess import RavdessName
-from vidinvert.eval.stats import mean_ci95, median
+from vidinvert.eval.stats import mean_ci95
 from vidinvert.eval.store import csv_text, read_frames, read_run, read_video_result
 from vidinvert.eval.video_eval import FACE_METRICS, FRAME_METRICS, VIDEO_METRICS
+from vidinvert.metrics.face_quality import nan_median
 from vidinvert.metrics.pixel import MSE_SCALE_TO_MODEL_RANGE
 
 VIDEO_FIELDS = ("key", "path", "status", "error", "n_frames", "frames_without_face", "seconds")
@@ -67,7 +68,7 @@ def _face_summary(scored: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     summary = {}
     for metric in FACE_METRICS:
         values = [r["metrics"][metric] for r in scored]
-        summary[metric] = dict(_stats(values), median=encode_float(median(values)))
+        summary[metric] = dict(_stats(values), median=encode_float(nan_median(values)))
     return summary
 
 

@@ -1,4 +1,4 @@
-"""Summary statistics over videos: mean and 95% confidence interval (Student t), median."""
+"""Summary statistics over videos: mean and 95% confidence interval (Student t)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,3 @@ def mean_ci95(values: Sequence[float]) -> dict[str, float | int | None]:
     std = float(kept.std(ddof=1))
     half = float(stats.t.ppf(0.975, count - 1)) * std / math.sqrt(count)
     return {"n": count, "mean": mean, "std": std, "ci95_low": mean - half, "ci95_high": mean + half}
-
-
-def median(values: Sequence[float]) -> float:
-    """Median of the non-NaN ``values`` (NaN when there are none)."""
-    kept = np.array([v for v in values if not math.isnan(v)], dtype=np.float64)
-    return float(np.median(kept)) if kept.size else math.nan

@@ -19,6 +19,7 @@ polygon `mesh_indices.FACE_OVAL`, and the eye distance d between the two eye cen
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -41,6 +42,13 @@ SUMMARY_KEYS = ("face_frames", "output_face_frames", "psnr", "sharpness", "displ
                 "warp_error_output", "warp_error_ratio",
                 *(f"{name}_{side}" for name in EXPRESSIONS for side in ("input", "output", "change")),
                 "smile_rose_share")
+
+
+def nan_median(values: Sequence[float]) -> float:
+    """Median of the values that are not NaN (NaN when none is)."""
+    kept = np.asarray(values, dtype=np.float64)
+    kept = kept[~np.isnan(kept)]
+    return float(np.median(kept)) if kept.size else math.nan
 
 
 def oval_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -185,9 +193,7 @@ class FaceQuality:
         rows = [s.row() for s in self.scores]
 
         def median(key: str) -> float:
-            values = np.array([r[key] for r in rows], dtype=np.float64)
-            values = values[~np.isnan(values)]
-            return float(np.median(values)) if values.size else math.nan
+            return nan_median([r[key] for r in rows])
 
         out = {"face_frames": float(len(rows)),
                "output_face_frames": float(sum(not math.isnan(r["displacement"]) for r in rows)), "psnr": median("psnr"), "sharpness": median("sharpness"),
