@@ -12,11 +12,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
 from vidinvert.errors import VidinvertError
 from vidinvert.eval.jsonio import encode_float, write_json_atomic
+from vidinvert.face.align import ffhq_quad
 from vidinvert.face.detect import MeshDetector
 from vidinvert.face.landmarks import FaceLandmarks
 from vidinvert.metrics.face_quality import EXPRESSIONS, SMILE_RISE, FaceQuality
@@ -40,7 +42,7 @@ class ScoreReport:
         if not self.rows:
             return out + ["no face found in the input: nothing to score"]
         out += [
-            f"zero-edit fidelity  PSNR in the face oval  {s['psnr']:.2f} dB",
+            f"face PSNR           output against input   {s['psnr']:.2f} dB  (the fidelity, for a zero edit)",
             f"sharpness           output / input         {s['sharpness']:.3f}",
             f"temporal stability  warp error out / in    {s['warp_error_ratio']:.3f}  "
             f"({s['warp_error_output']:.4f} / {s['warp_error_input']:.4f})",
@@ -51,6 +53,15 @@ class ScoreReport:
             out.append(f"  {name:<17} {s[name + '_input']:.4f}   {s[name + '_output']:.4f}   "
                        f"{s[name + '_change']:+.4f}")
         out.append(f"smile rose by >= {SMILE_RISE} in {100 * s['smile_rose_share']:.0f}% of the frames with a face")
+        out.append("expression, grey     input    output   change   rose    fell  (desaturated frames)")
+        for name in EXPRESSIONS:
+            out.append(f"  {name:<17} {s[name + '_grey_input']:.4f}   {s[name + '_grey_output']:.4f}   "
+                       f"{s[name + '_grey_change']:+.4f}  {100 * s[name + '_grey_rose_share']:4.0f}%  "
+                       f"{100 * s[name + '_grey_fell_share']:4.0f}%")
+        out += [f"skin colour cast    CIELAB delta-E         {s['skin_delta_e']:.2f}  (95th percentile "
+                f"{s['skin_delta_e_p95']:.2f})",
+                f"seams               step of the change     {s['seam_edit']:.2f} levels at the edit's border, "
+                f"{s['seam_crop']:.2f} at the crop's edges"]
         return out
 
     def as_json(self) -> dict:
@@ -65,6 +76,15 @@ def _nearest(faces: list[FaceLandmarks], centre: np.ndarray) -> FaceLandmarks | 
     return min(faces, key=lambda f: float(np.linalg.norm(f.centre - centre)))
 
 
+def _points(face: FaceLandmarks | None) -> np.ndarray | None:
+    return None if face is None else face.points
+
+
+def desaturate(image: np.ndarray) -> np.ndarray:
+    """The uint8 RGB image in grey (its Rec. 601 luma in all three channels)."""
+    return np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+
+
 class FaceScorer:
     """Scores a stream of (input frame, output frame) pairs of one video, given in frame order;
     close it (or use `with`) to release the two face meshes."""
@@ -73,14 +93,20 @@ class FaceScorer:
         self.quality = FaceQuality()
         self._source_mesh = MeshDetector(video=True)
         self._output_mesh = MeshDetector(video=True)
+        self._source_grey_mesh = MeshDetector(video=True)
+        self._output_grey_mesh = MeshDetector(video=True)
 
     def add(self, index: int, source: np.ndarray, output: np.ndarray) -> None:
         """Score frame `index`: uint8 RGB input and output images of one size."""
         found = self._source_mesh.detect(source)
         face = found[0] if found else None
         out_face = _nearest(self._output_mesh.detect(output), face.centre) if face is not None else None
-        self.quality.add(index, source, output, None if face is None else face.points,
-                         None if out_face is None else out_face.points)
+        grey = (None, None)
+        if face is not None:
+            grey = tuple(_points(_nearest(mesh.detect(desaturate(image)), face.centre))
+                         for mesh, image in ((self._source_grey_mesh, source), (self._output_grey_mesh, output)))
+        self.quality.add(index, source, output, _points(face), _points(out_face), grey_points=grey,
+                         quad=None if face is None else ffhq_quad(face))
 
     def rows(self) -> list[dict[str, float]]:
         """The measurements of each frame with a face in the input."""
@@ -91,8 +117,8 @@ class FaceScorer:
         return self.quality.summary()
 
     def close(self) -> None:
-        self._source_mesh.close()
-        self._output_mesh.close()
+        for mesh in (self._source_mesh, self._output_mesh, self._source_grey_mesh, self._output_grey_mesh):
+            mesh.close()
 
     def __enter__(self) -> FaceScorer:
         return self

@@ -33,3 +33,16 @@ IBUG68_MOUTH_IMAGE_RIGHT = 54
 IBUG68_NOSE_TIP = 30
 # Jaw line (0-16) then the brows from right to left (26-17): a closed face outline.
 IBUG68_FACE_OUTLINE = tuple(range(0, 17)) + tuple(range(26, 16, -1))
+
+# The lips' inner contour (the mouth opening), a closed polygon from the image's left corner.
+LIPS_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+# The lips' outer contour, a closed polygon from the image's left corner.
+LIPS_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
+# The brows' upper edges, the image's left brow first.
+BROW_IMAGE_LEFT = (70, 63, 105, 66, 107)
+BROW_IMAGE_RIGHT = (336, 296, 334, 293, 300)
+# Points that an expression does not move: the eye corners, the nose bridge and tip, the forehead.
+STABLE = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 10, 151, 9)
+# The brows' lower edges, in the same order.
+BROW_LOWER_IMAGE_LEFT = (46, 53, 52, 65, 55)
+BROW_LOWER_IMAGE_RIGHT = (276, 283, 282, 295, 285)

@@ -27,6 +27,7 @@ from vidinvert.errors import VidinvertError
 from vidinvert.face.align import CropTransform
 from vidinvert.face.composite import blend
 from vidinvert.face.landmarks import FaceLandmarks
+from vidinvert.face.render_motion import motion_field, mouth_opening, taper
 
 #: The crop grid the change fields are estimated and stored on: twice the generator's side (optical
 #: flow needs a few pixels per feature), within these bounds (large generators are reduced).
@@ -42,6 +43,8 @@ FLOW_SIGMA = 1.5
 RESIDUAL_SIGMA = 0.75
 #: Channels of a change field: motion (x, y) in work-grid pixels, then residual RGB in levels.
 FIELD_CHANNELS = 5
+#: Rec. 601 luma weights: the residual colour the warp keeps is grey.
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: Below this fraction of the default edit the mask thresholds stop shrinking.
 MIN_EDIT_SIZE = 0.05
 
@@ -106,15 +109,7 @@ def edit_mask(before: np.ndarray, after: np.ndarray, hull: np.ndarray, options: 
     soft = _gaussian(soft, MASK_GROW / 2)
     if size != work:
         soft = cv2.resize(soft, (work, work), interpolation=cv2.INTER_LINEAR)
-    return np.clip(soft, 0.0, 1.0) * hull
-
-
-def _flow(after: np.ndarray, before: np.ndarray) -> np.ndarray:
-    """Motion u (n, n, 2) with after(x) ~ before(x + u(x)), on the work grid."""
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    grey = [cv2.cvtColor(np.clip(np.rint(image), 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-            for image in (after, before)]
-    return dis.calc(grey[0], grey[1], None)
+    return np.clip(soft, 0.0, 1.0) * taper(hull)
 
 
 def _resample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -126,34 +121,39 @@ def _resample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 def estimate_change(before: np.ndarray, after: np.ndarray, hull: np.ndarray,
-                    options: ChangeOptions = ChangeOptions()) -> np.ndarray:
+                    options: ChangeOptions = ChangeOptions(),
+                    points: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The change field (n, n, FIELD_CHANNELS) float32 from two uint8 renders, on the grid of `hull`
     (n = `work_size` of the renders' size, see `hull_mask`).
 
     Channels 0-1: motion in work-grid pixels (zero in `delta` mode); 2-4: residual colour in 0..255
     levels. Zero everywhere when the renders are equal.
+
+    `warp` needs `points`, the face mesh (468, 2) of the "before" and the "after" render in render
+    pixels: the motion is the mesh's (`render_motion.motion_field`) and the residual colour is kept
+    only inside the "after" mouth opening (teeth appearing), as luminance: an edit's tint of the
+    skin is never carried. Without points (the mesh found no face) the field is zero. `delta`
+    carries the colour difference where the renders differ, tapered to zero at the hull's edge.
     """
     work = hull.shape[0]
     field = np.zeros((work, work, FIELD_CHANNELS), np.float32)
     if np.array_equal(before, after):
         return field
     scale = work / before.shape[0]  # work-grid pixels per generator pixel
-    mask = edit_mask(before, after, hull, options)
-    if not mask.any():
-        return field
     b, a = _work(before, work), _work(after, work)
     if options.mode == "warp":
-        flow = _flow(a, b)
-        weight = _gaussian(mask, FLOW_SIGMA * scale)
-        flow = np.stack([_gaussian(flow[..., c] * mask, FLOW_SIGMA * scale) for c in range(2)], axis=-1)
-        flow = flow / np.maximum(weight, 1e-3)[..., None] * mask[..., None]
-        moved = _resample(b, flow)
-    else:
-        flow = np.zeros((work, work, 2), np.float32)
-        moved = b
-    residual = _gaussian(a - moved, RESIDUAL_SIGMA * scale) * mask[..., None]
-    field[..., :2] = flow
-    field[..., 2:] = residual
+        if points is None:
+            return field
+        flow = motion_field(points[0], points[1], hull, before.shape[0])
+        opening = mouth_opening(points[1], work, before.shape[0], MASK_GROW * scale)
+        region = _gaussian(opening, MASK_GROW * scale / 2) * taper(hull)
+        residual = _gaussian(a - _resample(b, flow), RESIDUAL_SIGMA * scale)
+        luminance = residual @ LUMA
+        field[..., :2] = flow
+        field[..., 2:] = (luminance * region)[..., None]
+        return field
+    mask = edit_mask(before, after, hull, options)
+    field[..., 2:] = _gaussian(a - b, RESIDUAL_SIGMA * scale) * mask[..., None]
     return field
 
 

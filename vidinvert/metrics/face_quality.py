@@ -7,7 +7,10 @@ polygon `mesh_indices.FACE_OVAL`, and the eye distance d between the two eye cen
   faces give +inf. Meaningful for a zero-edit output: how much of the real face survives.
 - sharpness: variance of the Laplacian (3x3) of the grey output inside O over that of the input.
 - expression scores (`vidinvert.edit.scorers.landmark_scores`: smile, mouth_open, eyes_open,
-  brows_raised) of the input's mesh and of the output's own mesh.
+  brows_raised) of the input's mesh and of the output's own mesh, on the RGB frames and on the
+  frames desaturated (grey, the mesh run again): a change of colour alone (redder lips) can move
+  the RGB scores, hardly the grey ones.
+- skin colour cast and seams (`vidinvert.metrics.edit_artifacts`).
 - warp error: the input's optical flow from each frame back to the previous one (DIS), kept where
   the forward-backward check passes (``|b(x) + f(x + b(x))|^2 <= 0.01 (|b|^2 + |f(x + b(x))|^2) + 0.5``);
   the mean absolute RGB difference (in [0, 1]) inside O between a frame and the previous frame
@@ -29,19 +32,24 @@ import torch
 from vidinvert.edit.scorers import (CHIN, LEFT_EYE_INNER, LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_INNER,
                                     RIGHT_EYE_OUTER, landmark_scores)
 from vidinvert.face import mesh_indices as mi
+from vidinvert.metrics.edit_artifacts import seam, seam_bands, skin_cast, skin_mask
 from vidinvert.metrics.pixel import psnr_from_mse
 
 EXPRESSIONS = ("smile", "mouth_open", "eyes_open", "brows_raised")
 RIGID_POINTS = (RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER, NOSE_TIP, CHIN)
-#: The smile rise counted as "the edit shows" in a frame.
+#: The smile rise counted as "the edit shows" in a frame (and the move of a grey expression score).
 SMILE_RISE = 0.02
+#: The per-frame artefact measures, each summarised by its median over frames.
+ARTEFACTS = ("skin_delta_e", "skin_delta_e_p95", "seam_edit", "seam_crop")
 #: Margin around the face oval where the flow is computed, as a fraction of the oval's size.
 FLOW_MARGIN = 0.25
 #: The keys of `FaceQuality.summary`, in its order.
 SUMMARY_KEYS = ("face_frames", "output_face_frames", "psnr", "sharpness", "displacement", "warp_error_input",
                 "warp_error_output", "warp_error_ratio",
                 *(f"{name}_{side}" for name in EXPRESSIONS for side in ("input", "output", "change")),
-                "smile_rose_share")
+                "smile_rose_share", *ARTEFACTS,
+                *(f"{name}_grey_{side}" for name in EXPRESSIONS for side in ("input", "output", "change")),
+                *(f"{name}_grey_{way}_share" for name in EXPRESSIONS for way in ("rose", "fell")))
 
 
 def nan_median(values: Sequence[float]) -> float:
@@ -139,15 +147,20 @@ class FrameScore:
     displacement: float
     warp_error_input: float = math.nan
     warp_error_output: float = math.nan
+    artefacts: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ARTEFACTS, math.nan))
+    input_grey: dict[str, float] = field(default_factory=lambda: dict.fromkeys(EXPRESSIONS, math.nan))
+    output_grey: dict[str, float] = field(default_factory=lambda: dict.fromkeys(EXPRESSIONS, math.nan))
 
     def row(self) -> dict[str, float]:
         row: dict[str, float] = {"frame": self.frame, "psnr": self.psnr, "sharpness": self.sharpness,
                                  "displacement": self.displacement, "warp_error_input": self.warp_error_input,
-                                 "warp_error_output": self.warp_error_output}
+                                 "warp_error_output": self.warp_error_output, **self.artefacts}
         for name in EXPRESSIONS:
-            row[f"{name}_input"] = self.input_scores[name]
-            row[f"{name}_output"] = self.output_scores[name]
-            row[f"{name}_change"] = self.output_scores[name] - self.input_scores[name]
+            for suffix, before, after in (("", self.input_scores, self.output_scores),
+                                          ("_grey", self.input_grey, self.output_grey)):
+                row[f"{name}{suffix}_input"] = before[name]
+                row[f"{name}{suffix}_output"] = after[name]
+                row[f"{name}{suffix}_change"] = after[name] - before[name]
         return row
 
 
@@ -160,8 +173,12 @@ class FaceQuality:
     _previous: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def add(self, index: int, source: np.ndarray, output: np.ndarray, source_points: np.ndarray | None,
-            output_points: np.ndarray | None) -> None:
-        """Score one frame pair; frames without an input face only break the temporal chain."""
+            output_points: np.ndarray | None, *, grey_points: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+            quad: np.ndarray | None = None) -> None:
+        """Score one frame pair; frames without an input face only break the temporal chain.
+
+        `grey_points`: the meshes of the desaturated input and output frames; `quad`: the input
+        face's FFHQ crop quad (4, 2) in frame pixels, where a crop-edge seam is looked for."""
         if source_points is None:
             self._previous = None
             return
@@ -178,6 +195,15 @@ class FaceQuality:
         score = FrameScore(index, masked_psnr(source, output, oval),
                            laplacian_variance(output, oval) / sharp_in if sharp_in > 0 else math.nan,
                            input_scores, output_scores, displacement)
+        d = eye_distance(source_points)
+        score.artefacts["skin_delta_e"], score.artefacts["skin_delta_e_p95"] = skin_cast(
+            source, output, skin_mask(source_points, source.shape, d), d)
+        edit_band, crop_band = seam_bands(source_points, quad, source.shape, d)
+        score.artefacts["seam_edit"] = seam(source, output, edit_band, d)
+        score.artefacts["seam_crop"] = seam(source, output, crop_band, d)
+        for points, scores in zip(grey_points, (score.input_grey, score.output_grey)):
+            if points is not None:
+                scores.update({name: landmark_scores(points)[name] for name in EXPRESSIONS})
         if self._previous is not None and self._previous[0] == index - 1:
             rows, cols = _box(source_points, source.shape, FLOW_MARGIN)
             _, prev_source, prev_output = self._previous
@@ -207,4 +233,13 @@ class FaceQuality:
             out[f"{name}_change"] = median(f"{name}_change")
         rose = [r["smile_change"] >= SMILE_RISE for r in rows]  # a frame whose output has no face did not rise
         out["smile_rose_share"] = float(np.mean(rose)) if rose else math.nan
+        for key in ARTEFACTS:
+            out[key] = median(key)
+        for name in EXPRESSIONS:
+            for side in ("input", "output", "change"):
+                out[f"{name}_grey_{side}"] = median(f"{name}_grey_{side}")
+            changes = np.array([r[f"{name}_grey_change"] for r in rows], np.float64)
+            # NaN (no face found on a grey frame) compares False: it neither rose nor fell
+            out[f"{name}_grey_rose_share"] = float(np.mean(changes >= SMILE_RISE)) if rows else math.nan
+            out[f"{name}_grey_fell_share"] = float(np.mean(changes <= -SMILE_RISE)) if rows else math.nan
         return out

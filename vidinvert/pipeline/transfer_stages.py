@@ -12,7 +12,8 @@ import numpy as np
 
 from vidinvert.config import RenderConfig
 from vidinvert.edit.temporal import parse_filter
-from vidinvert.face.transfer import ChangeOptions, estimate_change, hull_mask, work_size
+from vidinvert.face.render_motion import RenderMesh
+from vidinvert.face.transfer import FIELD_CHANNELS, ChangeOptions, estimate_change, hull_mask, work_size
 from vidinvert.pipeline.frames import FaceFrame
 
 #: A cut: the aligned input crop changes by more than this many levels (mean over pixels) from the
@@ -35,25 +36,62 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
                   fps: float = 30.0, default_offset_size: float | None = None) -> Iterator[FaceFrame]:
     """Each frame with a before-and-after pair gets its change field (`FaceFrame.change`), smoothed.
 
-    With `default_offset_size` (the norm of the run's edit offset at its directions' default
-    strengths), a frame edited by less has its edit-mask thresholds lowered in proportion, so the
-    mask keeps its shape and the change grows with the strength up to the default (a keyframed
-    fade sets in smoothly instead of once its renders differ by the thresholds' levels).
+    The smoothing is over the change per unit of edit: each frame's field is divided by the size of
+    its edit offset, filtered over time (weighted: frames whose renders the mesh cannot read, and
+    frames not edited, give no weight) and multiplied back by the frame's own size. A still edit's
+    change is smoothed as before; a frame at strength 0 gets no change at all, and a keyframed ramp
+    eases the change in with its strength.
+
+    In `delta` mode, with `default_offset_size` (the norm of the run's edit offset at its
+    directions' default strengths), a frame edited by less has its edit-mask thresholds lowered in
+    proportion, so the mask keeps its shape and the change grows with the strength up to the default.
     """
     time_filter = parse_filter(smooth, fps=fps, layer_groups=False)
-    for _, group in itertools.groupby(_segments(frames), key=lambda item: item[0]):
-        a, b = itertools.tee(frame for _, frame in group)
-        fields = (None if frame.before is None else
-                  estimate_change(frame.before, frame.face,
-                                  hull_mask(frame.landmarks, frame.transform, work_size(frame.before.shape[0])),
-                                  options.for_edit_size(_edit_size(frame, default_offset_size)))
-                  for frame in a)
-        for frame, field in zip(b, time_filter(fields)):
-            yield frame if field is None else replace(frame, change=field)
+    mesh = RenderMesh() if options.mode == "warp" else None
+    try:
+        for _, group in itertools.groupby(_segments(frames), key=lambda item: item[0]):
+            a, b = itertools.tee(frame for _, frame in group)
+            sizes: dict[int, float] = {}
+            weighted = (_weighted_field(frame, options, default_offset_size, mesh, sizes) for frame in a)
+            for frame, field in zip(b, time_filter(weighted)):
+                if field is None:
+                    yield frame
+                    continue
+                size = sizes.pop(id(frame))
+                weight = field[..., -1:]
+                change = np.where(weight > 1e-6, field[..., :-1] / np.maximum(weight, 1e-6), 0.0) * size
+                yield replace(frame, change=change.astype(np.float32) if size > 0 else np.zeros_like(change,
+                                                                                                      np.float32))
+    finally:
+        if mesh is not None:
+            mesh.close()
 
 
-def _edit_size(frame: FaceFrame, default_offset_size: float | None) -> float:
-    """The frame's edit offset as a fraction of the default one, at most 1 (1 when unknown)."""
-    if not default_offset_size or frame.edited is None or frame.base is None:
+def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_size: float | None,
+                    mesh: RenderMesh | None, sizes: dict[int, float]) -> np.ndarray | None:
+    """The frame's change per unit of edit with a last channel of weight (1, or 0 where unknown)."""
+    if frame.before is None:
+        return None
+    size = _offset_size(frame)
+    sizes[id(frame)] = size
+    hull = hull_mask(frame.landmarks, frame.transform, work_size(frame.before.shape[0]))
+    out = np.zeros(hull.shape + (FIELD_CHANNELS + 1,), np.float32)
+    if size == 0:
+        return out
+    points = None
+    if mesh is not None and not np.array_equal(frame.before, frame.face):
+        before, after = mesh.points(frame.before), mesh.points(frame.face)
+        if before is None or after is None:
+            return out
+        points = (before, after)
+    fraction = min(1.0, size / default_offset_size) if default_offset_size else 1.0
+    out[..., :-1] = estimate_change(frame.before, frame.face, hull, options.for_edit_size(fraction), points) / size
+    out[..., -1] = 1.0
+    return out
+
+
+def _offset_size(frame: FaceFrame) -> float:
+    """The norm of the frame's edit offset (1 when the frame carries no latents to tell)."""
+    if frame.edited is None or frame.base is None:
         return 1.0
-    return min(1.0, float((frame.edited.wplus - frame.base.wplus).norm()) / default_offset_size)
+    return float((frame.edited.wplus - frame.base.wplus).norm())

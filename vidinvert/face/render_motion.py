@@ -1,0 +1,117 @@
+"""The motion of the generator's face between two renders, read from the face mesh on each.
+
+An edit's renders, before and after, are soft low-resolution faces: optical flow between them is
+weak and takes colour changes for motion. The face mesh reads the expression itself: its 468 points
+on the "after" render against the same points on the "before" render say where each part of the
+face went. The head's own rigid motion (a similarity fitted on points an expression leaves alone)
+is taken out, the rest is spread over the crop by a thin-plate spline anchored to zero around the
+face, and tapered smoothly to exactly zero at the face's hull, so the motion has no edge anywhere.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy.interpolate import RBFInterpolator
+
+from vidinvert.face import mesh_indices as mi
+from vidinvert.face.detect import MeshDetector
+
+#: Renders are upscaled to this side before the mesh reads them (its input is 192 px).
+MESH_SIDE = 256
+#: The spline is evaluated on a grid this many times coarser than the work grid, then upsampled
+#: (the motion is smooth at that scale).
+SPLINE_STEP = 4
+#: Smoothing of the spline (the mesh's point noise on a low-resolution render), in work-grid pixels
+#: squared per point.
+SPLINE_SMOOTHING = 4.0
+#: Anchors of zero motion on a ring around the face, this many times the hull's radius.
+ANCHOR_RING = 1.25
+ANCHOR_COUNT = 40
+#: The taper: the hull blurred by this fraction of the work grid, then mapped from TAPER_LOW..1 to 0..1.
+TAPER_SIGMA = 0.04
+TAPER_LOW = 0.5
+
+
+class RenderMesh:
+    """Face-mesh points of renders (S, S, 3) uint8, in render pixels; one mesh per stream of renders."""
+
+    def __init__(self) -> None:
+        self._mesh = MeshDetector(video=False, max_faces=1)
+
+    def points(self, render: np.ndarray) -> np.ndarray | None:
+        """(468, 2) points in render pixels, or None when the mesh finds no face."""
+        side = render.shape[0]
+        large = cv2.resize(render, (MESH_SIDE, MESH_SIDE), interpolation=cv2.INTER_CUBIC)
+        faces = self._mesh.detect(large)
+        if not faces:
+            return None
+        return (faces[0].points[:, :2] + 0.5) * (side / MESH_SIDE) - 0.5
+
+    def close(self) -> None:
+        self._mesh.close()
+
+
+def similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The 2x3 least-squares similarity (rotation, uniform scale, shift) taking source onto target."""
+    mu_s, mu_t = source.mean(axis=0), target.mean(axis=0)
+    s, t = source - mu_s, target - mu_t
+    a = np.sum(s[:, 0] * t[:, 0] + s[:, 1] * t[:, 1])
+    b = np.sum(s[:, 0] * t[:, 1] - s[:, 1] * t[:, 0])
+    norm = np.sum(s**2)
+    if norm <= 0:
+        return np.array([[1.0, 0.0, mu_t[0] - mu_s[0]], [0.0, 1.0, mu_t[1] - mu_s[1]]])
+    c, d = a / norm, b / norm
+    linear = np.array([[c, -d], [d, c]])
+    return np.hstack([linear, (mu_t - linear @ mu_s)[:, None]])
+
+
+def expression_displacement(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, motion): each point's place on the "after" face with the head's rigid motion
+    taken out, and where it came from on the "before" face relative to it (before - after)."""
+    stable = list(mi.STABLE)
+    rigid = similarity(after[stable], before[stable])
+    placed = after @ rigid[:, :2].T + rigid[:, 2]
+    return placed, before - placed
+
+
+def taper(hull: np.ndarray) -> np.ndarray:
+    """A smooth window on the hull's grid: 1 well inside the face, exactly 0 at and beyond its edge."""
+    size = hull.shape[0]
+    soft = cv2.GaussianBlur(hull, (0, 0), TAPER_SIGMA * size, borderType=cv2.BORDER_CONSTANT)
+    t = np.clip((soft - TAPER_LOW) / (1 - TAPER_LOW), 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def motion_field(before: np.ndarray, after: np.ndarray, hull: np.ndarray, render_size: int) -> np.ndarray:
+    """Motion u (n, n, 2) on the hull's work grid, in work-grid pixels, with after(x) ~ before(x + u(x)),
+    from mesh points (468, 2) in render pixels of the two renders."""
+    size = hull.shape[0]
+    scale = size / render_size
+    positions, motion = expression_displacement(before, after)
+    positions = (positions + 0.5) * scale - 0.5
+    motion = motion * scale
+    centre = positions.mean(axis=0)
+    radius = np.max(np.linalg.norm(positions - centre, axis=1))
+    angles = np.linspace(0, 2 * np.pi, ANCHOR_COUNT, endpoint=False)
+    anchors = centre + ANCHOR_RING * radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    spline = RBFInterpolator(np.vstack([positions, anchors]), np.vstack([motion, np.zeros_like(anchors)]),
+                             kernel="thin_plate_spline", smoothing=SPLINE_SMOOTHING, degree=1)
+    coarse = -(-size // SPLINE_STEP)
+    axis = (np.arange(coarse) + 0.5) * SPLINE_STEP - 0.5
+    gx, gy = np.meshgrid(axis, axis)
+    values = spline(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(coarse, coarse, 2).astype(np.float32)
+    dense = cv2.resize(values, (size, size), interpolation=cv2.INTER_LINEAR)
+    return dense * taper(hull)[..., None]
+
+
+def mouth_opening(points: np.ndarray, size: int, render_size: int, grow: float) -> np.ndarray:
+    """Float32 (size, size) 0/1 mask of the lips' inner contour on a work grid, grown by `grow` pixels."""
+    grid = (np.asarray(points, np.float64)[list(mi.LIPS_INNER)] + 0.5) * (size / render_size) - 0.5
+    mask = np.zeros((size, size), np.uint8)
+    shift = 4
+    cv2.fillPoly(mask, [np.rint(grid * (1 << shift)).astype(np.int32)], 1, lineType=cv2.LINE_AA, shift=shift)
+    r = int(round(grow))
+    if r > 0:
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    return mask.astype(np.float32)
