@@ -64,7 +64,8 @@ def test_blurred_face_loses_sharpness_and_fidelity(clip, tmp_path):
 
 def test_score_cli_writes_json_and_refuses_mismatched_sizes(clip, tmp_path, capsys):
     assert main(["score", str(clip), str(clip), "--frames", FRAMES, "-q", "--json", str(tmp_path / "r.json")]) == 0
-    assert "PSNR in the face oval  inf dB" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "face PSNR           output against input   inf dB" in out and "skin colour cast" in out
     assert json.loads((tmp_path / "r.json").read_text())["frames"] == 12
 
     def shrink(records):
@@ -110,3 +111,39 @@ def test_flow_warp_recovers_a_known_shift(mesh_points):
     mask = valid.copy()
     mask[:, -10:] = False
     assert FlowWarp.error(previous, current, where, mask) < 0.02
+
+
+def test_identical_frames_have_no_cast_no_seam_and_equal_grey_scores(clip):
+    s = score_videos(clip, clip, frames="0:4").summary
+    assert s["skin_delta_e"] == 0.0 and s["skin_delta_e_p95"] == 0.0
+    assert s["seam_edit"] == 0.0 and s["seam_crop"] == 0.0
+    assert s["smile_grey_change"] == 0.0 and s["smile_grey_rose_share"] == 0.0
+    assert not math.isnan(s["smile_grey_input"])
+
+
+def test_a_tint_of_the_skin_is_a_cast_and_its_hard_edge_a_seam(mesh_points):
+    from vidinvert.metrics.edit_artifacts import seam, seam_bands, skin_cast, skin_mask
+
+    image, points = mesh_points
+    d = eye_distance(points)
+    skin = skin_mask(points, image.shape, d)
+    oval = oval_mask(points, image.shape)
+    assert skin.sum() < 0.9 * oval.sum()
+    for index in (61, 13, 159, 105):  # mouth corner, inner lip, upper lid, brow: none of them skin
+        x, y = np.rint(points[index, :2]).astype(int)
+        assert not skin[y, x]
+    tinted = image.astype(np.int16)
+    tinted[..., 0] += 12  # +12 red levels over the whole frame: a cast with no edge near the face
+    tinted = np.clip(tinted, 0, 255).astype(np.uint8)
+    median, p95 = skin_cast(image, tinted, skin, d)
+    expected = np.linalg.norm(cv2.cvtColor(np.clip(tinted[skin], 0, 255)[None].astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+                              - cv2.cvtColor(image[skin][None].astype(np.float32) / 255, cv2.COLOR_RGB2Lab), axis=-1)
+    assert median == pytest.approx(float(np.median(expected)), rel=0.25)  # low-passed frames: close, not equal
+    assert 3 < median <= p95
+    band, _ = seam_bands(points, None, image.shape, d)
+    hard = image.copy()
+    hard[oval] = tinted[oval]  # the same tint stopping in a step at the oval
+    soft_alpha = cv2.GaussianBlur(oval.astype(np.float32), (0, 0), 0.3 * d)[..., None]
+    soft = np.rint(image * (1 - soft_alpha) + tinted * soft_alpha).astype(np.uint8)
+    assert seam(image, hard, band, d) > 2 * seam(image, soft, band, d)
+    assert seam(image, image, band, d) == 0.0

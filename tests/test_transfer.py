@@ -47,31 +47,68 @@ def test_equal_renders_keep_the_frame_exactly(face, mode):
     assert np.array_equal(apply_change(image, field, transform, alpha), image)
 
 
-def test_a_known_motion_between_renders_moves_the_real_face(face):
+@pytest.fixture(scope="module")
+def crop_points(face):
+    """The face mesh of the aligned crop, in crop (render) pixels."""
+    from vidinvert.face.render_motion import RenderMesh
+
+    mesh = RenderMesh()
+    try:
+        points = mesh.points(face[2])
+    finally:
+        mesh.close()
+    assert points is not None
+    return points
+
+
+def test_a_known_motion_of_the_mesh_moves_the_real_face(face, crop_points):
+    from vidinvert.face import mesh_indices as mi
+
     image, landmarks, aligned, transform, alpha = face
-    shift = 2  # generator pixels, to the right
+    shift = 1.5  # generator pixels: the mouth corners and the mesh points near them move outwards
+    after_points = crop_points.copy()
+    for corner, sign in ((mi.MOUTH_IMAGE_LEFT, -1), (mi.MOUTH_IMAGE_RIGHT, 1)):
+        near = np.linalg.norm(crop_points - crop_points[corner], axis=1) < 3.0
+        after_points[near, 0] += sign * shift
     after = aligned.copy()
-    after[:, shift:] = aligned[:, :-shift]
-    field = estimate_change(aligned, after, hull_mask(landmarks, transform, WORK), ChangeOptions("warp"))
-    # recovered: after(x) = before(x + u) with u = -shift generator pixels, in work-grid pixels
+    after[0, 0] ^= 1  # renders that differ (the points carry the motion)
+    hull = hull_mask(landmarks, transform, WORK)
+    field = estimate_change(aligned, after, hull, ChangeOptions("warp"), points=(crop_points, after_points))
     scale = WORK / GEN
-    centre = field[WORK * 3 // 8:WORK * 5 // 8, WORK * 3 // 8:WORK * 5 // 8]
-    assert np.median(centre[..., 0]) == pytest.approx(-shift * scale, abs=0.25 * scale)  # DIS: a quarter pixel
-    assert np.abs(np.median(centre[..., 1])) < 0.25 * scale
-    # applied: the real face moves by the same shift in frame pixels, along the crop's x axis
+    for index, sign in ((mi.MOUTH_IMAGE_LEFT, -1), (mi.MOUTH_IMAGE_RIGHT, 1)):
+        x, y = np.rint((after_points[index] + 0.5) * scale - 0.5).astype(int)
+        # after(x) ~ before(x + u): at the corner's new place u points back to where it was
+        assert field[y, x, 0] == pytest.approx(-sign * shift * scale, abs=0.5 * shift * scale)
+    # the eyes and the nose stay, the motion fades to exactly zero at the hull, and no colour is added
+    for index in (33, 263, mi.NOSE_TIP):
+        x, y = np.rint((crop_points[index] + 0.5) * scale - 0.5).astype(int)
+        assert np.abs(field[y, x, :2]).max() < 0.2 * shift * scale
+    assert not field[hull == 0].any()
+    # the residual colour is grey and lives in the mouth opening alone
+    assert np.array_equal(field[..., 2], field[..., 3]) and np.array_equal(field[..., 2], field[..., 4])
+    ys, _ = np.nonzero(field[..., 2])
+    nose_y = (crop_points[mi.NOSE_TIP, 1] + 0.5) * scale - 0.5
+    assert len(ys) and ys.min() > nose_y  # nothing from the nose up: the eyes, brows and forehead keep their colour
     out = apply_change(image, field, transform, alpha)
-    along_x = transform.inverse[:2, 0] * shift * transform.size / GEN  # frame displacement of the shift
-    h, w = image.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    expected = cv2.remap(image, grid_x - float(along_x[0]), grid_y - float(along_x[1]), cv2.INTER_CUBIC)
-    cx, cy = landmarks.anchors[2].astype(int)  # nose tip: deep inside the hull and the edit mask
-    r = int(landmarks.size * 0.12)
-    window = (slice(cy - r, cy + r), slice(cx - r, cx + r))
-    moved_error = np.abs(out[window].astype(float) - expected[window]).mean()
-    still_error = np.abs(out[window].astype(float) - image[window]).mean()
-    assert moved_error < 0.35 * still_error
-    # far from the face nothing changes
     assert np.array_equal(out[alpha == 0], image[alpha == 0])
+    assert (out != image).any()
+
+
+def test_a_tint_of_the_renders_is_not_carried(face, crop_points):
+    # the generator's renders redden (an entangled colour edit) and nothing moves: the warp adds no
+    # colour anywhere outside the mouth opening, so the real skin keeps its colour exactly
+    image, landmarks, aligned, transform, alpha = face
+    after = aligned.copy()
+    after[..., 0] = np.clip(aligned[..., 0].astype(int) + 25, 0, 255)
+    field = estimate_change(aligned, after, hull_mask(landmarks, transform, WORK), ChangeOptions("warp"),
+                            points=(crop_points, crop_points))
+    assert not field[..., :2].any()
+    out = apply_change(image, field, transform, alpha)
+    cx, cy = landmarks.anchors[2].astype(int)  # the nose: skin, far from the mouth opening
+    window = (slice(cy - 10, cy + 10), slice(cx - 10, cx + 10))
+    assert np.array_equal(out[window], image[window])
+    red_shift = out[..., 0].astype(float).mean() - image[..., 0].astype(float).mean()
+    assert abs(red_shift) < 0.05  # levels over the frame, against +25 in the renders
 
 
 def test_delta_adds_the_colour_change(face):
@@ -180,6 +217,20 @@ def _face_frames(face, crops_and_pairs):
     for i, (crop_image, (before, after)) in enumerate(crops_and_pairs):
         record = FrameRecord(i, i, Fraction(1, 30), 1, image)
         yield FaceFrame(record, landmarks, crop=crop_image, transform=transform, before=before, face=after)
+
+
+def test_keyframes_at_strength_zero_give_the_input_back(models, tmp_path):
+    # the change is smoothed per unit of edit and scaled by each frame's own strength: the frames
+    # keyed at 0 are the input byte for byte, and the ramp eases in
+    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=1.6, fps=10, size=192)
+    out = edit_video(clip, tmp_path / "ramp.mkv", attr=["smile=0s:0,0.5s:2,1.0s:2,1.5s:0"], codec="lossless",
+                     models=models, quiet=True).output
+    (_, source), (_, edited) = decode_timed(clip), decode_timed(out)
+    change = [np.abs(a.astype(np.float32) - b).mean() for a, b in zip(source, edited, strict=True)]
+    assert change[0] == 0.0 and change[15] == 0.0
+    assert np.array_equal(source[0], edited[0]) and np.array_equal(source[15], edited[15])
+    assert change[7] > 0.1  # at full strength the edit is there
+    assert 0 < change[2] < change[5]  # a ramp: a quarter and most of the way up
 
 
 def test_change_smoothing_stops_at_a_cut(face):

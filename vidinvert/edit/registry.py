@@ -7,6 +7,10 @@ A name such as ``smile`` is looked up, first match wins, in:
      ``$VIDINVERT_WEIGHTS``, the user cache folder), subfolder ``directions/``;
   2. the user directions folder: ``--directions-dir``, then ``$VIDINVERT_DIRECTIONS``, then the
      user data folder (platformdirs) ``/directions``;
+A name with no file that names an expression defined by its motion (`smile`, `mouth_open`,
+`eyes_closed`, `brows_raised`: `vidinvert.face.expressions`) is solved for the generator in use
+(`vidinvert.pipeline.expression_directions`); ``motion:NAME`` asks for that solve even where a file
+of that name exists.
 In each folder the candidates are ``NAME.npz``, ``NAME.npy``, ``NAME.pt``, ``NAME.pth`` and the same
 with ``_boundary`` appended to NAME (InterFaceGAN / FSE naming); NAME may contain a subfolder.
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import platformdirs
 
@@ -27,6 +31,10 @@ from vidinvert.errors import VidinvertError
 from vidinvert.weights import search_dirs
 
 APP_NAME = "vidinvert"
+#: ``--attr motion:NAME``: the expression's direction solved from its motion, never a file.
+MOTION_PREFIX = "motion:"
+#: The expressions defined by their motion (`vidinvert.face.expressions.EXPRESSIONS`).
+MOTION_EXPRESSIONS = ("smile", "mouth_open", "eyes_closed", "brows_raised")
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,23 @@ def parse_attr(spec: str) -> tuple[str, str | None]:
     return name, strength.strip() if sep else None
 
 
+def _named_direction(name: str, weights_dir: str | Path | None, directions_dir: str | Path | None,
+                     model_dir: Path | None, expression: Callable[[str], Direction] | None) -> Direction:
+    motion = name.startswith(MOTION_PREFIX)
+    bare = name[len(MOTION_PREFIX):] if motion else name
+    if motion and bare not in MOTION_EXPRESSIONS:
+        raise VidinvertError(f"bad --attr {name!r}: motion expressions are {', '.join(MOTION_EXPRESSIONS)}")
+    if not motion:
+        try:
+            return load_direction(find_direction(name, weights_dir, directions_dir, model_dir), name=name)
+        except VidinvertError:
+            if expression is None or name not in MOTION_EXPRESSIONS:
+                raise
+    if expression is None:
+        raise VidinvertError(f"--attr {name!r} needs the generator to solve the expression's motion")
+    return expression(bare)
+
+
 def resolve_edits(
     attr: Sequence[str] = (),
     direction: Sequence[str | Path | Direction] = (),
@@ -113,6 +138,7 @@ def resolve_edits(
     weights_dir: str | Path | None = None,
     directions_dir: str | Path | None = None,
     model_dir: Path | None = None,
+    expression: Callable[[str], Direction] | None = None,
 ) -> list[EditRequest]:
     """Turn the edit options into edits.
 
@@ -121,7 +147,8 @@ def resolve_edits(
     or a callable of time in seconds) also sets the strength of an ``--attr`` given without one.
     Without either, an edit is made at its direction's `default_strength`. layers (``0-7``,
     ``0,2,4``) overrides the layers of every edit; direction_format overrides format detection for
-    the ``--direction`` files.
+    the ``--direction`` files. expression: solves an expression defined by its motion into a
+    direction for the generator in use (names without a file, and ``motion:NAME``).
     """
     layer_override = parse_layers(layers) if layers else None
     requests: list[tuple[Direction, Strength]] = []
@@ -132,7 +159,7 @@ def resolve_edits(
 
     for item in attr:
         name, value = parse_attr(item)
-        loaded = load_direction(find_direction(name, weights_dir, directions_dir, model_dir), name=name)
+        loaded = _named_direction(name, weights_dir, directions_dir, model_dir, expression)
         requests.append((loaded, strength_of(loaded, value)))
     for item in direction:
         loaded = item if isinstance(item, Direction) else load_direction(item, format=direction_format)

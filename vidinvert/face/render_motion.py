@@ -28,9 +28,10 @@ SPLINE_SMOOTHING = 4.0
 #: Anchors of zero motion on a ring around the face, this many times the hull's radius.
 ANCHOR_RING = 1.25
 ANCHOR_COUNT = 40
-#: The taper: the hull blurred by this fraction of the work grid, then mapped from TAPER_LOW..1 to 0..1.
+#: The taper: the hull blurred by this fraction of the work grid, then mapped from TAPER_LOW..1 to 0..1
+#: (above one half, so that it is zero on and outside the hull's edge).
 TAPER_SIGMA = 0.04
-TAPER_LOW = 0.5
+TAPER_LOW = 0.6
 
 
 class RenderMesh:

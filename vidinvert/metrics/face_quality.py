@@ -238,6 +238,7 @@ class FaceQuality:
         for name in EXPRESSIONS:
             for side in ("input", "output", "change"):
                 out[f"{name}_grey_{side}"] = median(f"{name}_grey_{side}")
+        for name in EXPRESSIONS:
             changes = np.array([r[f"{name}_grey_change"] for r in rows], np.float64)
             # NaN (no face found on a grey frame) compares False: it neither rose nor fell
             out[f"{name}_grey_rose_share"] = float(np.mean(changes >= SMILE_RISE)) if rows else math.nan

@@ -28,6 +28,8 @@ from vidinvert.edit.registry import EditRequest, resolve_edits
 from vidinvert.edit.temporal import Identity, TemporalFilter, parse_filter
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
+from vidinvert.pipeline.expression_directions import SOURCE_FORMAT as EXPRESSION_FORMAT
+from vidinvert.pipeline.expression_directions import expression_direction, pulled
 from vidinvert.pipeline.frames import FaceFrame, Latents
 
 
@@ -50,6 +52,7 @@ class EditStage:
         self.noise = noise
         self.batch_size = batch_size
         self._deltas = [e.direction.delta(G.n_latent, G.style_dim) for e in self.edits]
+        self._clip_solved: set[int] = set()
 
     @property
     def latency(self) -> int:
@@ -72,12 +75,29 @@ class EditStage:
                 total = total + strength * delta
         return total
 
+    def solve_for_clip(self, wplus: torch.Tensor) -> None:
+        """Solve every expression defined by its motion (`--attr mouth_open` without a file) at this
+        clip's first face, its inverted W+ pulled to where the warp's renders are drawn."""
+        for i, request in enumerate(self.edits):
+            if request.direction.source_format == EXPRESSION_FORMAT and i not in self._clip_solved:
+                direction = expression_direction(self.G, request.direction.name, self.noise,
+                                                 anchors=pulled(self.G, wplus.detach())[None])
+                self._deltas[i] = direction.delta(self.G.n_latent, self.G.style_dim)
+                self._clip_solved.add(i)
+
+    def _offsets(self, frames: Iterable[FaceFrame]) -> Iterator[torch.Tensor | None]:
+        for f in frames:
+            if f.inverted is None:
+                yield None
+                continue
+            self.solve_for_clip(f.inverted.wplus)
+            yield self.offset(f.record.time).to(f.inverted.wplus)
+
     def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
         a, b, c, d, e = itertools.tee(frames, 5)
         ws = self.wplus_filter(None if f.inverted is None else f.inverted.wplus for f in a)
         features = self.feature_filter(None if f.inverted is None else f.inverted.feature for f in b)
-        offsets = self.offset_filter(None if f.inverted is None else self.offset(f.record.time).to(f.inverted.wplus)
-                                     for f in c)
+        offsets = self.offset_filter(self._offsets(c))
         deltas = self._smoothed_deltas(e)
         batch: list[tuple] = []  # (frame, w, feature, offset, weight residuals), each None without a face
         for item in zip(d, ws, features, offsets, deltas):
@@ -132,7 +152,8 @@ def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, 
     `direction` the stage only smooths."""
     config = replace(config or EditConfig(), **options)
     edits = resolve_edits(config.attr, config.direction, config.strength, config.layers, config.direction_format,
-                          config.interpolation, fps, weights_dir, config.directions_dir, model_dir) if config.edits else []
+                          config.interpolation, fps, weights_dir, config.directions_dir, model_dir,
+                          expression=lambda name: expression_direction(G, name, noise)) if config.edits else []
     for request in edits:  # check each direction against this generator before any frame is read
         request.direction.delta(G.n_latent, G.style_dim)
     return EditStage(
