@@ -217,7 +217,7 @@ def test_an_edit_without_a_strength_takes_its_directions_default(tmp_path: Path,
     assert strengths(attr=["smile"], strength="3") == [3.0]
     assert strengths(direction=[tmp_path / "smile.npz"]) == [2.5]
     assert strengths(direction=[tmp_path / "smile.npz"], strength="-1") == [-1.0]
-    assert load_direction(DIRECTIONS_DIR / "smile.npz").default_strength == 2.0  # the bundled model card's setting
+    assert load_direction(DIRECTIONS_DIR / "smile_labels.npz").default_strength == 2.0  # the bundled model card's setting
     np.savez(tmp_path / "bad.npz", offset=unit[None].astype(np.float32), default_strength=np.float64("nan"))
     with pytest.raises(VidinvertError, match="default strength must be finite"):
         load_direction(tmp_path / "bad.npz")

@@ -21,17 +21,15 @@ from vidinvert.face.detect import MeshDetector
 MESH_SIDE = 256
 #: The spline is evaluated on a grid this many times coarser than the work grid, then upsampled
 #: (the motion is smooth at that scale).
-SPLINE_STEP = 4
+SPLINE_STEP = 2
 #: Smoothing of the spline (the mesh's point noise on a low-resolution render), in work-grid pixels
 #: squared per point.
 SPLINE_SMOOTHING = 4.0
 #: Anchors of zero motion on a ring around the face, this many times the hull's radius.
 ANCHOR_RING = 1.25
 ANCHOR_COUNT = 40
-#: The taper: the hull blurred by this fraction of the work grid, then mapped from TAPER_LOW..1 to 0..1
-#: (above one half, so that it is zero on and outside the hull's edge).
-TAPER_SIGMA = 0.04
-TAPER_LOW = 0.6
+#: The taper rises from 0 at the hull's edge to 1 at this fraction of the work grid inside it.
+TAPER_WIDTH = 0.1
 
 
 class RenderMesh:
@@ -77,19 +75,26 @@ def expression_displacement(before: np.ndarray, after: np.ndarray) -> tuple[np.n
 
 
 def taper(hull: np.ndarray) -> np.ndarray:
-    """A smooth window on the hull's grid: 1 well inside the face, exactly 0 at and beyond its edge."""
-    size = hull.shape[0]
-    soft = cv2.GaussianBlur(hull, (0, 0), TAPER_SIGMA * size, borderType=cv2.BORDER_CONSTANT)
-    t = np.clip((soft - TAPER_LOW) / (1 - TAPER_LOW), 0.0, 1.0)
+    """A smooth window on the hull's grid: 0 on and outside the hull's edge, rising with the distance
+    inside it to 1 at TAPER_WIDTH of the grid (smoothstep), so a motion fades out before the edge."""
+    inside = cv2.distanceTransform((hull > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    t = np.clip(inside / (TAPER_WIDTH * hull.shape[0]), 0.0, 1.0)
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
-def motion_field(before: np.ndarray, after: np.ndarray, hull: np.ndarray, render_size: int) -> np.ndarray:
+def motion_field(before: np.ndarray, after: np.ndarray, hull: np.ndarray, render_size: int,
+                 real: np.ndarray | None = None) -> np.ndarray:
     """Motion u (n, n, 2) on the hull's work grid, in work-grid pixels, with after(x) ~ before(x + u(x)),
-    from mesh points (468, 2) in render pixels of the two renders."""
+    from mesh points (468, 2) in render pixels of the two renders.
+
+    With `real`, the real face's own mesh points in the same pixels, each point's motion is placed
+    where that point is on the real face: the renders' face never sits exactly on the real one (a
+    mouth corner a pixel off), and the motion must move the real corner, not the render's."""
     size = hull.shape[0]
     scale = size / render_size
     positions, motion = expression_displacement(before, after)
+    if real is not None:
+        positions = positions - before + np.asarray(real, np.float64)[:, :2]
     positions = (positions + 0.5) * scale - 0.5
     motion = motion * scale
     centre = positions.mean(axis=0)
@@ -106,9 +111,11 @@ def motion_field(before: np.ndarray, after: np.ndarray, hull: np.ndarray, render
     return dense * taper(hull)[..., None]
 
 
-def mouth_opening(points: np.ndarray, size: int, render_size: int, grow: float) -> np.ndarray:
-    """Float32 (size, size) 0/1 mask of the lips' inner contour on a work grid, grown by `grow` pixels."""
-    grid = (np.asarray(points, np.float64)[list(mi.LIPS_INNER)] + 0.5) * (size / render_size) - 0.5
+def mouth_opening(points: np.ndarray, size: int, render_size: int, grow: float,
+                  contour: tuple[int, ...] = mi.LIPS_INNER) -> np.ndarray:
+    """Float32 (size, size) 0/1 mask of the lips' inner contour (or another closed `contour`) on a
+    work grid, grown by `grow` pixels."""
+    grid = (np.asarray(points, np.float64)[list(contour)] + 0.5) * (size / render_size) - 0.5
     mask = np.zeros((size, size), np.uint8)
     shift = 4
     cv2.fillPoly(mask, [np.rint(grid * (1 << shift)).astype(np.int32)], 1, lineType=cv2.LINE_AA, shift=shift)

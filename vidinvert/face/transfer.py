@@ -26,6 +26,7 @@ from vidinvert.config import RENDER_MODES
 from vidinvert.errors import VidinvertError
 from vidinvert.face.align import CropTransform
 from vidinvert.face.composite import blend
+from vidinvert.face import mesh_indices as mi
 from vidinvert.face.landmarks import FaceLandmarks
 from vidinvert.face.render_motion import motion_field, mouth_opening, taper
 
@@ -122,7 +123,7 @@ def _resample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 def estimate_change(before: np.ndarray, after: np.ndarray, hull: np.ndarray,
                     options: ChangeOptions = ChangeOptions(),
-                    points: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                    points: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """The change field (n, n, FIELD_CHANNELS) float32 from two uint8 renders, on the grid of `hull`
     (n = `work_size` of the renders' size, see `hull_mask`).
 
@@ -130,7 +131,7 @@ def estimate_change(before: np.ndarray, after: np.ndarray, hull: np.ndarray,
     levels. Zero everywhere when the renders are equal.
 
     `warp` needs `points`, the face mesh (468, 2) of the "before" and the "after" render in render
-    pixels: the motion is the mesh's (`render_motion.motion_field`) and the residual colour is kept
+    pixels, and optionally the real face's mesh in the same pixels (where the motion is placed): the motion is the mesh's (`render_motion.motion_field`) and the residual colour is kept
     only inside the "after" mouth opening (teeth appearing), as luminance: an edit's tint of the
     skin is never carried. Without points (the mesh found no face) the field is zero. `delta`
     carries the colour difference where the renders differ, tapered to zero at the hull's edge.
@@ -144,8 +145,11 @@ def estimate_change(before: np.ndarray, after: np.ndarray, hull: np.ndarray,
     if options.mode == "warp":
         if points is None:
             return field
-        flow = motion_field(points[0], points[1], hull, before.shape[0])
-        opening = mouth_opening(points[1], work, before.shape[0], MASK_GROW * scale)
+        real = points[2] if len(points) > 2 else None
+        flow = motion_field(points[0], points[1], hull, before.shape[0], real)
+        opening = mouth_opening(points[1], work, before.shape[0], scale)
+        if real is not None:  # where the real mouth is too: the renders' mouth may sit beside it
+            opening *= mouth_opening(real, work, before.shape[0], scale, mi.LIPS_OUTER)
         region = _gaussian(opening, MASK_GROW * scale / 2) * taper(hull)
         residual = _gaussian(a - _resample(b, flow), RESIDUAL_SIGMA * scale)
         luminance = residual @ LUMA

@@ -81,7 +81,7 @@ class EditStage:
         for i, request in enumerate(self.edits):
             if request.direction.source_format == EXPRESSION_FORMAT and i not in self._clip_solved:
                 direction = expression_direction(self.G, request.direction.name, self.noise,
-                                                 anchors=pulled(self.G, wplus.detach())[None])
+                                                 anchors=pulled(self.G, wplus.detach()))
                 self._deltas[i] = direction.delta(self.G.n_latent, self.G.style_dim)
                 self._clip_solved.add(i)
 

@@ -33,12 +33,17 @@ from vidinvert.models.stylegan2 import NoiseSpec
 
 ANCHORS = 4  # seeded faces besides the average one
 PSI = 0.7
-BASIS = 48
+CLIP_PSIS = (0.6, 0.7, 0.8)
+BASIS = 32
 LAYERS = tuple(range(8))
 STEP = 6.0  # the finite-difference step along each unit SeFa direction
 #: Weight of the face's mean colour change (per 100 levels) against its motion (per eye distance).
 COLOUR_WEIGHT = 1.0
-RIDGE = 0.0005
+#: Lengths along the solved direction tried when scaling it so that strength 1 meets the target.
+LENGTHS = (2.0, 4.0, 6.0, 9.0, 12.0, 16.0, 22.0, 30.0)
+#: The most the points an expression leaves alone may move (mean, over d) before the face is
+#: taken as no longer the same.
+MAX_DRIFT = 0.06
 SOURCE_FORMAT = "expression"
 
 _solved: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -70,8 +75,10 @@ def anchor_latents(G: Generator) -> torch.Tensor:
 
 
 def pulled(G: Generator, wplus: torch.Tensor) -> torch.Tensor:
-    """W+ latents pulled towards the average latent by PSI, where the warp's renders are drawn."""
-    return G.latent_avg + PSI * (wplus - G.latent_avg)
+    """Anchors (len(CLIP_PSIS), n_latent, style_dim) for one face's W+ latents: pulled towards the
+    average latent about as far as the warp's renders are (PSI), a little less and a little more,
+    so that the mesh's noise on any one render averages out."""
+    return torch.stack([G.latent_avg + psi * (wplus - G.latent_avg) for psi in CLIP_PSIS])
 
 
 def basis(G: Generator) -> torch.Tensor:
@@ -98,36 +105,78 @@ def _solve(G: Generator, name: str, noise: NoiseSpec, anchors: torch.Tensor) -> 
     steps = torch.zeros(len(directions), G.n_latent, G.style_dim, device=directions.device)
     steps[:, layers] = STEP * directions[:, None]
     mesh = RenderMesh()
-    rows, targets = [], []
     try:
-        for w in anchors.to(directions.device):
-            stepped = torch.cat([w[None], w[None] + steps])
-            images = [image for image in render(G, stepped, noise)]
-            found = [mesh.points(image) for image in images]
-            if found[0] is None:
-                continue
-            base = found[0]
-            _, _, d = face_axes(base)
-            motion, weight = target_motion(name, base)
-            root = np.sqrt(np.repeat(weight, 2))
-            colour = _mean_colour(images[0], base)
-            columns = []
-            for image, points in zip(images[1:], found[1:]):
-                if points is None:  # a step that loses the face says nothing: no column weight
-                    columns.append(np.zeros(2 * len(base) + 3))
-                    continue
-                _, moved = expression_displacement(base, points)  # base - stepped: the points' motion is -moved
-                response = -moved.reshape(-1) / d * root
-                colour_change = (_mean_colour(image, points) - colour) / 100.0 * COLOUR_WEIGHT
-                columns.append(np.concatenate([response, colour_change]))
-            rows.append(np.stack(columns, axis=1))
-            targets.append(np.concatenate([motion.reshape(-1) / d * root, np.zeros(3)]))
+        gradients = [g for g in (_gradient(G, name, noise, w, steps, mesh) for w in anchors.to(steps.device))
+                     if g is not None]
+        if not gradients:
+            raise VidinvertError(f"the face mesh finds no face in this generator's renders: cannot solve {name!r}")
+        motion, colour = (np.mean([g[i] for g in gradients], axis=0) for i in range(2))
+        # steepest ascent of the target motion with the colour's gradients projected out
+        q, _ = np.linalg.qr(colour)
+        ascent = motion - q @ (q.T @ motion)
+        unit = torch.as_tensor(ascent / max(np.linalg.norm(ascent), 1e-12), dtype=torch.float32) @ directions.cpu()
+        unit = unit / unit.norm().clamp_min(1e-12)
+        size = _calibrate(G, name, noise, anchors.to(steps.device), unit.to(steps.device), layers, mesh)
     finally:
         mesh.close()
-    if not rows:
-        raise VidinvertError(f"the face mesh finds no face in this generator's renders: cannot solve {name!r}")
-    A, b = np.vstack(rows), np.concatenate(targets)
-    k = A.shape[1]
-    coefficients = np.linalg.solve(A.T @ A + RIDGE * len(rows) * np.eye(k), A.T @ b)
-    vector = STEP * (torch.as_tensor(coefficients, dtype=torch.float32, device=directions.device) @ directions)
-    return Direction(vector[None].cpu(), tuple(layers), name, SOURCE_FORMAT)
+    return Direction((size * unit)[None].cpu(), tuple(layers), name, SOURCE_FORMAT)
+
+
+def _progress(name: str, base: np.ndarray, points: np.ndarray) -> tuple[float, float]:
+    """(share of the target motion reached, the other points' mean motion over d) from two meshes."""
+    target, weight = target_motion(name, base)
+    _, moved = expression_displacement(base, points)
+    motion = -moved
+    chosen = weight == 1
+    _, _, d = face_axes(base)
+    reached = float((motion[chosen] * target[chosen]).sum() / max((target[chosen] ** 2).sum(), 1e-12))
+    return reached, float(np.linalg.norm(motion[~chosen], axis=1).mean() / d)
+
+
+def _gradient(G: Generator, name: str, noise: NoiseSpec, w: torch.Tensor, steps: torch.Tensor,
+              mesh: RenderMesh) -> tuple[np.ndarray, np.ndarray] | None:
+    """Central differences at W+ latents w of the share of the target reached (BASIS,) and of the
+    face's mean colour per 100 levels (BASIS, 3), per unit step along each basis direction."""
+    images = render(G, torch.cat([w[None], w[None] + steps, w[None] - steps]), noise)
+    found = [mesh.points(image) for image in images]
+    base = found[0]
+    if base is None:
+        return None
+    k = len(steps)
+    motion, colour = np.zeros(k), np.zeros((k, 3))
+    for i in range(k):
+        plus, minus = found[1 + i], found[1 + k + i]
+        if plus is None or minus is None:  # a step that loses the face says nothing
+            continue
+        motion[i] = (_progress(name, base, plus)[0] - _progress(name, base, minus)[0]) / 2
+        colour[i] = (_mean_colour(images[1 + i], plus) - _mean_colour(images[1 + k + i], minus)) / 200.0
+    return motion, colour * COLOUR_WEIGHT
+
+
+def _calibrate(G: Generator, name: str, noise: NoiseSpec, anchors: torch.Tensor, unit: torch.Tensor,
+               layers: list[int], mesh: RenderMesh) -> float:
+    """The length along `unit` at which the anchors' renders reach the target, or the longest that
+    keeps the face (found by the mesh, the other points within MAX_DRIFT of d) when none does."""
+    offset = torch.zeros(G.n_latent, G.style_dim, device=unit.device)
+    offset[layers] = unit
+    best, best_reached = LENGTHS[0], -np.inf
+    previous = (0.0, 0.0)
+    for length in LENGTHS:
+        reached = []
+        for w in anchors:
+            images = render(G, torch.stack([w, w + length * offset]), noise)
+            base, points = mesh.points(images[0]), mesh.points(images[1])
+            if base is None or points is None:
+                return best
+            share, drift = _progress(name, base, points)
+            if drift > MAX_DRIFT:
+                return best
+            reached.append(share)
+        share = float(np.mean(reached))
+        if share >= 1.0:  # between the last two lengths, where the target is met
+            (l0, s0) = previous
+            return float(l0 + (length - l0) * (1.0 - s0) / max(share - s0, 1e-9))
+        if share > best_reached:
+            best, best_reached = length, share
+        previous = (length, share)
+    return best

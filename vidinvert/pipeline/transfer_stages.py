@@ -12,6 +12,7 @@ import numpy as np
 
 from vidinvert.config import RenderConfig
 from vidinvert.edit.temporal import parse_filter
+from vidinvert.face.mesh_indices import MESH_POINT_COUNT
 from vidinvert.face.render_motion import RenderMesh
 from vidinvert.face.transfer import FIELD_CHANNELS, ChangeOptions, estimate_change, hull_mask, work_size
 from vidinvert.pipeline.frames import FaceFrame
@@ -83,11 +84,22 @@ def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_siz
         before, after = mesh.points(frame.before), mesh.points(frame.face)
         if before is None or after is None:
             return out
-        points = (before, after)
+        points = (before, after) + _real_points(frame)
     fraction = min(1.0, size / default_offset_size) if default_offset_size else 1.0
     out[..., :-1] = estimate_change(frame.before, frame.face, hull, options.for_edit_size(fraction), points) / size
     out[..., -1] = 1.0
     return out
+
+
+def _real_points(frame: FaceFrame) -> tuple[np.ndarray, ...]:
+    """The real face's mesh in the renders' pixels, when the landmarks are the mesh's 468 points."""
+    points = np.asarray(frame.landmarks.points, np.float64)[:, :2]
+    if len(points) != MESH_POINT_COUNT:
+        return ()
+    matrix = frame.transform.matrix
+    crop = points @ matrix[:2, :2].T + matrix[:2, 2]
+    render = frame.before.shape[0]
+    return ((crop + 0.5) * (render / frame.transform.size) - 0.5,)
 
 
 def _offset_size(frame: FaceFrame) -> float:
