@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.interpolate import RBFInterpolator
 
 from vidinvert.face import mesh_indices as mi
 from vidinvert.face.detect import MeshDetector
@@ -21,10 +20,15 @@ from vidinvert.face.detect import MeshDetector
 MESH_SIDE = 256
 #: The spline is evaluated on a grid this many times coarser than the work grid, then upsampled
 #: (the motion is smooth at that scale).
-SPLINE_STEP = 2
+SPLINE_STEP = 4
 #: Smoothing of the spline (the mesh's point noise on a low-resolution render), in work-grid pixels
 #: squared per point.
 SPLINE_SMOOTHING = 4.0
+#: The mesh points the spline goes through: every feature contour and every other point besides
+#: (half the points give the same field at a quarter of the cost).
+SPLINE_POINTS = np.array(sorted(set(range(0, mi.MESH_POINT_COUNT, 2)) | set(
+    mi.LIPS_INNER + mi.LIPS_OUTER + mi.EYE_IMAGE_LEFT + mi.EYE_IMAGE_RIGHT + mi.BROW_IMAGE_LEFT + mi.BROW_IMAGE_RIGHT
+    + mi.BROW_LOWER_IMAGE_LEFT + mi.BROW_LOWER_IMAGE_RIGHT + mi.FACE_OVAL)))
 #: Anchors of zero motion on a ring around the face, this many times the hull's radius.
 ANCHOR_RING = 1.25
 ANCHOR_COUNT = 40
@@ -33,10 +37,12 @@ TAPER_WIDTH = 0.1
 
 
 class RenderMesh:
-    """Face-mesh points of renders (S, S, 3) uint8, in render pixels; one mesh per stream of renders."""
+    """Face-mesh points of renders (S, S, 3) uint8, in render pixels. With `video`, the mesh tracks
+    the face from one render to the next (no detection per render): give it one stream of renders
+    in order, e.g. every frame's "before" render."""
 
-    def __init__(self) -> None:
-        self._mesh = MeshDetector(video=False, max_faces=1)
+    def __init__(self, video: bool = False) -> None:
+        self._mesh = MeshDetector(video=video, max_faces=1)
 
     def points(self, render: np.ndarray) -> np.ndarray | None:
         """(468, 2) points in render pixels, or None when the mesh finds no face."""
@@ -82,6 +88,25 @@ def taper(hull: np.ndarray) -> np.ndarray:
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
+def _tps_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    r2 = np.sum((a[:, None, :] - b[None, :, :]) ** 2, axis=-1)
+    return 0.5 * r2 * np.log(np.maximum(r2, 1e-12))  # r^2 log r
+
+
+def thin_plate_spline(centres: np.ndarray, values: np.ndarray, at: np.ndarray, smoothing: float) -> np.ndarray:
+    """The smoothing thin-plate spline through `values` (N, k) at `centres` (N, 2), evaluated at `at`
+    (M, 2): kernel r^2 log r plus an affine part, `smoothing` added to the kernel's diagonal."""
+    n = len(centres)
+    system = np.zeros((n + 3, n + 3))
+    system[:n, :n] = _tps_kernel(centres, centres) + smoothing * np.eye(n)
+    affine = np.hstack([np.ones((n, 1)), centres])
+    system[:n, n:] = affine
+    system[n:, :n] = affine.T
+    rhs = np.vstack([values, np.zeros((3, values.shape[1]))])
+    coefficients = np.linalg.solve(system, rhs)
+    return _tps_kernel(at, centres) @ coefficients[:n] + np.hstack([np.ones((len(at), 1)), at]) @ coefficients[n:]
+
+
 def motion_field(before: np.ndarray, after: np.ndarray, hull: np.ndarray, render_size: int,
                  real: np.ndarray | None = None) -> np.ndarray:
     """Motion u (n, n, 2) on the hull's work grid, in work-grid pixels, with after(x) ~ before(x + u(x)),
@@ -95,18 +120,19 @@ def motion_field(before: np.ndarray, after: np.ndarray, hull: np.ndarray, render
     positions, motion = expression_displacement(before, after)
     if real is not None:
         positions = positions - before + np.asarray(real, np.float64)[:, :2]
+    positions, motion = positions[SPLINE_POINTS], motion[SPLINE_POINTS]
     positions = (positions + 0.5) * scale - 0.5
     motion = motion * scale
     centre = positions.mean(axis=0)
     radius = np.max(np.linalg.norm(positions - centre, axis=1))
     angles = np.linspace(0, 2 * np.pi, ANCHOR_COUNT, endpoint=False)
     anchors = centre + ANCHOR_RING * radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    spline = RBFInterpolator(np.vstack([positions, anchors]), np.vstack([motion, np.zeros_like(anchors)]),
-                             kernel="thin_plate_spline", smoothing=SPLINE_SMOOTHING, degree=1)
     coarse = -(-size // SPLINE_STEP)
     axis = (np.arange(coarse) + 0.5) * SPLINE_STEP - 0.5
     gx, gy = np.meshgrid(axis, axis)
-    values = spline(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(coarse, coarse, 2).astype(np.float32)
+    values = thin_plate_spline(np.vstack([positions, anchors]), np.vstack([motion, np.zeros_like(anchors)]),
+                               np.stack([gx.ravel(), gy.ravel()], axis=1), SPLINE_SMOOTHING)
+    values = values.reshape(coarse, coarse, 2).astype(np.float32)
     dense = cv2.resize(values, (size, size), interpolation=cv2.INTER_LINEAR)
     return dense * taper(hull)[..., None]
 

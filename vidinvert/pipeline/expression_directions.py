@@ -159,13 +159,13 @@ def _calibrate(G: Generator, name: str, noise: NoiseSpec, anchors: torch.Tensor,
     keeps the face (found by the mesh, the other points within MAX_DRIFT of d) when none does."""
     offset = torch.zeros(G.n_latent, G.style_dim, device=unit.device)
     offset[layers] = unit
+    bases = [mesh.points(image) for image in render(G, anchors, noise)]
     best, best_reached = LENGTHS[0], -np.inf
     previous = (0.0, 0.0)
     for length in LENGTHS:
         reached = []
-        for w in anchors:
-            images = render(G, torch.stack([w, w + length * offset]), noise)
-            base, points = mesh.points(images[0]), mesh.points(images[1])
+        for base, image in zip(bases, render(G, anchors + length * offset, noise)):
+            points = mesh.points(image)
             if base is None or points is None:
                 return best
             share, drift = _progress(name, base, points)

@@ -48,12 +48,12 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
     proportion, so the mask keeps its shape and the change grows with the strength up to the default.
     """
     time_filter = parse_filter(smooth, fps=fps, layer_groups=False)
-    mesh = RenderMesh() if options.mode == "warp" else None
+    meshes = (RenderMesh(video=True), RenderMesh(video=True)) if options.mode == "warp" else None
     try:
         for _, group in itertools.groupby(_segments(frames), key=lambda item: item[0]):
             a, b = itertools.tee(frame for _, frame in group)
             sizes: dict[int, float] = {}
-            weighted = (_weighted_field(frame, options, default_offset_size, mesh, sizes) for frame in a)
+            weighted = (_weighted_field(frame, options, default_offset_size, meshes, sizes) for frame in a)
             for frame, field in zip(b, time_filter(weighted)):
                 if field is None:
                     yield frame
@@ -64,12 +64,12 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
                 yield replace(frame, change=change.astype(np.float32) if size > 0 else np.zeros_like(change,
                                                                                                       np.float32))
     finally:
-        if mesh is not None:
+        for mesh in meshes or ():
             mesh.close()
 
 
 def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_size: float | None,
-                    mesh: RenderMesh | None, sizes: dict[int, float]) -> np.ndarray | None:
+                    meshes: tuple[RenderMesh, RenderMesh] | None, sizes: dict[int, float]) -> np.ndarray | None:
     """The frame's change per unit of edit with a last channel of weight (1, or 0 where unknown)."""
     if frame.before is None:
         return None
@@ -80,8 +80,8 @@ def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_siz
     if size == 0:
         return out
     points = None
-    if mesh is not None and not np.array_equal(frame.before, frame.face):
-        before, after = mesh.points(frame.before), mesh.points(frame.face)
+    if meshes is not None and not np.array_equal(frame.before, frame.face):
+        before, after = meshes[0].points(frame.before), meshes[1].points(frame.face)
         if before is None or after is None:
             return out
         points = (before, after) + _real_points(frame)
