@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from vidinvert.api import invert_video, load_default_models
-from vidinvert.face.expressions import EXPRESSIONS, face_axes, target_motion
+from vidinvert.face.expression_targets import EXPRESSIONS, face_axes, target_motion
 from vidinvert.face.render_motion import RenderMesh, expression_displacement, motion_field
 from vidinvert.face.transfer import hull_mask, work_size
 from vidinvert.metrics.edit_artifacts import skin_cast, skin_mask
@@ -88,7 +88,7 @@ def main() -> None:
             w = first_face_wplus(DATA / clip, models, Path(tmp))
             anchors = pulled(G, w)
             for name in EXPRESSIONS:
-                delta = expression_direction(G, name, anchors=anchors).delta(G.n_latent, G.style_dim)
+                delta = expression_direction(G, name, anchors).delta(G.n_latent, G.style_dim)
                 best = None
                 for strength in args.strengths:
                     row = measure(G, mesh, name, anchors[1], delta, strength)

@@ -41,7 +41,7 @@ def empty_store(tmp_path, monkeypatch):
 
 def test_the_package_carries_the_model_its_card_and_a_smile_direction():
     assert demo_model_present()
-    assert (DIRECTIONS_DIR / "smile.npz").is_file()
+    assert (DIRECTIONS_DIR / "smile_labels.npz").is_file()
     card = MODEL_CARD.read_text()
     assert "non-commercial" in card and f"{DECLARED['size']} px" in card
     total = sum(p.stat().st_size for p in DEMO_DIR.rglob("*") if p.is_file())
@@ -72,20 +72,33 @@ def test_load_models_without_flags_or_store_uses_the_demo_model(empty_store):
     assert ENCODER_FILE.is_file()
 
 
-def test_smile_resolves_only_for_the_demo_generator(demo_models, empty_store):
+def test_the_label_fitted_smile_resolves_only_for_the_demo_generator(demo_models, empty_store):
+    G, E = demo_models
+    config = RunConfig.from_options(attr=["smile_labels"], weights_dir=empty_store)
+    with build_pipeline(G, E, config, 25.0) as pipeline:
+        shipped = load_direction(DIRECTIONS_DIR / "smile_labels.npz")
+        assert torch.equal(pipeline.edit_stage.edits[0].direction.offset, shipped.offset)
+    with pytest.raises(VidinvertError, match="no direction named 'smile_labels'"):
+        build_pipeline(tiny_generator(), E, config, 25.0)
+
+
+def test_smile_is_the_expression_solved_from_its_motion_for_any_generator(demo_models, empty_store):
+    from vidinvert.pipeline.expression_directions import SOURCE_FORMAT
+
+    from vidinvert.pipeline.edit_stage import make_edit_stage
+
     G, E = demo_models
     config = RunConfig.from_options(attr=["smile"], weights_dir=empty_store)
     with build_pipeline(G, E, config, 25.0) as pipeline:
-        shipped = load_direction(DIRECTIONS_DIR / "smile.npz")
-        assert torch.equal(pipeline.edit_stage.edits[0].direction.offset, shipped.offset)
-    with pytest.raises(VidinvertError, match="no direction named 'smile'"):
-        build_pipeline(tiny_generator(), E, config, 25.0)
+        assert pipeline.edit_stage.edits[0].direction.source_format == SOURCE_FORMAT
+    stage = make_edit_stage(tiny_generator(), 25.0, attr=["smile"], weights_dir=empty_store)
+    assert stage.edits[0].direction.source_format == SOURCE_FORMAT
 
 
 def test_shipped_directions_fit_the_generator(demo_models):
     G, _ = demo_models
     found = directions_in(DIRECTIONS_DIR)
-    assert "smile" in found and set(found) == set(DECLARED["directions"])
+    assert "smile_labels" in found and set(found) == set(DECLARED["directions"])
     for name, path in found.items():
         d = load_direction(path, name=name)
         assert d.offset.shape[1] == G.style_dim and d.offset.shape[0] in (1, G.n_latent)
@@ -95,7 +108,7 @@ def test_shipped_directions_fit_the_generator(demo_models):
 
 def test_shipped_smile_moves_the_mouth_corners_of_generated_faces_apart(demo_models, one_thread):
     G, _ = demo_models
-    smile = load_direction(DIRECTIONS_DIR / "smile.npz")
+    smile = load_direction(DIRECTIONS_DIR / "smile_labels.npz")
     w = G.sample_w(8, seed=0, truncation=0.7).unsqueeze(1).repeat(1, G.n_latent, 1)
     before = mesh_landmarks(to_uint8(G.synthesize(w), CHECK_SIZE))
     after = mesh_landmarks(to_uint8(G.synthesize(edit(w, smile, 2.0)), CHECK_SIZE))

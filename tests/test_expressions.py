@@ -14,7 +14,7 @@ from vidinvert.edit.registry import MOTION_EXPRESSIONS, resolve_edits
 from vidinvert.errors import VidinvertError
 from vidinvert.face import mesh_indices as mi
 from vidinvert.face.detect import MeshDetector
-from vidinvert.face.expressions import EXPRESSIONS, face_axes, target_motion
+from vidinvert.face.expression_targets import EXPRESSIONS, face_axes, target_motion
 from vidinvert.face.render_motion import RenderMesh, expression_displacement, thin_plate_spline
 from vidinvert.pipeline.expression_directions import SOURCE_FORMAT, expression_direction, pulled, render
 from vidinvert.video import open_video
@@ -62,7 +62,7 @@ def generator():
 def test_a_solved_smile_makes_the_generators_face_smile(generator):
     G = generator
     anchors = pulled(G, G.latent_avg.expand(G.n_latent, -1))
-    direction = expression_direction(G, "smile", anchors=anchors)
+    direction = expression_direction(G, "smile", anchors)
     assert isinstance(direction, Direction) and direction.source_format == SOURCE_FORMAT
     delta = direction.delta(G.n_latent, G.style_dim)
     images = render(G, torch.stack([anchors[1], anchors[1] + delta]), "stored")

@@ -8,7 +8,7 @@ A name such as ``smile`` is looked up, first match wins, in:
   2. the user directions folder: ``--directions-dir``, then ``$VIDINVERT_DIRECTIONS``, then the
      user data folder (platformdirs) ``/directions``;
 A name with no file that names an expression defined by its motion (`smile`, `mouth_open`,
-`eyes_closed`, `brows_raised`: `vidinvert.face.expressions`) is solved for the generator in use
+`eyes_closed`, `brows_raised`: `vidinvert.face.expression_targets`) is solved for the generator in use
 (`vidinvert.pipeline.expression_directions`); ``motion:NAME`` asks for that solve even where a file
 of that name exists.
 In each folder the candidates are ``NAME.npz``, ``NAME.npy``, ``NAME.pt``, ``NAME.pth`` and the same
@@ -33,7 +33,7 @@ from vidinvert.weights import search_dirs
 APP_NAME = "vidinvert"
 #: ``--attr motion:NAME``: the expression's direction solved from its motion, never a file.
 MOTION_PREFIX = "motion:"
-#: The expressions defined by their motion (`vidinvert.face.expressions.EXPRESSIONS`).
+#: The expressions defined by their motion (`vidinvert.face.expression_targets.EXPRESSIONS`).
 MOTION_EXPRESSIONS = ("smile", "mouth_open", "eyes_closed", "brows_raised")
 
 

@@ -29,7 +29,7 @@ from vidinvert.edit.temporal import Identity, TemporalFilter, parse_filter
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
 from vidinvert.pipeline.expression_directions import SOURCE_FORMAT as EXPRESSION_FORMAT
-from vidinvert.pipeline.expression_directions import expression_direction, pulled
+from vidinvert.pipeline.expression_directions import expression_direction, pulled, unsolved
 from vidinvert.pipeline.frames import FaceFrame, Latents
 
 
@@ -80,8 +80,8 @@ class EditStage:
         clip's first face, its inverted W+ pulled to where the warp's renders are drawn."""
         for i, request in enumerate(self.edits):
             if request.direction.source_format == EXPRESSION_FORMAT and i not in self._clip_solved:
-                direction = expression_direction(self.G, request.direction.name, self.noise,
-                                                 anchors=pulled(self.G, wplus.detach()))
+                direction = expression_direction(self.G, request.direction.name, pulled(self.G, wplus.detach()),
+                                                 self.noise)
                 self._deltas[i] = direction.delta(self.G.n_latent, self.G.style_dim)
                 self._clip_solved.add(i)
 
@@ -153,7 +153,7 @@ def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, 
     config = replace(config or EditConfig(), **options)
     edits = resolve_edits(config.attr, config.direction, config.strength, config.layers, config.direction_format,
                           config.interpolation, fps, weights_dir, config.directions_dir, model_dir,
-                          expression=lambda name: expression_direction(G, name, noise)) if config.edits else []
+                          expression=lambda name: unsolved(G, name)) if config.edits else []
     for request in edits:  # check each direction against this generator before any frame is read
         request.direction.delta(G.n_latent, G.style_dim)
     return EditStage(

@@ -1,21 +1,21 @@
 """Latent directions that make the generator's face perform an expression defined by its motion.
 
-For an expression of `vidinvert.face.expressions` the generator is asked, through its own renders,
-which latent move makes its face do it. At a few anchor latents (the average face and seeded faces
-pulled towards it by `PSI`, as the warp's renders are), each of `BASIS` SeFa directions of the
-coarse and middle layers is stepped once; the face mesh on each render against the anchor's render
-gives the local Jacobian of every mesh point's motion (the head's rigid motion taken out) and of the
-face's mean colour. One least-squares solve over all anchors finds the combination whose motion is
-the target and whose colour change is zero, with a ridge that keeps the move small (identity).
+For an expression of `vidinvert.face.expression_targets` the generator is asked, through its own
+renders, which latent move makes its face do it. At a few anchor latents (the clip's first face
+pulled towards the average face about as far as the warp's renders are), each of `BASIS` SeFa
+directions of the coarse and middle layers is stepped both ways; the face mesh on each render
+gives how much of the target motion the step makes (the head's rigid motion taken out) and how
+much it changes the face's mean colour. The steepest ascent of the target, with the colour's
+gradients projected out, is the direction; its length is set so that the anchors' renders make the
+target motion at strength 1, or as much of it as they make while staying the same face (the other
+points within MAX_DRIFT of the eye distance).
 
-The result is an ordinary W+ direction of strength 1 = the target motion. It works with any
-generator, official files included, and needs no labelled data; it is solved once per generator
-and expression in a process (about BASIS x ANCHORS renders and meshes).
+The result is an ordinary W+ direction. It works with any
+generator, official files included, and needs no labelled data; it is solved at each clip's first
+face (about 2 x BASIS x len(CLIP_PSIS) renders and meshes).
 """
 
 from __future__ import annotations
-
-import weakref
 
 import cv2
 import numpy as np
@@ -25,13 +25,12 @@ from vidinvert.edit.directions import Direction
 from vidinvert.edit.sefa import sefa
 from vidinvert.errors import VidinvertError
 from vidinvert.face import mesh_indices as mi
-from vidinvert.face.expressions import EXPRESSIONS, face_axes, target_motion
+from vidinvert.face.expression_targets import EXPRESSIONS, face_axes, target_motion
 from vidinvert.face.render_motion import RenderMesh, expression_displacement
 from vidinvert.images import to_uint8
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
 
-ANCHORS = 4  # seeded faces besides the average one
 PSI = 0.7
 CLIP_PSIS = (0.6, 0.7, 0.8)
 BASIS = 32
@@ -46,32 +45,21 @@ LENGTHS = (2.0, 4.0, 6.0, 9.0, 12.0, 16.0, 22.0, 30.0)
 MAX_DRIFT = 0.06
 SOURCE_FORMAT = "expression"
 
-_solved: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def expression_direction(G: Generator, name: str, noise: NoiseSpec = "stored",
-                         anchors: torch.Tensor | None = None) -> Direction:
+def expression_direction(G: Generator, name: str, anchors: torch.Tensor, noise: NoiseSpec = "stored") -> Direction:
     """The W+ direction along which `G`'s face performs expression `name` (strength 1: its target),
-    solved at `anchors` (A, n_latent, style_dim) W+ latents (a clip's own faces), or, without them,
-    at the average face and seeded faces (`anchor_latents`, solved once per generator)."""
+    solved at `anchors` (A, n_latent, style_dim), W+ latents of one face (`pulled`)."""
     if name not in EXPRESSIONS:
         raise VidinvertError(f"unknown expression {name!r}; choose one of {', '.join(EXPRESSIONS)}")
-    if anchors is not None:
-        return _solve(G, name, noise, anchors)
-    cache = _solved.setdefault(G, {})
-    if name not in cache:
-        cache[name] = _solve(G, name, noise, anchor_latents(G))
-    return cache[name]
+    return _solve(G, name, noise, anchors)
 
 
-def anchor_latents(G: Generator) -> torch.Tensor:
-    """(1 + ANCHORS, n_latent, style_dim): the average latent and seeded faces pulled towards it by PSI."""
-    gen = torch.Generator(device="cpu").manual_seed(0)
-    z = torch.randn(ANCHORS, G.style_dim, generator=gen).to(G.latent_avg.device)
-    with torch.no_grad():
-        w = G.mapping(z, truncation=PSI, truncation_latent=G.latent_avg.reshape(1, -1))
-    w = torch.cat([G.latent_avg.reshape(1, -1), w])
-    return w[:, None].expand(-1, G.n_latent, -1).contiguous()
+def unsolved(G: Generator, name: str) -> Direction:
+    """The place of expression `name` in a run before its first face: a zero W+ direction that the
+    editing stage replaces with `expression_direction` at that face."""
+    if name not in EXPRESSIONS:
+        raise VidinvertError(f"unknown expression {name!r}; choose one of {', '.join(EXPRESSIONS)}")
+    layers = tuple(i for i in LAYERS if i < G.n_latent)
+    return Direction(torch.zeros(1, G.style_dim), layers, name, SOURCE_FORMAT)
 
 
 def pulled(G: Generator, wplus: torch.Tensor) -> torch.Tensor:
