@@ -17,7 +17,7 @@ from vidinvert.errors import VidinvertError
 PathLike = str | os.PathLike
 
 #: Output codecs and H.264 presets (the encoders themselves live in vidinvert.video.encoding).
-CODEC_NAMES = ("ffv1", "h264", "lossless", "prores")
+CODEC_NAMES = ("dnxhr", "ffv1", "h264", "lossless", "prores", "prores4444", "same")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                 "placebo")
 LANDMARK_BACKENDS = ("mediapipe", "face-alignment")

@@ -1,0 +1,52 @@
+"""Start timecode and reel name: where an input keeps them and how an output gets them back.
+
+MOV keeps the start timecode in a timecode (tmcd) track, which FFmpeg reads as a data stream with a
+``timecode`` tag and also reports on the video stream; other containers keep a ``timecode`` tag
+on the stream or the file (MXF, Matroska). The output's video stream is tagged with the input's
+timecode (and ``reel_name``): the MOV muxer then writes a new timecode track at the output's frame
+rate, Matroska keeps the tag. The input's own timecode track is therefore not copied.
+"""
+
+from __future__ import annotations
+
+import av
+
+TIMECODE = "timecode"
+REEL = "reel_name"
+
+
+def is_timecode_track(stream: av.stream.Stream) -> bool:
+    """A MOV timecode (tmcd) track: a data stream FFmpeg has no decoder for, tagged with a timecode."""
+    return stream.type == "data" and TIMECODE in stream.metadata
+
+
+def start_timecode(reader) -> str | None:
+    """The input's start timecode ("HH:MM:SS:FF", ";" before the frames when drop-frame), or None:
+    from the video stream's tags, else a timecode track's, else the file's."""
+    for tags in _tag_sources(reader):
+        if tags.get(TIMECODE):
+            return tags[TIMECODE]
+    return None
+
+
+def reel_name(reader) -> str | None:
+    """The reel name of the input's timecode, or None."""
+    for tags in _tag_sources(reader):
+        if tags.get(REEL):
+            return tags[REEL]
+    return None
+
+
+def output_tags(reader) -> dict[str, str]:
+    """The output video stream's tags: the input video stream's, with the start timecode and reel
+    name wherever the input kept them."""
+    tags = dict(reader.video_metadata)
+    for key, value in ((TIMECODE, start_timecode(reader)), (REEL, reel_name(reader))):
+        if value:
+            tags[key] = value
+    return tags
+
+
+def _tag_sources(reader) -> list[dict[str, str]]:
+    tracks = [dict(s.metadata) for s in reader.other_streams if is_timecode_track(s)]
+    return [dict(reader.video_metadata), *tracks, dict(reader.metadata)]
