@@ -154,6 +154,7 @@ class OutputConfig:
     """Which frames, how the output is encoded, and what else a run writes or reports."""
 
     frames: str | None = None
+    fps: str | None = None  # an image sequence's frame rate (a video carries its own)
     codec: str = "h264"
     crf: int = 18
     preset: str = "medium"

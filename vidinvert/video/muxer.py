@@ -149,4 +149,6 @@ class VideoMuxer(FrameSink):
 
     def _mux_others(self, packets: list[av.Packet]) -> None:
         for packet in packets:
-            self.others[packet.stream.index].mux(packet)
+            other = self.others.get(packet.stream.index)  # None: a timecode track, written anew
+            if other is not None:
+                other.mux(packet)

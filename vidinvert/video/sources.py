@@ -59,3 +59,10 @@ def open_source(path: str | os.PathLike[str], frames: str | FrameRange | None = 
     if fps is not None:
         logger.warning("%s is a video with its own frame rate; --fps applies to image sequences only", path)
     return VideoReader(path, frames)
+
+
+def open_video(path: str | os.PathLike[str], frames: str | FrameRange | None = None,
+               fps: Fraction | None = None) -> VideoReader | SequenceReader:
+    """Open a video file or an image sequence for streaming decode of the ``frames`` range
+    ("START:END"); use in a ``with``."""
+    return open_source(path, frames, fps)

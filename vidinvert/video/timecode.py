@@ -17,24 +17,18 @@ REEL = "reel_name"
 
 def is_timecode_track(stream: av.stream.Stream) -> bool:
     """A MOV timecode (tmcd) track: a data stream FFmpeg has no decoder for, tagged with a timecode."""
-    return stream.type == "data" and TIMECODE in stream.metadata
+    return stream.type == "data" and (TIMECODE in stream.metadata or TIMECODE.upper() in stream.metadata)
 
 
 def start_timecode(reader) -> str | None:
     """The input's start timecode ("HH:MM:SS:FF", ";" before the frames when drop-frame), or None:
     from the video stream's tags, else a timecode track's, else the file's."""
-    for tags in _tag_sources(reader):
-        if tags.get(TIMECODE):
-            return tags[TIMECODE]
-    return None
+    return _first(reader, TIMECODE)
 
 
 def reel_name(reader) -> str | None:
     """The reel name of the input's timecode, or None."""
-    for tags in _tag_sources(reader):
-        if tags.get(REEL):
-            return tags[REEL]
-    return None
+    return _first(reader, REEL)
 
 
 def output_tags(reader) -> dict[str, str]:
@@ -45,6 +39,15 @@ def output_tags(reader) -> dict[str, str]:
         if value:
             tags[key] = value
     return tags
+
+
+def _first(reader, key: str) -> str | None:
+    """The first value of tag ``key`` among the input's tag sources (Matroska spells tags upper-case)."""
+    for tags in _tag_sources(reader):
+        value = tags.get(key) or tags.get(key.upper())
+        if value:
+            return value
+    return None
 
 
 def _tag_sources(reader) -> list[dict[str, str]]:
