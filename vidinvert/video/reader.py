@@ -23,7 +23,7 @@ from vidinvert.samples import to_8bit
 from vidinvert.video.depth import Depth, decode_format, format_depth, split_alpha
 from vidinvert.video.inputs import av_reason, main_video_stream, open_input
 from vidinvert.video.pixels import TO_RGB
-from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
+from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range, select_frames
 
 logger = logging.getLogger(__name__)
 
@@ -135,11 +135,7 @@ class VideoReader:
         self.container.close()
 
     def __iter__(self) -> Iterator[FrameRecord]:
-        for record in self.decode_all():
-            if self.frames.stop is not None and record.index >= self.frames.stop:
-                return
-            if record.index in self.frames:
-                yield record
+        return select_frames(self.decode_all(), self.frames)
 
     def decode_all(self, on_packet: Callable[[av.Packet], None] | None = None) -> Iterator[FrameRecord]:
         """Yield every video frame; hand every non-empty packet of the other streams to ``on_packet``.

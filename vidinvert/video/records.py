@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -77,6 +78,15 @@ class FrameRange:
 
     def __str__(self) -> str:
         return f"{self.start}:{'' if self.stop is None else self.stop}"
+
+
+def select_frames(records: Iterator[FrameRecord], frames: FrameRange) -> Iterator[FrameRecord]:
+    """The records inside ``frames``; stops reading ``records`` after its end."""
+    for record in records:
+        if frames.stop is not None and record.index >= frames.stop:
+            return
+        if record.index in frames:
+            yield record
 
 
 _RANGE = re.compile(r"^\s*(\d*)\s*:\s*(\d*)\s*$")

@@ -21,7 +21,7 @@ from vidinvert.errors import VideoError
 from vidinvert.video.depth import Depth, format_depth
 from vidinvert.video.inputs import av_reason
 from vidinvert.video.reader import ColorInfo, decode_picture
-from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
+from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range, select_frames
 from vidinvert.video.sequence import SEQUENCE_FPS, SequencePattern, find_sequence
 
 logger = logging.getLogger(__name__)
@@ -77,11 +77,7 @@ class SequenceReader:
         return [self.time_base]
 
     def __iter__(self) -> Iterator[FrameRecord]:
-        for record in self.decode_all():
-            if self.frames.stop is not None and record.index >= self.frames.stop:
-                return
-            if record.index in self.frames:
-                yield record
+        return select_frames(self.decode_all(), self.frames)
 
     def decode_all(self, on_packet: Callable[[av.Packet], None] | None = None) -> Iterator[FrameRecord]:
         """Every frame in order (a sequence has no other streams, so ``on_packet`` is never called)."""
