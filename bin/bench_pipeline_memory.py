@@ -11,7 +11,9 @@ whole video would take too long on this machine.
     python bin/bench_pipeline_memory.py [--clip PATH] [--minutes 5] [--every 500] [--max-frames N]
 
 `--master N` instead writes an N-frame 3840x2160 ProRes 422 HQ 10-bit master from the clip with
-PyAV (`bench_masters`) and runs it through at full depth into ProRes.
+PyAV (`bench_masters`) and runs it through at full depth into ProRes. The edit then runs in a
+process of its own (this script again, with `--source`), so its RSS and peak leave out the memory
+that writing the master took. `--source PATH` runs a given video as it is, without looping it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -82,12 +86,21 @@ def main() -> None:
     parser.add_argument("--max-frames", type=int, help="frames through the pipeline (default: all)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--master", type=int, metavar="FRAMES", help="a 4K 10-bit ProRes master of this many frames")
+    parser.add_argument("--source", type=Path, help="run this video as it is (no looping)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.master:
-            long_clip, loops = write_master(args.clip, folder / "master", (3840, 2160), args.master), 1
+            started = time.perf_counter()
+            master = write_master(args.clip, folder / "master", (3840, 2160), args.master)
+            print(f"master written in {time.perf_counter() - started:.0f} s ({master.stat().st_size / 2**20:.0f} MiB); "
+                  "the edit runs in a process of its own", flush=True)
+            child = [sys.executable, __file__, "--source", str(master), "--every", str(args.every),
+                     "--threads", str(args.threads)]
+            raise SystemExit(subprocess.run(child).returncode)
+        if args.source:
+            long_clip, loops = args.source, 1
         else:
             long_clip = folder / f"long{args.clip.suffix}"
             loops = loop_clip(args.clip, args.minutes, long_clip)
@@ -103,7 +116,7 @@ def main() -> None:
         print("\n| frames done | RSS MiB | peak RSS MiB | frames/s so far |\n|---|---|---|---|")
         probe_ = MemoryProbe(args.every)
         frames = None if args.max_frames is None else f"0:{args.max_frames}"
-        output, codec = (folder / "out.mov", "prores") if args.master else (folder / "out.mp4", "h264")
+        output, codec = (folder / "out.mov", "prores") if info.depth.deep else (folder / "out.mp4", "h264")
         summary = invert_video(long_clip, output, models=(G, E), device="cpu", steps=1, next_steps=0,
                                preset="ultrafast", frames=frames, quiet=True, observe=probe_.hook, codec=codec)
         rss, peak = memory_mib()
