@@ -22,7 +22,7 @@ from vidinvert.video.encoding import EncodeSettings, VideoEncoder, add_video_str
 from vidinvert.video.inputs import av_reason
 from vidinvert.video.records import FrameRecord
 from vidinvert.video.streams import PassThroughStream, copy_metadata
-from vidinvert.video.timecode import is_timecode_track, output_tags
+from vidinvert.video.timecode import is_timecode_track, output_tags, tag_first_frame
 
 
 class PacketLog:
@@ -103,6 +103,8 @@ class VideoMuxer(FrameSink):
         self.others: dict[int, PassThroughStream] = {}
         self.timecode_tracks: list[int] = []
         copy_metadata(reader.metadata, container.metadata)
+        if reader.start_number is not None:
+            tag_first_frame(container, reader.start_number)
         others = list(reader.other_streams)
         for position in range(len(others) + 1):
             if position == reader.video_index:

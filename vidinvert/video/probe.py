@@ -16,7 +16,7 @@ from vidinvert.video.depth import Depth, format_depth
 from vidinvert.video.reader import normalize_rotation
 from vidinvert.video.sequence import SEQUENCE_FPS, is_sequence
 from vidinvert.video.sequence_reader import sequence_info
-from vidinvert.video.timecode import reel_name, start_timecode
+from vidinvert.video.timecode import first_frame_number, reel_name, start_timecode
 
 #: The frame rate assumed where a file names none (keyframe times and filter cut-offs need one).
 DEFAULT_FPS = 25.0
@@ -58,7 +58,7 @@ class VideoInfo:
     reel: str | None = None
     creation_time: str | None = None
     color: dict[str, str] | None = None  # primaries, transfer, matrix, range of the first frame
-    start_number: int | None = None  # an image sequence's first frame number
+    start_number: int | None = None  # an image sequence's first frame number (or the one a video recorded from it)
 
     @property
     def video(self) -> StreamInfo:
@@ -118,7 +118,7 @@ def probe(path: str | os.PathLike[str], fps: Fraction | None = None) -> VideoInf
         return VideoInfo(p, container.format.name, duration, streams, video.index, normalize_rotation(first.rotation),
                          timecode=start_timecode(reader), reel=reel_name(reader),
                          creation_time=reader.metadata.get("creation_time") or reader.video_metadata.get("creation_time"),
-                         color=_color(first))
+                         color=_color(first), start_number=first_frame_number(reader))
 
 
 class _Tags:

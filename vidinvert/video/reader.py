@@ -24,6 +24,7 @@ from vidinvert.video.depth import Depth, decode_format, format_depth, split_alph
 from vidinvert.video.inputs import av_reason, main_video_stream, open_input
 from vidinvert.video.pixels import TO_RGB
 from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range, select_frames
+from vidinvert.video.timecode import first_frame_number
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,10 @@ class VideoReader:
         self.rotation = 0
         self.skipped_packets = 0
 
-    start_number = None  # a video's frames are not numbered files
+    @property
+    def start_number(self) -> int | None:
+        """The first frame number of the image sequence this video was made from (its tag), or None."""
+        return first_frame_number(self)
 
     @property
     def rate(self) -> Fraction | None:

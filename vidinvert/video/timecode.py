@@ -1,10 +1,15 @@
-"""Start timecode and reel name: where an input keeps them and how an output gets them back.
+"""Start timecode, reel name and first frame number: where an input keeps them and how an output
+gets them back.
 
 MOV keeps the start timecode in a timecode (tmcd) track, which FFmpeg reads as a data stream with a
 ``timecode`` tag and also reports on the video stream; other containers keep a ``timecode`` tag
 on the stream or the file (MXF, Matroska). The output's video stream is tagged with the input's
 timecode (and ``reel_name``): the MOV muxer then writes a new timecode track at the output's frame
 rate, Matroska keeps the tag. The input's own timecode track is therefore not copied.
+
+A video made from an image sequence records the sequence's first frame number as the file tag
+``first_frame_number`` (MOV and MP4 keep such a tag only with ``movflags=use_metadata_tags``, which
+is set for those outputs alone); a sequence written from that video is numbered from it again.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import av
 
 TIMECODE = "timecode"
 REEL = "reel_name"
+FIRST_FRAME = "first_frame_number"
 
 
 def is_timecode_track(stream: av.stream.Stream) -> bool:
@@ -29,6 +35,23 @@ def start_timecode(reader) -> str | None:
 def reel_name(reader) -> str | None:
     """The reel name of the input's timecode, or None."""
     return _first(reader, REEL)
+
+
+def first_frame_number(reader) -> int | None:
+    """The first frame number a video recorded from the image sequence it was made from, or None
+    (a tag that is not a whole number is ignored)."""
+    value = _first(reader, FIRST_FRAME)
+    return int(value) if value and value.isdigit() else None
+
+
+def tag_first_frame(container: av.container.OutputContainer, number: int) -> None:
+    """Record ``number`` as the output file's first frame number (replacing any spelling of the tag
+    copied from the input), so that MOV and MP4 keep it too."""
+    for key in (FIRST_FRAME, FIRST_FRAME.upper()):
+        container.metadata.pop(key, None)
+    container.metadata[FIRST_FRAME] = str(number)
+    if container.format.name.split(",")[0] in ("mov", "mp4"):
+        container.options["movflags"] = "use_metadata_tags"
 
 
 def output_tags(reader) -> dict[str, str]:
