@@ -110,6 +110,9 @@ def _sink(reader, target: Path, settings: EncodeSettings, overwrite: bool) -> It
     """The sink writing ``target``: a sequence writer for a numbered pattern, else a video muxer on a
     hidden file renamed into place when complete."""
     if is_pattern(target):
+        if settings.codec != EncodeSettings.codec:
+            logger.warning("codec %s is not used for %s: an image sequence's extension picks its format",
+                           settings.codec, target.name)
         with SequenceWriter(reader, target, overwrite) as writer:
             yield writer
         return
