@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -15,6 +16,7 @@ import pytest
 
 from _fixtures_post import (alpha_plane, decode_deep, deep_frames, face_box, outside, paste_grey_face, write_prores,
                             write_sequence)
+from vidinvert.cli import main
 from vidinvert.errors import VideoError
 from vidinvert.video import open_video, probe, transcode
 
@@ -172,3 +174,80 @@ def test_bad_sequence_fails_naming_the_frame_and_writes_nothing(plates, tmp_path
         assert culprit in str(failure.value) and "\n" not in str(failure.value)
         assert list(out_dir.iterdir()) == []  # no frame, no hidden folder, no partial file
     assert _digest(tmp_path / "plates") == before
+
+
+def test_video_made_from_a_sequence_keeps_its_first_frame_number(plates, tmp_path):
+    source = write_sequence(tmp_path / "plates", "shot.%04d.png", plates, start=1001)
+    for name, codec in (("v.mov", "prores"), ("v.mkv", "ffv1"), ("v.mp4", "h264")):
+        video = tmp_path / name
+        transcode(source, video, codec=codec, fps=24)
+        assert probe(video).start_number == 1001, name
+        again = tmp_path / f"again.{name}"
+        transcode(video, again, codec=codec)  # video to video: still recorded
+        assert probe(again).start_number == 1001, name
+        out_dir = tmp_path / f"seq_{name}"
+        out_dir.mkdir()
+        transcode(again, out_dir / "back.%04d.png")
+        assert sorted(p.name for p in out_dir.iterdir()) == [f"back.{n:04d}.png" for n in range(1001, 1001 + FRAMES)]
+
+
+def test_a_video_not_made_from_a_sequence_records_no_frame_number(prores10, tmp_path):
+    out = tmp_path / "out.mov"
+    transcode(prores10, out, codec="prores")
+    assert probe(out).start_number is None
+    with av.open(str(out)) as container:
+        assert "first_frame_number" not in container.metadata
+
+
+def test_codec_given_for_a_sequence_output_warns_the_extension_decides(plates, tmp_path, caplog):
+    source = write_sequence(tmp_path / "plates", "shot.%04d.png", plates[:2], start=1)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with caplog.at_level(logging.WARNING):
+        transcode(source, out_dir / "a.%04d.png", codec="h264", fps=24)
+    assert "extension picks" not in caplog.text  # the default codec says nothing
+    with caplog.at_level(logging.WARNING):
+        transcode(source, out_dir / "b.%04d.png", codec="prores", fps=24)
+    warning = next(r.getMessage() for r in caplog.records if "extension picks" in r.getMessage())
+    assert "prores" in warning and "b.%04d.png" in warning and "\n" not in warning
+    assert _stream(out_dir / "b.0001.png")[0] == "png"
+
+
+def _probe_lines(path: Path, capsys) -> list[str]:
+    assert main(["probe", str(path), "--quiet"]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def _bt2020_prores(path: Path, frames: list[np.ndarray]) -> Path:
+    """A 10-bit ProRes clip whose frames are tagged BT.2020 / PQ (ProRes is limited range by definition)."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("prores_ks", rate=24, options={"profile": "3"})
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv422p10le"
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb48le").reformat(
+                format="yuv422p10le", dst_colorspace=9, dst_color_range=1)
+            frame.color_primaries, frame.color_trc = 9, 16
+            frame.pts, frame.time_base = i, Fraction(1, 24)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_probe_shows_depth_timecode_reel_colour_and_first_frame(plates, prores10, tmp_path, capsys):
+    lines = _probe_lines(prores10, capsys)
+    assert "depth: 10-bit (yuv422p10le)" in lines
+    assert "timecode: 01:00:10:05, reel A001" in lines
+    assert not any(line.startswith("first frame number") for line in lines)  # a video file, not numbered frames
+    colour = next(line for line in lines if line.startswith("colour: "))
+    assert "matrix bt709" in colour and "range tv (limited)" in colour  # as write_prores converted it
+
+    lines = _probe_lines(_bt2020_prores(tmp_path / "hdr.mov", plates[:2]), capsys)
+    assert "colour: primaries bt2020, transfer smpte2084 (PQ), matrix bt2020nc, range tv (limited)" in lines
+    assert "timecode: none" in lines
+
+    sequence = write_sequence(tmp_path / "plates", "shot.%04d.png", plates[:3], start=86400)
+    lines = _probe_lines(sequence, capsys)
+    assert "depth: 16-bit (rgb48be)" in lines and "first frame number: 86400" in lines
+    transcode(sequence, tmp_path / "from_seq.mkv", codec="ffv1", fps=24)
+    lines = _probe_lines(tmp_path / "from_seq.mkv", capsys)
+    assert "first frame number: 86400" in lines and "depth: 16-bit (gbrp16le)" in lines
