@@ -13,6 +13,7 @@ bits, encoding 16-bit planes. Tiny random models at the cheapest settings (as
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 from pathlib import Path
 
@@ -39,16 +40,20 @@ def main() -> None:
         sources = {depth: write_master(args.clip, folder / f"src{depth}", (1920, 1080), args.frames,
                                        deep=depth == 16, codec="ffv1") for depth in (8, 16)}
         best: dict[int, float] = {}
-        print("| run | source | s/frame |\n|---|---|---|")
+        ratios = []
+        print("| run | 8-bit s/frame | 16-bit s/frame | ratio |\n|---|---|---|---|")
         for run in range(args.repeats):
-            for depth, source in sources.items():
+            seconds = {}
+            for depth, source in sources.items():  # the two paths in turn, so the load falls on both
                 summary = invert_video(source, folder / f"out{depth}.mkv", models=(G, E), device="cpu", steps=1,
                                        next_steps=0, codec="ffv1", quiet=True, overwrite=True)
-                per_frame = summary.process_seconds / summary.frames
-                best[depth] = min(best.get(depth, per_frame), per_frame)
-                print(f"| {run + 1} | {depth}-bit | {per_frame:.4f} |", flush=True)
+                seconds[depth] = summary.process_seconds / summary.frames
+                best[depth] = min(best.get(depth, seconds[depth]), seconds[depth])
+            ratios.append(seconds[16] / seconds[8])
+            print(f"| {run + 1} | {seconds[8]:.4f} | {seconds[16]:.4f} | {ratios[-1]:.2f} |", flush=True)
         print(f"\nbest of {args.repeats}: 16-bit {best[16]:.4f} s/frame, 8-bit {best[8]:.4f} s/frame, "
-              f"ratio {best[16] / best[8]:.2f} ({args.frames} frames 1920x1080, torch {torch.get_num_threads()} thread(s))")
+              f"ratio {best[16] / best[8]:.2f}; median ratio within a run {statistics.median(ratios):.2f} "
+              f"({args.frames} frames 1920x1080, torch {torch.get_num_threads()} thread(s))")
 
 
 if __name__ == "__main__":
