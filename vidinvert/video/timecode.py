@@ -51,7 +51,8 @@ def tag_first_frame(container: av.container.OutputContainer, number: int) -> Non
         container.metadata.pop(key, None)
     container.metadata[FIRST_FRAME] = str(number)
     if container.format.name.split(",")[0] in ("mov", "mp4"):
-        container.options["movflags"] = "use_metadata_tags"
+        flags = container.options.get("movflags")
+        container.options["movflags"] = f"{flags}+use_metadata_tags" if flags else "use_metadata_tags"
 
 
 def output_tags(reader) -> dict[str, str]:
