@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from vidinvert.concurrency import tee
 from vidinvert.config import RenderConfig
 from vidinvert.edit.temporal import parse_filter
 from vidinvert.face.transfer import ChangeOptions, estimate_change, hull_mask, work_size
@@ -42,7 +43,7 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
     """
     time_filter = parse_filter(smooth, fps=fps, layer_groups=False)
     for _, group in itertools.groupby(_segments(frames), key=lambda item: item[0]):
-        a, b = itertools.tee(frame for _, frame in group)
+        a, b = tee(frame for _, frame in group)
         fields = (None if frame.before is None else
                   estimate_change(frame.before, frame.face,
                                   hull_mask(frame.landmarks, frame.transform, work_size(frame.before.shape[0])),
