@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import gc
+import itertools
 import threading
 import time
+import weakref
 
 import pytest
 
-from vidinvert.concurrency import Handoffs, ordered_map, run_ahead
+from vidinvert.concurrency import Handoffs, ordered_map, run_ahead, tee
 from vidinvert.errors import VidinvertError
 from vidinvert.stage_timing import StageTimes
 
@@ -259,3 +262,37 @@ def test_handoffs_chain_gives_the_same_items_and_stops_every_worker(serial):
     expected = {"decode": {me}, "model": {me}, "paste": {me}} if serial else \
         {"decode": {"vidinvert-decode"}, "model": {"vidinvert-model"}, "paste": {me}}
     assert threads == expected
+
+
+class _Item:
+    pass
+
+
+def _alive_while_teed(split, ahead: int) -> int:
+    """The most items alive at once while one branch runs ``ahead`` items before the other."""
+    refs: list[weakref.ref] = []
+
+    def items():
+        for _ in range(300):
+            item = _Item()
+            refs.append(weakref.ref(item))
+            yield item
+
+    lead, lag = split(items())
+    most = 0
+    for _ in range(ahead):
+        next(lead)
+    for index, got in enumerate(lag):
+        assert refs[index]() is got  # in order, the same objects
+        next(lead, None)
+        del got
+        gc.collect()
+        most = max(most, sum(ref() is not None for ref in refs))
+    return most
+
+
+def test_tee_holds_only_the_items_between_its_branches():
+    # 5 items apart: the 5 the leading branch has passed and the lagging one has not, plus the one
+    # just taken by the lead; itertools.tee keeps whole blocks of 57
+    assert _alive_while_teed(tee, 5) == 6
+    assert _alive_while_teed(itertools.tee, 5) > 50

@@ -171,3 +171,23 @@ def test_probe_reports_streams_and_face_track(shared_data, capsys):
     total, with_face = (int(x) for x in line.replace(",", "").split()[1:6:4])
     assert total == 169 and 50 < with_face < 100
     assert "face track: 1 segment(s) [0-" in out
+
+
+def test_a_run_without_an_edit_holds_only_the_look_ahead(shared_data, models, tmp_path):
+    # The renderer used to hold every frame until a batch of edited frames filled, so a run with no
+    # edit held the whole selection in memory before the first frame came out.
+    decoded_at_first_output = []
+    pulled = {"decode": 0}
+
+    def observe(name, items):
+        for item in items:
+            if name == "decode":
+                pulled["decode"] += 1
+            elif name == "composite" and not decoded_at_first_output:
+                decoded_at_first_output.append(pulled["decode"])
+            yield item
+
+    invert_video(shared_data / "videos/talk_audio.mp4", tmp_path / "out.mp4", encoder=models["encoder"],
+                 device="cpu", frames="0:40", quiet=True, serial=True, observe=observe)
+    # crop smoothing looks ceil(3 sigma) = 9 frames ahead at the default sigma 3; nothing else holds frames
+    assert decoded_at_first_output == [10]

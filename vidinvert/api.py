@@ -34,8 +34,8 @@ from vidinvert.pipeline.latents_file import LatentsRecorder
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.stage_timing import StageTime, StageTimes
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
-from vidinvert.video.inputs import check_input_path
-from vidinvert.video.outputs import check_output_path
+from vidinvert.video.sequence import parse_fps
+from vidinvert.video.sources import check_source, check_target
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +117,9 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     if config.render.side_by_side and out.frames:
         raise VidinvertError("--side-by-side writes every frame twice as wide; it cannot be combined with --frames")
     selection = parse_frame_range(out.frames)
-    source = check_input_path(input)
-    check_output_path(source, output, out.overwrite)
-    info = probe(source)
+    source = check_source(input)
+    check_target(source, output, out.overwrite)
+    info = probe(source, fps=parse_fps(out.fps))
     fps = info.frame_rate
     if models is None:
         check_precision(config.models.precision, resolve_device(config.models.device))
@@ -161,7 +161,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
 
         result = transcode(source, output, process, frames=out.frames, codec=out.codec, crf=out.crf,
                            preset=out.preset, overwrite=out.overwrite, serial=config.execution.serial,
-                           stage_times=times)
+                           stage_times=times, fps=out.fps)
     summary.output = result.output
     summary.frames = result.frames
     if recorder is not None:
@@ -209,6 +209,7 @@ class ProbeReport:
         duration = f"{info.duration:.3f} s" if info.duration else "unknown duration"
         out = [f"{info.path}: {info.format}, {duration}, rotation {info.rotation}"]
         out += [f"  stream {s.index}: {_describe_stream(s)}" for s in info.streams]
+        out += _describe_master(info)
         out.append(f"frames: {self.frames}, with the face: {self.face_frames} "
                    f"({self.interpolated} bridged over detection gaps)")
         if self.segments:
@@ -218,6 +219,19 @@ class ProbeReport:
         else:
             out.append("face track: no face found")
         return out
+
+
+def _describe_master(info: VideoInfo) -> list[str]:
+    """What a post-production master keeps: depth, alpha, timecode, reel, colour, creation time, numbering."""
+    out = [f"depth: {info.depth.describe()} ({info.video.pix_fmt or 'unknown pixel format'})"]
+    if info.start_number is not None:
+        out.append(f"first frame number: {info.start_number}")
+    out.append(f"timecode: {info.timecode or 'none'}" + (f", reel {info.reel}" if info.reel else ""))
+    if info.color:
+        out.append("colour: " + ", ".join(f"{key} {value}" for key, value in info.color.items()))
+    if info.creation_time:
+        out.append(f"created: {info.creation_time}")
+    return out
 
 
 def _describe_stream(s) -> str:

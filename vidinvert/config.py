@@ -17,7 +17,7 @@ from vidinvert.errors import VidinvertError
 PathLike = str | os.PathLike
 
 #: Output codecs and H.264 presets (the encoders themselves live in vidinvert.video.encoding).
-CODEC_NAMES = ("ffv1", "h264", "lossless", "prores")
+CODEC_NAMES = ("dnxhr", "ffv1", "h264", "lossless", "prores", "prores4444", "same")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                 "placebo")
 LANDMARK_BACKENDS = ("mediapipe", "face-alignment")
@@ -154,6 +154,7 @@ class OutputConfig:
     """Which frames, how the output is encoded, and what else a run writes or reports."""
 
     frames: str | None = None
+    fps: str | None = None  # an image sequence's frame rate (a video carries its own)
     codec: str = "h264"
     crf: int = 18
     preset: str = "medium"

@@ -62,8 +62,12 @@ RENDER_OPTIONS = (
 
 OUTPUT_OPTIONS = (
     click.option("--frames", metavar="START:END", help="Process only these frames (END exclusive); others are copied."),
+    click.option("--fps", metavar="RATE", default=default("fps"),
+                 help="Frame rate of an image-sequence input (24, 25, 24000/1001...; default 24, with a warning)."),
     click.option("--codec", type=click.Choice(sorted(CODEC_NAMES)), default=default("codec"), show_default=True,
-                 help="Output video codec (lossless and prores for post-production)."),
+                 help="Output video codec: prores, prores4444, dnxhr, ffv1 keep 10-16-bit sources; same: the "
+                      "input's codec family. A sequence output (out.%04d.png/.tif/.exr/.dpx) is encoded by its "
+                      "extension."),
     click.option("--crf", type=click.IntRange(0, 51), default=default("crf"), show_default=True, help="H.264 quality."),
     click.option("--preset", type=click.Choice(X264_PRESETS), default=default("preset"), show_default=True,
                  help="H.264 speed/size preset."),
@@ -96,10 +100,9 @@ run_options = apply_options(RUN_OPTIONS)
 
 def check_output(input: Path, output: Path, overwrite: bool) -> None:
     """Refuse a bad input or output path before any model loads, in the command line's words."""
-    from vidinvert.video.inputs import check_input_path
-    from vidinvert.video.outputs import check_output_path
+    from vidinvert.video.sources import check_source, check_target
 
-    check_output_path(check_input_path(input), output, overwrite, overwrite_hint="--overwrite")
+    check_target(check_source(input), output, overwrite, overwrite_hint="--overwrite")
 
 
 def report(summary) -> None:

@@ -2,6 +2,10 @@
 
 Only pixels where the mask is above 0 (and the crop covers them) change; every other pixel of the
 result is bit-identical to the input frame.
+
+Frames may be uint8, uint16 (0..65535) or float32 (1.0 = white) at the source's depth; the crop is
+always an 8-bit picture from the generator, brought to the frame's scale in float before the blend,
+so the blend itself runs at the frame's depth.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import numpy as np
 
 from vidinvert.errors import VidinvertError
 from vidinvert.face.align import CropTransform
+from vidinvert.samples import from_8bit, levels, to_8bit
 
 INTERPOLATIONS = {"bicubic": cv2.INTER_CUBIC, "linear": cv2.INTER_LINEAR}
 
@@ -19,9 +24,9 @@ def paste(frame: np.ndarray, crop: np.ndarray, transform: CropTransform, mask: n
           interpolation: str = "bicubic", seamless: bool = False) -> np.ndarray:
     """A new frame with the crop warped back by transform.inverse and blended in under mask.
 
-    frame: uint8 (H, W, 3); crop: uint8 (S, S, 3), any S (the transform is rescaled to it);
-    mask: float (H, W) in [0, 1]. seamless=True first matches the crop to its surroundings with
-    Poisson blending (cv2.seamlessClone), then blends as usual.
+    frame: uint8, uint16 or float32 (H, W, 3); crop: uint8 (S, S, 3), any S (the transform is
+    rescaled to it); mask: float (H, W) in [0, 1]. seamless=True first matches the crop to its
+    surroundings with Poisson blending (cv2.seamlessClone, on the 8-bit scale), then blends as usual.
     """
     if interpolation not in INTERPOLATIONS:
         raise VidinvertError(f"unknown interpolation {interpolation!r}; choose one of {', '.join(INTERPOLATIONS)}")
@@ -46,19 +51,36 @@ def paste(frame: np.ndarray, crop: np.ndarray, transform: CropTransform, mask: n
     alpha = mask[y0:y1, x0:x1] * covered
     region = frame[y0:y1, x0:x1]
     if seamless:
-        warped = _seamless(warped, region, alpha)
+        warped = _seamless(warped, to_8bit(region), alpha)
+    if region.dtype != np.uint8:
+        warped = from_8bit(warped, region.dtype)
     out[y0:y1, x0:x1] = blend(region, warped, alpha)
     return out
 
 
 def blend(region: np.ndarray, source: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """uint8 region + alpha * (source - region), rounded; where alpha is 0 the region is kept exactly.
+    """region + alpha * (source - region) in the region's type; where alpha is 0 the region is kept
+    exactly.
 
-    source: uint8 or float (levels 0..255, clipped) of the region's shape; alpha: float (h, w).
+    region: uint8, uint16 or float32; source: of the region's shape and scale (integer types:
+    rounded and clipped to the type's range; float32 is not clipped, so values above 1.0 survive);
+    alpha: float (h, w).
     """
     a = alpha[..., None]
-    blended = np.clip(np.rint(region + a * (source.astype(np.float32) - region)), 0, 255).astype(np.uint8)
-    return np.where(a > 0, blended, region)
+    mixed = region + a * (source.astype(np.float32) - region)
+    if region.dtype != np.float32:
+        mixed = np.clip(np.rint(mixed), 0, levels(region.dtype)).astype(region.dtype)
+    return np.where(a > 0, mixed, region)
+
+
+def at_depth(change: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A change field (motion in pixels, then residual colour on the 8-bit scale; see
+    `vidinvert.face.transfer`) with its residual on the scale of frames of ``dtype``."""
+    if np.dtype(dtype) == np.uint8:
+        return change
+    scaled = change.astype(np.float32, copy=True)
+    scaled[..., 2:] = from_8bit(change[..., 2:], dtype)
+    return scaled
 
 
 def _seamless(source: np.ndarray, target: np.ndarray, alpha: np.ndarray) -> np.ndarray:

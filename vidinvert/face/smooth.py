@@ -14,12 +14,12 @@ its own strength:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import numpy as np
 
+from vidinvert.concurrency import tee
 from vidinvert.edit.temporal import EMAFilter, GaussianFilter, LayerGroups, TemporalFilter
 from vidinvert.errors import VidinvertError
 from vidinvert.face.align import quad_from_params, quad_params
@@ -36,7 +36,7 @@ def _centre_and_axes(centre: float, axes: float) -> LayerGroups:
 
 
 def _filtered(items: Iterable[tuple[P, np.ndarray | None]], smoother: TemporalFilter) -> Iterator[tuple[P, np.ndarray | None]]:
-    payloads, quads = itertools.tee(items)
+    payloads, quads = tee(items)
     rows = (None if quad is None else np.stack(quad_params(quad)) for _, quad in quads)
     for (payload, _), smoothed in zip(payloads, smoother(rows)):
         yield payload, None if smoothed is None else quad_from_params(*smoothed)

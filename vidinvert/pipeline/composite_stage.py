@@ -9,25 +9,29 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from vidinvert.config import RenderConfig
-from vidinvert.face.composite import paste
+from vidinvert.face.composite import at_depth, paste
 from vidinvert.face.mask import face_mask
 from vidinvert.face.transfer import apply_change
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.video import FrameRecord
+from vidinvert.video.records import beside
 
 
 def composite_frames(frames: Iterable[FaceFrame], config: RenderConfig = RenderConfig()) -> Iterator[FrameRecord]:
-    """Every frame with its edit in place; frames without a face come out untouched."""
+    """Every frame with its edit in place, at the source's depth; frames without a face come out
+    untouched."""
     for frame in frames:
-        image = frame.record.image
+        image = frame.record.picture
         if frame.before is not None:  # warp or delta: the renderer drew the face before the edit too
             if frame.change is not None and frame.change.any():
-                image = apply_change(image, frame.change, frame.transform, _mask(frame, image, config))
+                change = at_depth(frame.change, image.dtype)
+                image = apply_change(image, change, frame.transform, _mask(frame, image, config))
         elif frame.face is not None:
             image = paste(image, frame.face, frame.transform, _mask(frame, image, config), seamless=config.seamless)
         if config.side_by_side:
-            image = np.hstack([frame.record.image, image])
-        yield frame.record.with_image(image)
+            yield beside(frame.record, image)
+        else:
+            yield frame.record.with_picture(image)
 
 
 def _mask(frame: FaceFrame, image: np.ndarray, config: RenderConfig) -> np.ndarray:

@@ -13,7 +13,6 @@ filter look-ahead plus one generator batch.
 
 from __future__ import annotations
 
-import itertools
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import torch
 
+from vidinvert.concurrency import tee
 from vidinvert.config import EditConfig
 from vidinvert.edit.feature_edit import edit_feature
 from vidinvert.edit.keyframes import strength_at
@@ -94,7 +94,7 @@ class EditStage:
             yield self.offset(f.record.time).to(f.inverted.wplus)
 
     def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
-        a, b, c, d, e = itertools.tee(frames, 5)
+        a, b, c, d, e = tee(frames, 5)
         ws = self.wplus_filter(None if f.inverted is None else f.inverted.wplus for f in a)
         features = self.feature_filter(None if f.inverted is None else f.inverted.feature for f in b)
         offsets = self.offset_filter(self._offsets(c))

@@ -64,9 +64,16 @@ class Renderer:
         inversion's own when the latents were not smoothed); from moved latents, both are drawn
         from those latents (`ChangeSource`). A frame whose edit changes nothing gets one picture for
         both, the inversion's image before the edit, so a zero edit changes no pixel.
+
+        A frame with nothing to draw (no face, or no edit) that comes before any edited frame of
+        the batch being gathered leaves at once, so a run without edits, or a stretch without a
+        face between batches, holds no frames here; the batches of edited frames are unchanged.
         """
-        pending: list[FaceFrame] = []
+        pending: list[FaceFrame] = []  # frames up to the last one of an unfinished batch of edited frames
         for frame in frames:
+            if frame.edited is None and not pending:  # nothing to draw with it: out at once, not held
+                yield from self._flush([frame])
+                continue
             pending.append(frame)
             if sum(f.edited is not None for f in pending) >= self.batch_size:
                 yield from self._flush(pending)

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from vidinvert.concurrency import tee
 from vidinvert.config import RenderConfig
 from vidinvert.edit.temporal import parse_filter
 from vidinvert.face.mesh_indices import MESH_POINT_COUNT
@@ -51,7 +52,7 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
     meshes = (RenderMesh(video=True), RenderMesh(video=True)) if options.mode == "warp" else None
     try:
         for _, group in itertools.groupby(_segments(frames), key=lambda item: item[0]):
-            a, b = itertools.tee(frame for _, frame in group)
+            a, b = tee(frame for _, frame in group)
             sizes: dict[int, float] = {}
             weighted = (_weighted_field(frame, options, default_offset_size, meshes, sizes) for frame in a)
             for frame, field in zip(b, time_filter(weighted)):

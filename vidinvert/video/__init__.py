@@ -27,14 +27,19 @@ interrupt; an existing output is refused unless ``overwrite=True``; the input is
 every unusable input or output raises :class:`vidinvert.errors.VideoError` with a one-line message.
 Decoding runs ahead of ``process`` and encoding behind it, each on its own thread with a bounded
 hand-off; ``serial=True`` keeps everything on the caller's thread and writes the same bytes.
-Codecs: ``h264`` (yuv420p, crf/preset), ``lossless`` (H.264 RGB qp 0), ``ffv1`` (.mkv), ``prores``
-(.mov); odd sizes are padded by one pixel for the subsampled codecs (see ``encoding``).
+Codecs: ``h264`` (yuv420p, crf/preset), ``lossless`` (H.264 RGB qp 0), ``ffv1`` (.mkv, up to 16
+bits, alpha), ``prores`` (.mov, 10-bit 4:2:2), ``prores4444`` (.mov, alpha), ``dnxhr`` (HQX, 10-bit),
+``same`` (the input's family); odd sizes are padded by one pixel for the subsampled codecs (see
+``encoding``). Sources deeper than 8 bits keep their depth (``FrameRecord.deep``; ``depth``);
+numbered image sequences read and write like videos (``sequence``).
 """
 
 from vidinvert.video.encoding import CODECS, X264_PRESETS, EncodeSettings
 from vidinvert.video.probe import DEFAULT_FPS, StreamInfo, VideoInfo, probe
-from vidinvert.video.reader import VideoReader, open_video
+from vidinvert.video.reader import VideoReader
 from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
+from vidinvert.video.sequence_reader import SequenceReader
+from vidinvert.video.sources import open_video
 from vidinvert.video.transcode import Process, TranscodeResult, transcode
 
 __all__ = [
@@ -45,6 +50,7 @@ __all__ = [
     "FrameRange",
     "FrameRecord",
     "Process",
+    "SequenceReader",
     "StreamInfo",
     "TranscodeResult",
     "VideoInfo",

@@ -1,15 +1,22 @@
 """Video encoder choices and the encoder that turns FrameRecords back into packets.
 
-Codecs (the ``codec`` keyword / ``--codec`` option):
+Codecs (the ``codec`` keyword / ``--codec`` option) and the depth each keeps:
 
-========== ================================ ============== =========================================
-name       encoder, pixel format            containers     use
-========== ================================ ============== =========================================
-h264       libx264, yuv420p, ``crf``/``preset`` mp4 mov mkv  delivery (default, plays everywhere)
-lossless   libx264rgb, rgb24, qp 0            mp4 mov mkv    bit-exact RGB round trip, H.264 4:4:4
-ffv1       ffv1, bgr0                         mkv            archival lossless intra-only
-prores     prores_ks HQ, yuv422p10le          mov            post-production intermediate
-========== ================================ ============== =========================================
+========== ================================== ============ ============================================
+name       encoder, pixel format              containers   depth kept
+========== ================================== ============ ============================================
+h264       libx264, yuv420p, ``crf``/``preset`` mp4 mov mkv  8 bits (delivery: plays everywhere)
+lossless   libx264rgb, rgb24, qp 0              mp4 mov mkv  8 bits, bit-exact RGB
+ffv1       ffv1, bgr0/bgra, gbrp16le/gbrap16le  mkv          8 or 16 bits RGB, lossless, alpha
+prores     prores_ks 422 HQ, yuv422p10le        mov          10 bits 4:2:2
+prores4444 prores_ks 4444, yuv(a)444p10le       mov          10-bit samples (12-bit 4444 stream), alpha
+dnxhr      dnxhd DNxHR HQX, yuv422p10le         mov mxf      10 bits 4:2:2
+same       the input's codec family and profile where the container holds it, else h264
+========== ================================== ============ ============================================
+
+A source deeper than the codec keeps (or with an alpha plane it cannot store) is lowered with a
+warning that names the codecs that keep it. Float sources go to 16-bit integer samples (clipped to
+[0, 1]) in every video codec; image sequences (EXR) keep float (`vidinvert.video.sequence`).
 
 Odd sizes: yuv420p needs even width and height and yuv422p an even width; the picture is padded by
 one pixel at the right and/or bottom, repeating the last column/row, and a warning says so (the
@@ -33,6 +40,7 @@ import numpy as np
 
 from vidinvert.config import X264_PRESETS
 from vidinvert.errors import VidinvertError, VideoError
+from vidinvert.video.depth import Depth, decode_format, format_depth
 from vidinvert.video.pixels import FROM_RGB
 from vidinvert.video.reader import ColorInfo
 from vidinvert.video.records import FrameRecord
@@ -46,39 +54,97 @@ _AVCOL_RANGE_MPEG = 1  # studio range
 
 @dataclass(frozen=True)
 class CodecSpec:
-    """How one ``codec`` choice is encoded."""
+    """How one ``codec`` choice is encoded: ``pix_fmt`` for 8-bit sources; ``alpha_fmt`` for 8-bit
+    sources with alpha, ``deep_fmt``/``deep_alpha_fmt`` for deeper ones (None: as without)."""
 
     encoder: str
     pix_fmt: str
     multiple: tuple[int, int]  # width and height must be multiples of these
     rgb: bool
     limited_range: bool = False  # the codec stores studio-range YUV only
+    options: tuple[tuple[str, str], ...] = ()
+    alpha_fmt: str | None = None
+    deep_fmt: str | None = None
+    deep_alpha_fmt: str | None = None
 
+    def format_for(self, depth: Depth) -> str:
+        """The pixel format a source of ``depth`` is stored in."""
+        if depth.deep:
+            plain = self.deep_fmt or self.pix_fmt
+            return (self.deep_alpha_fmt or plain) if depth.alpha else plain
+        return (self.alpha_fmt or self.pix_fmt) if depth.alpha else self.pix_fmt
+
+
+_PRORES = (("vendor", "apl0"),)
 
 CODECS: dict[str, CodecSpec] = {
     "h264": CodecSpec("libx264", "yuv420p", (2, 2), rgb=False),
     "lossless": CodecSpec("libx264rgb", "rgb24", (1, 1), rgb=True),
-    "ffv1": CodecSpec("ffv1", "bgr0", (1, 1), rgb=True),
-    "prores": CodecSpec("prores_ks", "yuv422p10le", (2, 1), rgb=False, limited_range=True),
+    "ffv1": CodecSpec("ffv1", "bgr0", (1, 1), rgb=True, options=(("level", "3"), ("slicecrc", "1")),
+                      alpha_fmt="bgra", deep_fmt="gbrp16le", deep_alpha_fmt="gbrap16le"),
+    "prores": CodecSpec("prores_ks", "yuv422p10le", (2, 1), rgb=False, limited_range=True,
+                        options=(("profile", "3"),) + _PRORES),
+    "prores4444": CodecSpec("prores_ks", "yuv444p10le", (1, 1), rgb=False, limited_range=True,
+                            options=(("profile", "4"),) + _PRORES, alpha_fmt="yuva444p10le"),
+    "dnxhr": CodecSpec("dnxhd", "yuv422p10le", (2, 1), rgb=False, limited_range=True,
+                       options=(("profile", "dnxhr_hqx"),)),
 }
+
+#: Image-sequence encoders by codec name (the output's extension chooses; `vidinvert.video.sequence`).
+IMAGE_SPECS: dict[str, CodecSpec] = {
+    "png": CodecSpec("png", "rgb24", (1, 1), rgb=True, alpha_fmt="rgba", deep_fmt="rgb48be", deep_alpha_fmt="rgba64be"),
+    "tiff": CodecSpec("tiff", "rgb24", (1, 1), rgb=True, alpha_fmt="rgba", deep_fmt="rgb48le",
+                      deep_alpha_fmt="rgba64le"),
+    "dpx": CodecSpec("dpx", "rgb24", (1, 1), rgb=True, alpha_fmt="rgba", deep_fmt="rgb48le", deep_alpha_fmt="rgba64le"),
+    "exr": CodecSpec("exr", "gbrpf32le", (1, 1), rgb=True, alpha_fmt="gbrapf32le"),
+}
+
+#: ``--codec same``: the input's decoder (and profile) -> the codec that writes that family.
+SAME_FAMILY = {"prores": "prores", "dnxhd": "dnxhr", "ffv1": "ffv1", "h264": "h264"}
+_PRORES_4444_PROFILES = {"4444", "4444XQ"}
+
+
+def same_codec(decoder: str | None, profile: str | None) -> str:
+    """The codec ``--codec same`` writes for an input stream decoded by ``decoder``: its family
+    (ProRes 4444 stays 4444), h264 where no codec here writes that family."""
+    name = SAME_FAMILY.get(decoder or "", "h264")
+    if name == "prores" and (profile or "") in _PRORES_4444_PROFILES:
+        return "prores4444"
+    return name
 
 
 @dataclass(frozen=True)
 class EncodeSettings:
-    """The user's encoding choice: ``codec`` from CODECS; ``crf`` and ``preset`` apply to h264
-    (``preset`` also sets the lossless encoder's speed)."""
+    """The user's encoding choice: ``codec`` from CODECS (or "same", resolved against the input by
+    :meth:`resolved`); ``crf`` and ``preset`` apply to h264 (``preset`` also sets the lossless
+    encoder's speed)."""
 
     codec: str = "h264"
     crf: int = 18
     preset: str = "medium"
 
     def __post_init__(self) -> None:
-        if self.codec not in CODECS:
-            raise VidinvertError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODECS)}")
+        if self.codec not in CODECS and self.codec != "same":
+            raise VidinvertError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODECS)}, same")
+        if self.codec in CODECS and CODECS[self.codec].encoder not in av.codecs_available:
+            raise VidinvertError(f"codec {self.codec!r} is not available: this libavcodec has no "
+                                 f"{CODECS[self.codec].encoder} encoder")
         if not 0 <= self.crf <= 51:
             raise VidinvertError(f"crf must be between 0 and 51, got {self.crf}")
         if self.preset not in X264_PRESETS:
             raise VidinvertError(f"unknown preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
+
+    def resolved(self, decoder: str | None, profile: str | None,
+                 output: av.container.OutputContainer) -> EncodeSettings:
+        """These settings with "same" replaced by the input's family when ``output`` holds it
+        (else h264); other codecs as they are."""
+        if self.codec != "same":
+            return self
+        name = same_codec(decoder, profile)
+        if CODECS[name].encoder not in output.supported_codecs:
+            logger.warning("codec same: %s cannot hold %s; writing h264", output.format.name, name)
+            name = "h264"
+        return dataclasses.replace(self, codec=name)
 
     @property
     def spec(self) -> CodecSpec:
@@ -90,9 +156,7 @@ class EncodeSettings:
             return {"crf": str(self.crf), "preset": self.preset}
         if self.codec == "lossless":
             return {"qp": "0", "preset": self.preset}
-        if self.codec == "ffv1":
-            return {"level": "3", "slicecrc": "1"}
-        return {"profile": "3", "vendor": "apl0"}
+        return dict(self.spec.options)
 
 
 def check_container_holds(output: av.container.OutputContainer, settings: EncodeSettings, name: str) -> None:
@@ -100,7 +164,7 @@ def check_container_holds(output: av.container.OutputContainer, settings: Encode
     if settings.spec.encoder not in output.supported_codecs:
         raise VideoError(
             f"codec {settings.codec!r} cannot be written into {name}; use another extension "
-            f"(e.g. .mkv for ffv1, .mov for prores)"
+            f"(e.g. .mkv for ffv1, .mov for prores, prores4444 and dnxhr)"
         )
 
 
@@ -125,10 +189,15 @@ class VideoEncoder:
         color: ColorInfo | None,
         sample_aspect_ratio: Fraction | None = None,
         stream: av.video.stream.VideoStream | None = None,
+        depth: Depth = Depth(8),
     ) -> None:
         """``stream``: one added earlier by :func:`add_video_stream` (to fix the output's stream
-        order before the size is known); by default a new stream is added."""
+        order before the size is known); by default a new stream is added. ``depth``: the source's,
+        kept where the codec holds it (a warning says what is lowered)."""
         spec = settings.spec
+        self.pix_fmt = spec.format_for(depth)
+        self.kept = format_depth(self.pix_fmt)
+        warn_lowered(depth, self.kept, settings.codec)
         self.output = output
         self.height, self.width = first.image.shape[:2]
         self.padded = (_round_up(self.width, spec.multiple[0]), _round_up(self.height, spec.multiple[1]))
@@ -136,13 +205,13 @@ class VideoEncoder:
             logger.warning(
                 "%dx%d cannot be stored as %s; padding to %dx%d by repeating the last column/row "
                 "(codec 'lossless' or 'ffv1' keeps odd sizes)",
-                self.width, self.height, spec.pix_fmt, *self.padded,
+                self.width, self.height, self.pix_fmt, *self.padded,
             )
         self.time_base = first.time_base
         self.stream = stream if stream is not None else add_video_stream(output, settings)
         ctx = self.stream.codec_context
         ctx.width, ctx.height = self.padded
-        ctx.pix_fmt = spec.pix_fmt
+        ctx.pix_fmt = self.pix_fmt
         ctx.time_base = first.time_base
         self.stream.time_base = first.time_base
         if rate:
@@ -155,37 +224,42 @@ class VideoEncoder:
             ctx.color_range = self.color.color_range
             ctx.color_primaries = self.color.color_primaries
             ctx.color_trc = self.color.color_trc
+        elif color is not None and depth.deep:  # RGB storage of a post source keeps its primaries and curve
+            ctx.color_primaries = color.color_primaries
+            ctx.color_trc = color.color_trc
         self.spec = spec
         self.durations: dict[int, int] = {}
 
     def encode(self, record: FrameRecord) -> None:
         """Encode one frame and mux the packets the encoder releases."""
-        image = record.image
-        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"frame {record.index}: expected uint8 (H, W, 3), got {image.dtype} {image.shape}")
-        if image.shape[:2] != (self.height, self.width):
-            raise ValueError(
-                f"frame {record.index} is {image.shape[1]}x{image.shape[0]}, the video is {self.width}x{self.height}"
-            )
-        pad_w, pad_h = self.padded[0] - self.width, self.padded[1] - self.height
-        if pad_w or pad_h:
-            image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        frame = self.av_frame(record)
         if self.color is not None:
             frame = frame.reformat(
-                format=self.spec.pix_fmt,
+                format=self.pix_fmt,
                 src_colorspace=self.color.colorspace,
                 dst_colorspace=self.color.colorspace,
                 dst_color_range=self.color.color_range,
                 interpolation=FROM_RGB,
             )
-        elif self.spec.pix_fmt != "rgb24":
-            frame = frame.reformat(format=self.spec.pix_fmt, interpolation=FROM_RGB)
+        elif self.pix_fmt != frame.format.name:
+            frame = frame.reformat(format=self.pix_fmt, interpolation=FROM_RGB)
         frame.pts = record.pts
         frame.time_base = self.time_base
         frame.duration = record.duration
         self.durations[record.pts] = record.duration
         self._mux(self.stream.encode(frame))
+
+    def av_frame(self, record: FrameRecord) -> av.VideoFrame:
+        """The record's picture (and alpha, where the output keeps it), padded, as a packed RGB frame."""
+        image = record.picture
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype.type not in (np.uint8, np.uint16, np.float32):
+            raise ValueError(f"frame {record.index}: expected uint8, uint16 or float32 (H, W, 3), "
+                             f"got {image.dtype} {image.shape}")
+        if image.shape[:2] != (self.height, self.width):
+            raise ValueError(
+                f"frame {record.index} is {image.shape[1]}x{image.shape[0]}, the video is {self.width}x{self.height}"
+            )
+        return packed_frame(image, record.alpha if self.kept.alpha else None, self.padded)
 
     def flush(self) -> None:
         """Drain the encoder's delayed frames into the container."""
@@ -199,6 +273,32 @@ class VideoEncoder:
             if duration:
                 packet.duration = duration
         self.output.mux(packets)
+
+
+def packed_frame(image: np.ndarray, alpha: np.ndarray | None, size: tuple[int, int] | None = None) -> av.VideoFrame:
+    """A PyAV frame of ``image`` (uint8, uint16 or float32 RGB) with ``alpha`` (same type) appended,
+    padded to ``size`` (width, height) by repeating the last column/row."""
+    if alpha is not None:
+        image = np.concatenate([image, alpha.astype(image.dtype, copy=False)], axis=2)
+    if size is not None:
+        pad_w, pad_h = size[0] - image.shape[1], size[1] - image.shape[0]
+        if pad_w or pad_h:
+            image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+    depth = Depth(16 if image.dtype == np.uint16 else 8, image.dtype == np.float32, alpha is not None)
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=decode_format(depth))
+
+
+def warn_lowered(source: Depth, kept: Depth, codec: str) -> None:
+    """Warn when storing a ``source`` picture as ``kept`` loses bits, float or the alpha plane."""
+    if source.float and not kept.float:
+        logger.warning("codec %r stores %d-bit integers: the float source is clipped to [0, 1] and "
+                       "quantised (an .exr sequence keeps float)", codec, kept.bits)
+    elif source.bits > kept.bits and not kept.float:
+        logger.warning("codec %r keeps %d bits: the %d-bit source is lowered to %d bits "
+                       "(prores, prores4444 and dnxhr keep 10, ffv1 16)", codec, kept.bits, source.bits, kept.bits)
+    if source.alpha and not kept.alpha:
+        logger.warning("codec %r has no alpha: the source's alpha plane is dropped (prores4444 and ffv1 keep it)",
+                       codec)
 
 
 def _yuv_color(color: ColorInfo | None, spec: CodecSpec) -> ColorInfo | None:

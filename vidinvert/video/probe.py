@@ -1,4 +1,5 @@
-"""What a media file holds: streams, duration, rotation, without decoding more than one frame."""
+"""What a media file or image sequence holds: streams, duration, rotation, depth, timecode, colour
+tags, without decoding more than one frame."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import av
 
 from vidinvert.errors import VideoError
 from vidinvert.video.inputs import av_reason, main_video_stream, open_input
+from vidinvert.video.depth import Depth, format_depth
 from vidinvert.video.reader import normalize_rotation
+from vidinvert.video.sequence import SEQUENCE_FPS, is_sequence
+from vidinvert.video.sequence_reader import sequence_info
+from vidinvert.video.timecode import first_frame_number, reel_name, start_timecode
 
 #: The frame rate assumed where a file names none (keyframe times and filter cut-offs need one).
 DEFAULT_FPS = 25.0
@@ -34,6 +39,7 @@ class StreamInfo:
     duration: float | None
     frames: int | None
     time_base: Fraction | None
+    pix_fmt: str | None = None  # video: the decoder's pixel format (its depth: `vidinvert.video.depth`)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,11 @@ class VideoInfo:
     streams: tuple[StreamInfo, ...]
     video_index: int
     rotation: int
+    timecode: str | None = None  # start timecode, wherever the file keeps it (`vidinvert.video.timecode`)
+    reel: str | None = None
+    creation_time: str | None = None
+    color: dict[str, str] | None = None  # primaries, transfer, matrix, range of the first frame
+    start_number: int | None = None  # an image sequence's first frame number (or the one a video recorded from it)
 
     @property
     def video(self) -> StreamInfo:
@@ -77,13 +88,21 @@ class VideoInfo:
     def frames(self) -> int | None:
         return self.video.frames
 
+    @property
+    def depth(self) -> Depth:
+        """How the edited video's pictures decode (bits, float, alpha)."""
+        return format_depth(self.video.pix_fmt)
+
     def _upright(self) -> tuple[int, int]:
         w, h = self.video.width or 0, self.video.height or 0
         return (h, w) if round(self.rotation / 90) % 2 else (w, h)
 
 
-def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Describe ``path``; raises VideoError if it is not a readable video (see :func:`open_input`)."""
+def probe(path: str | os.PathLike[str], fps: Fraction | None = None) -> VideoInfo:
+    """Describe ``path`` (a video file or an image sequence, whose rate is ``fps``, default 24);
+    raises VideoError if it is not a readable video (see :func:`open_input`)."""
+    if is_sequence(path):
+        return _probe_sequence(path, fps)
     with open_input(path) as container:
         p = Path(path)
         video = main_video_stream(container, p)
@@ -95,7 +114,47 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         if first is None:
             raise VideoError(f"no video frame could be decoded from {p}")
         duration = container.duration / av.time_base if container.duration else None
-        return VideoInfo(p, container.format.name, duration, streams, video.index, normalize_rotation(first.rotation))
+        reader = _Tags(container, video)
+        return VideoInfo(p, container.format.name, duration, streams, video.index, normalize_rotation(first.rotation),
+                         timecode=start_timecode(reader), reel=reel_name(reader),
+                         creation_time=reader.metadata.get("creation_time") or reader.video_metadata.get("creation_time"),
+                         color=_color(first), start_number=first_frame_number(reader))
+
+
+class _Tags:
+    """The tag sources `vidinvert.video.timecode` reads, from an open container."""
+
+    def __init__(self, container: av.container.InputContainer, video: av.video.stream.VideoStream) -> None:
+        self.metadata = dict(container.metadata)
+        self.video_metadata = dict(video.metadata)
+        self.other_streams = [s for s in container.streams if s.index != video.index]
+
+
+#: FFmpeg's colour tag numbers (AVColorPrimaries, AVColorTransferCharacteristic, AVColorSpace,
+#: AVColorRange) -> their names, for the ones post-production meets.
+_COLOR_NAMES = {
+    "primaries": {1: "bt709", 2: "unspecified", 5: "bt470bg", 6: "smpte170m", 9: "bt2020", 11: "smpte431 (DCI-P3)",
+                  12: "smpte432 (Display P3)"},
+    "transfer": {1: "bt709", 2: "unspecified", 4: "gamma22", 6: "smpte170m", 8: "linear", 13: "iec61966-2-1 (sRGB)",
+                 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084 (PQ)", 18: "arib-std-b67 (HLG)"},
+    "matrix": {0: "rgb", 1: "bt709", 2: "unspecified", 5: "bt470bg", 6: "smpte170m", 9: "bt2020nc", 10: "bt2020c"},
+    "range": {0: "unspecified", 1: "tv (limited)", 2: "pc (full)"},
+}
+
+
+def _color(frame: av.VideoFrame) -> dict[str, str]:
+    tags = {"primaries": frame.color_primaries, "transfer": frame.color_trc, "matrix": frame.colorspace,
+            "range": frame.color_range}
+    return {key: _COLOR_NAMES[key].get(int(value), str(int(value))) for key, value in tags.items()}
+
+
+def _probe_sequence(path: str | os.PathLike[str], fps: Fraction | None) -> VideoInfo:
+    pattern, numbers, first = sequence_info(path)
+    rate = fps or SEQUENCE_FPS
+    stream = StreamInfo(0, "video", pattern.codec, first.width, first.height, rate, None, None,
+                        float(len(numbers) / rate), len(numbers), 1 / rate, first.format.name)
+    return VideoInfo(Path(str(pattern)), f"image sequence ({pattern.codec})", stream.duration, (stream,), 0, 0,
+                     color=_color(first), start_number=numbers[0])
 
 
 def _stream_info(stream: av.stream.Stream) -> StreamInfo:
@@ -116,4 +175,5 @@ def _stream_info(stream: av.stream.Stream) -> StreamInfo:
         duration=duration,
         frames=stream.frames or None,
         time_base=tb,
+        pix_fmt=(ctx.pix_fmt if is_video and ctx is not None else None),
     )

@@ -19,9 +19,12 @@ import av
 import numpy as np
 
 from vidinvert.errors import VideoError
+from vidinvert.samples import to_8bit
+from vidinvert.video.depth import Depth, decode_format, format_depth, split_alpha
 from vidinvert.video.inputs import av_reason, main_video_stream, open_input
 from vidinvert.video.pixels import TO_RGB
-from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
+from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range, select_frames
+from vidinvert.video.timecode import first_frame_number
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class VideoReader:
 
     Attributes after opening: ``path``, ``container`` (PyAV input), ``stream`` (the video stream),
     ``time_base`` (of every record's pts), ``frames`` (the selected FrameRange); after the first
-    frame: ``color`` (ColorInfo) and ``rotation`` (degrees counter-clockwise applied to every image). ``skipped_packets`` counts video
+    frame: ``color`` (ColorInfo), ``depth`` (how its pictures decode) and ``rotation`` (degrees counter-clockwise applied to every image). ``skipped_packets`` counts video
     packets the decoder rejected.
     """
 
@@ -76,8 +79,52 @@ class VideoReader:
         self.video_index: int = self.stream.index
         self.time_base: Fraction = self.stream.time_base or Fraction(1, 90000)
         self.color: ColorInfo | None = None
+        self.depth = Depth(8)
         self.rotation = 0
         self.skipped_packets = 0
+
+    @property
+    def start_number(self) -> int | None:
+        """The first frame number of the image sequence this video was made from (its tag), or None."""
+        return first_frame_number(self)
+
+    @property
+    def rate(self) -> Fraction | None:
+        """The average frame rate the stream declares."""
+        return self.stream.average_rate or self.stream.guessed_rate
+
+    @property
+    def sample_aspect_ratio(self) -> Fraction | None:
+        return self.stream.sample_aspect_ratio
+
+    @property
+    def codec_name(self) -> str | None:
+        """The video stream's decoder ("prores", "h264"...)."""
+        return self.stream.codec_context.name
+
+    @property
+    def profile(self) -> str | None:
+        return self.stream.profile
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The container's tags (creation time, timecode...)."""
+        return dict(self.container.metadata)
+
+    @property
+    def video_metadata(self) -> dict[str, str]:
+        """The video stream's own tags (timecode, reel name, handler...)."""
+        return dict(self.stream.metadata)
+
+    @property
+    def other_streams(self) -> list[av.stream.Stream]:
+        """Every stream but the edited video, in file order."""
+        return [s for s in self.container.streams if s.index != self.video_index]
+
+    @property
+    def time_bases(self) -> list[Fraction]:
+        """The time bases of every stream of the file."""
+        return [s.time_base for s in self.container.streams if s.time_base]
 
     def __enter__(self) -> VideoReader:
         return self
@@ -92,11 +139,7 @@ class VideoReader:
         self.container.close()
 
     def __iter__(self) -> Iterator[FrameRecord]:
-        for record in self.decode_all():
-            if self.frames.stop is not None and record.index >= self.frames.stop:
-                return
-            if record.index in self.frames:
-                yield record
+        return select_frames(self.decode_all(), self.frames)
 
     def decode_all(self, on_packet: Callable[[av.Packet], None] | None = None) -> Iterator[FrameRecord]:
         """Yield every video frame; hand every non-empty packet of the other streams to ``on_packet``.
@@ -154,9 +197,18 @@ class VideoReader:
             self.rotation = normalize_rotation(frame.rotation)
             if frame.rotation % 90:
                 logger.warning("%s: rotation %d degrees rounded to %d", self.path, frame.rotation, self.rotation)
-        image = frame.to_ndarray(format="rgb24", src_color_range=frame.color_range, interpolation=TO_RGB)
+            self.depth = format_depth(frame.format.name)
         pts, duration = timing.next(frame)
-        return FrameRecord(index, pts, timing.time_base, duration, upright(image, self.rotation))
+        image, deep, alpha = decode_picture(frame, self.depth, self.rotation)
+        return FrameRecord(index, pts, timing.time_base, duration, image, deep, alpha)
+
+
+def decode_picture(frame: av.VideoFrame, depth: Depth,
+                   rotation: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(8-bit image, picture at ``depth`` or None when that is 8-bit, alpha or None), upright."""
+    picture = frame.to_ndarray(format=decode_format(depth), src_color_range=frame.color_range, interpolation=TO_RGB)
+    colour, alpha = split_alpha(upright(picture, rotation), depth)
+    return to_8bit(colour), (colour if depth.deep else None), alpha
 
 
 class _Timing:

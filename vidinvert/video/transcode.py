@@ -22,24 +22,23 @@ import contextlib
 import logging
 import math
 import os
-import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import av.container
 
 from vidinvert.concurrency import Handoffs
-from vidinvert.errors import VideoError
 from vidinvert.stage_timing import StageTimes
-from vidinvert.video.encoding import EncodeSettings, VideoEncoder, add_video_stream, check_container_holds
-from vidinvert.video.inputs import av_reason, check_input_path
-from vidinvert.video.outputs import atomic_output, check_output_path, output_container
-from vidinvert.video.reader import VideoReader
+from vidinvert.video.encoding import EncodeSettings, check_container_holds
+from vidinvert.video.muxer import FrameSink, PacketLog, VideoMuxer
+from vidinvert.video.outputs import atomic_output, output_container
 from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
-from vidinvert.video.streams import PassThroughStream, copy_metadata
+from vidinvert.video.sequence import is_pattern, parse_fps
+from vidinvert.video.sequence_writer import SequenceWriter
+from vidinvert.video.sources import check_source, check_target, open_source
 
 logger = logging.getLogger(__name__)
 
@@ -73,42 +72,58 @@ def transcode(
     overwrite: bool = False,
     serial: bool = False,
     stage_times: StageTimes | None = None,
+    fps: str | float | Fraction | None = None,
 ) -> TranscodeResult:
     """Re-encode ``input``'s video into ``output`` through ``process``, keeping timing and other streams.
 
     Only frames inside ``frames`` ("START:END", END exclusive) go through ``process``; the others are
     re-encoded unchanged. ``codec``/``crf``/``preset`` choose the video encoding (see
-    :mod:`vidinvert.video.encoding`). The output appears only when complete; ``overwrite`` allows
-    replacing an existing file. ``serial`` runs decoding, ``process`` and encoding on the caller's
-    thread (same output, for debugging and comparison). ``stage_times`` gets the busy time of the
-    stages "decode" and "encode" (encoding and muxing). Raises VideoError for unusable input or output.
+    :mod:`vidinvert.video.encoding`). Either side may be a numbered image sequence
+    (``shot.%04d.png``, or a folder of numbered frames as input; :mod:`vidinvert.video.sequence`):
+    ``fps`` is then the input's rate (default 24, with a warning), and an output sequence is
+    encoded by its extension and numbered from the input's first number (0 for a video). The output
+    appears only when complete; ``overwrite`` allows replacing an existing file. ``serial`` runs
+    decoding, ``process`` and encoding on the caller's thread (same output, for debugging and
+    comparison). ``stage_times`` gets the busy time of the stages "decode" and "encode" (encoding
+    and muxing). Raises VideoError for unusable input or output.
     """
     settings = EncodeSettings(codec, crf, preset)
     selection = parse_frame_range(frames)
-    source = check_input_path(input)
-    target = check_output_path(source, output, overwrite)
+    source = check_source(input)
+    target = check_target(source, output, overwrite)
     times = stage_times if stage_times is not None else StageTimes()
-    with (
-        VideoReader(source) as reader,
-        atomic_output(target, overwrite) as tmp,
-        output_container(tmp, target) as container,
-    ):
-        check_container_holds(container, settings, target.name)
-        _exact_movie_timescale(container, reader)
-        muxer = _Muxer(reader, container, settings, target)
+    with open_source(source, fps=parse_fps(fps)) as reader, _sink(reader, target, settings, overwrite) as sink:
         counter = _Counter()
         handoffs = Handoffs(serial)
-        records = handoffs.ahead(times.observe("decode", _tagged_decode(reader, muxer.log)), "decode", DECODE_AHEAD)
+        records = handoffs.ahead(times.observe("decode", _tagged_decode(reader, sink.log)), "decode", DECODE_AHEAD)
         routed = handoffs.ahead(_route(records, process, selection, counter), "process", ENCODE_BEHIND)
-        for _ in handoffs.output(times.observe("encode", muxer.encode(routed))):
+        for _ in handoffs.output(times.observe("encode", sink.encode(routed))):
             pass
-        muxer.finish()
+        sink.finish()
     if counter.selected == 0:
-        logger.warning("frame range %s selected no frame of %s (%d frames)", selection, source, muxer.count)
-    return TranscodeResult(target, muxer.count, counter.selected, reader.skipped_packets, muxer.actions())
+        logger.warning("frame range %s selected no frame of %s (%d frames)", selection, source, sink.count)
+    return TranscodeResult(target, sink.count, counter.selected, reader.skipped_packets, sink.actions())
 
 
-def _tagged_decode(reader: VideoReader, log: _PacketLog) -> Iterator[FrameRecord]:
+@contextlib.contextmanager
+def _sink(reader, target: Path, settings: EncodeSettings, overwrite: bool) -> Iterator[FrameSink]:
+    """The sink writing ``target``: a sequence writer for a numbered pattern, else a video muxer on a
+    hidden file renamed into place when complete."""
+    if is_pattern(target):
+        if settings.codec != EncodeSettings.codec:
+            logger.warning("codec %s is not used for %s: an image sequence's extension picks its format",
+                           settings.codec, target.name)
+        with SequenceWriter(reader, target, overwrite) as writer:
+            yield writer
+        return
+    with atomic_output(target, overwrite) as tmp, output_container(tmp, target) as container:
+        settings = settings.resolved(reader.codec_name, reader.profile, container)
+        check_container_holds(container, settings, target.name)
+        _exact_movie_timescale(container, reader)
+        yield VideoMuxer(reader, container, settings, target)
+
+
+def _tagged_decode(reader, log: PacketLog) -> Iterator[FrameRecord]:
     """Every decoded frame; every other packet goes to ``log`` with the number of frames before it."""
     decoded = 0
 
@@ -123,18 +138,17 @@ def _tagged_decode(reader: VideoReader, log: _PacketLog) -> Iterator[FrameRecord
 _MOV_FAMILY = {"mov", "mp4", "ipod", "3gp", "3g2", "ismv", "psp", "f4v"}
 
 
-def _exact_movie_timescale(container: av.container.OutputContainer, reader: VideoReader) -> None:
+def _exact_movie_timescale(container: av.container.OutputContainer, reader) -> None:
     """The mov/mp4 muxer writes track start offsets (edit lists) in a movie timescale of 1000 by
     default, which moves a track starting at 2.40177 s to 2.401 s; use a timescale every input
     stream's time base divides, so start offsets stay exact."""
     if container.format.name not in _MOV_FAMILY:
         return
     scale = 1
-    for stream in reader.container.streams:
-        if stream.time_base:
-            scale = math.lcm(scale, stream.time_base.denominator)
+    for time_base in reader.time_bases:
+        scale = math.lcm(scale, time_base.denominator)
     if scale >= 2**31:
-        scale = max(s.time_base.denominator for s in reader.container.streams if s.time_base)
+        scale = max(time_base.denominator for time_base in reader.time_bases)
     container.options["movie_timescale"] = str(scale)
 
 
@@ -171,105 +185,3 @@ def _route(
 
 def _identity(records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
     return records
-
-
-class _PacketLog:
-    """Other streams' packets from demuxing until the muxer reaches the video frame they preceded."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entries: deque[tuple[int, av.Packet]] = deque()
-
-    def add(self, frames_before: int, packet: av.Packet) -> None:
-        with self.lock:
-            self.entries.append((frames_before, packet))
-
-    def take(self, frame: int | None = None) -> list[av.Packet]:
-        """The packets demuxed before video frame ``frame`` (all of them when None), oldest first."""
-        with self.lock:
-            taken = []
-            while self.entries and (frame is None or self.entries[0][0] <= frame):
-                taken.append(self.entries.popleft()[1])
-            return taken
-
-
-class _Muxer:
-    """Owns the output streams. They are added at once, in the input's order; the video encoder is set
-    up at the first processed frame (its size is known then). Only the caller's thread uses it."""
-
-    def __init__(
-        self, reader: VideoReader, container: av.container.OutputContainer, settings: EncodeSettings, target: Path
-    ) -> None:
-        self.reader = reader
-        self.target = target
-        self.container = container
-        self.settings = settings
-        self.log = _PacketLog()
-        self.video: VideoEncoder | None = None
-        self.others: dict[int, PassThroughStream] = {}
-        self.count = 0
-        self.last_pts: int | None = None
-        source = reader.stream
-        self.rate = source.average_rate or source.guessed_rate
-        self.sar = source.sample_aspect_ratio
-        copy_metadata(dict(reader.container.metadata), container.metadata)
-        for stream in reader.container.streams:
-            if stream.index == source.index:
-                self.video_stream = add_video_stream(container, settings)
-                copy_metadata(dict(source.metadata), self.video_stream.metadata)
-            else:
-                self.others[stream.index] = PassThroughStream(stream, container)
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Encoder and muxer failures (full disk, a codec refusing the size...) as VideoError."""
-        try:
-            yield
-        except (av.error.FFmpegError, OSError) as exc:
-            raise VideoError(f"writing {self.target} failed ({av_reason(exc)})") from exc
-
-    def encode(self, records: Iterable[FrameRecord]) -> Iterator[FrameRecord]:
-        """Encode every record (a stage, so that its time can be measured like the others')."""
-        for record in records:
-            self.frame(record)
-            yield record
-
-    def frame(self, record: FrameRecord) -> None:
-        if record.index != self.count:
-            raise ValueError(f"processing gave back frame {record.index} where frame {self.count} was due")
-        if self.last_pts is not None and record.pts <= self.last_pts:
-            raise ValueError(f"frame {record.index}: pts {record.pts} does not follow {self.last_pts}")
-        with self._writing():
-            if self.video is None:
-                self._start(record)
-            assert self.video is not None
-            self._mux_others(self.log.take(record.index))
-            self.video.encode(record)
-        self.count += 1
-        self.last_pts = record.pts
-
-    def finish(self) -> None:
-        if self.video is None:
-            raise VideoError(f"no video frame could be decoded from {self.reader.path}")
-        with self._writing():
-            self._mux_others(self.log.take())
-            self.video.flush()
-            for stream in self.others.values():
-                stream.flush()
-
-    def actions(self) -> dict[int, str]:
-        result = {self.reader.video_index: "video"}
-        result.update({index: stream.action for index, stream in self.others.items()})
-        return result
-
-    def _start(self, first: FrameRecord) -> None:
-        # The reader set its colour and rotation before handing over the first frame.
-        sar = self.sar
-        if sar and self.reader.rotation % 180:
-            sar = 1 / sar
-        self.video = VideoEncoder(self.container, self.settings, first, self.rate, self.reader.color, sar,
-                                  stream=self.video_stream)
-
-    def _mux_others(self, packets: list[av.Packet]) -> None:
-        for packet in packets:
-            self.others[packet.stream.index].mux(packet)
