@@ -106,7 +106,10 @@ def check_container_holds(output: av.container.OutputContainer, settings: Encode
 
 def add_video_stream(output: av.container.OutputContainer, settings: EncodeSettings) -> av.video.stream.VideoStream:
     """A new video stream for ``settings``'s encoder, to be set up by :class:`VideoEncoder`."""
-    return output.add_stream(settings.spec.encoder, options=settings.encoder_options())
+    options = settings.encoder_options()
+    if output.format.name in FRAME_COUNTED_FORMATS:
+        options["bf"] = "0"  # no reordered frames: the container keeps no timestamps to reorder them by
+    return output.add_stream(settings.spec.encoder, options=options)
 
 
 class VideoEncoder:
@@ -138,13 +141,14 @@ class VideoEncoder:
                 "(codec 'lossless' or 'ffv1' keeps odd sizes)",
                 self.width, self.height, spec.pix_fmt, *self.padded,
             )
-        self.time_base = first.time_base
+        self.input_time_base = first.time_base
+        self.time_base = frame_time_base(output, rate) or first.time_base
         self.stream = stream if stream is not None else add_video_stream(output, settings)
         ctx = self.stream.codec_context
         ctx.width, ctx.height = self.padded
         ctx.pix_fmt = spec.pix_fmt
-        ctx.time_base = first.time_base
-        self.stream.time_base = first.time_base
+        ctx.time_base = self.time_base
+        self.stream.time_base = self.time_base
         if rate:
             ctx.framerate = rate
         if sample_aspect_ratio:
@@ -181,11 +185,17 @@ class VideoEncoder:
             )
         elif self.spec.pix_fmt != "rgb24":
             frame = frame.reformat(format=self.spec.pix_fmt, interpolation=FROM_RGB)
-        frame.pts = record.pts
+        frame.pts, duration = self._ticks(record.pts), self._ticks(record.duration)
         frame.time_base = self.time_base
-        frame.duration = record.duration
-        self.durations[record.pts] = record.duration
+        frame.duration = duration
+        self.durations[frame.pts] = duration
         self._mux(self.stream.encode(frame))
+
+    def _ticks(self, value: int) -> int:
+        """A time in the input's time base, in the output stream's."""
+        if self.time_base == self.input_time_base:
+            return value
+        return round(value * self.input_time_base / self.time_base)
 
     def flush(self) -> None:
         """Drain the encoder's delayed frames into the container."""
@@ -199,6 +209,18 @@ class VideoEncoder:
             if duration:
                 packet.duration = duration
         self.output.mux(packets)
+
+
+#: Containers that count frames instead of storing timestamps: their video time base is one frame.
+FRAME_COUNTED_FORMATS = ("avi",)
+
+
+def frame_time_base(output: av.container.OutputContainer, rate: av.Rational | None) -> Fraction | None:
+    """1/fps for a container that counts frames (AVI: a finer time base is declared as its frame
+    rate), else None (the input's time base is kept)."""
+    if not rate or output.format.name not in FRAME_COUNTED_FORMATS:
+        return None
+    return 1 / Fraction(rate)
 
 
 def _yuv_color(color: ColorInfo | None, spec: CodecSpec) -> ColorInfo | None:

@@ -34,7 +34,7 @@ import av.container
 from vidinvert.concurrency import Handoffs
 from vidinvert.errors import VideoError
 from vidinvert.stage_timing import StageTimes
-from vidinvert.video.encoding import EncodeSettings, VideoEncoder, add_video_stream, check_container_holds
+from vidinvert.video.encoding import EncodeSettings, VideoEncoder, add_video_stream, FRAME_COUNTED_FORMATS, check_container_holds, frame_time_base
 from vidinvert.video.inputs import av_reason, check_input_path
 from vidinvert.video.outputs import atomic_output, check_output_path, output_container
 from vidinvert.video.reader import VideoReader
@@ -95,6 +95,7 @@ def transcode(
     ):
         check_container_holds(container, settings, target.name)
         _exact_movie_timescale(container, reader)
+        _frame_counted_timing(container)
         muxer = _Muxer(reader, container, settings, target)
         counter = _Counter()
         handoffs = Handoffs(serial)
@@ -136,6 +137,13 @@ def _exact_movie_timescale(container: av.container.OutputContainer, reader: Vide
     if scale >= 2**31:
         scale = max(s.time_base.denominator for s in reader.container.streams if s.time_base)
     container.options["movie_timescale"] = str(scale)
+
+
+def _frame_counted_timing(container: av.container.OutputContainer) -> None:
+    """A container that counts frames (AVI) would shift every stream by an audio stream's negative
+    start (encoder priming) and so drop the video a frame late; keep the video's frames where they are."""
+    if container.format.name in FRAME_COUNTED_FORMATS:
+        container.options["avoid_negative_ts"] = "disabled"
 
 
 @dataclass
@@ -211,6 +219,8 @@ class _Muxer:
         self.last_pts: int | None = None
         source = reader.stream
         self.rate = source.average_rate or source.guessed_rate
+        if frame_time_base(container, self.rate) is not None:  # frames counted at the stream's own rate
+            self.rate = source.guessed_rate or self.rate
         self.sar = source.sample_aspect_ratio
         copy_metadata(dict(reader.container.metadata), container.metadata)
         for stream in reader.container.streams:
