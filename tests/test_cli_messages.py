@@ -47,10 +47,20 @@ def test_reduced_precision_on_the_cpu_is_refused_before_models_load(clip, tmp_pa
 
 
 def test_summary_reports_loading_and_processing_apart() -> None:
-    summary = RunSummary(Path("out.mp4"), frames=100, edited=90, cold_starts=3, load_seconds=5.0, process_seconds=10.0)
+    summary = RunSummary(Path("out.mp4"), frames=120, processed=100, edited=90, cold_starts=3, load_seconds=5.0,
+                         process_seconds=10.0)
     line = summary.line()
     assert "models loaded in 5.0 s" in line and "processed in 10.0 s (10.00 frames/s)" in line
-    assert summary.seconds == 15.0 and summary.passed_through == 10
+    assert summary.seconds == 15.0 and summary.passed_through == 30
+
+
+def test_the_rate_counts_only_the_frames_inside_frames(tmp_path) -> None:
+    from vidinvert.api import edit_video
+
+    clip = write_clip(tmp_path / "in.mp4", frames=12)
+    summary = edit_video(clip, tmp_path / "out.mp4", attr=["smile"], frames="0:3", quiet=True)
+    assert (summary.frames, summary.processed) == (12, 3)
+    assert summary.frames_per_second == pytest.approx(3 / summary.process_seconds, rel=1e-12)  # same division
 
 
 def test_summary_names_the_slowest_stage() -> None:

@@ -49,6 +49,7 @@ class RunSummary:
 
     output: Path
     frames: int = 0
+    processed: int = 0  # frames through the pipeline (inside --frames); the others are copied
     edited: int = 0
     cold_starts: int = 0
     load_seconds: float = 0.0
@@ -71,8 +72,8 @@ class RunSummary:
 
     @property
     def frames_per_second(self) -> float:
-        """Processing rate, model loading excluded."""
-        return self.frames / self.process_seconds if self.process_seconds else 0.0
+        """Processing rate of the frames through the pipeline, model loading excluded."""
+        return self.processed / self.process_seconds if self.process_seconds else 0.0
 
     def line(self) -> str:
         return (f"{self.output}: {self.frames} frames, {self.edited} with the face edited, "
@@ -164,6 +165,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
                            stage_times=times)
     summary.output = result.output
     summary.frames = result.frames
+    summary.processed = result.processed
     if recorder is not None:
         summary.latents = recorder.save(out.save_latents, G, E, fps)
     summary.process_seconds = time.perf_counter() - processing
