@@ -91,3 +91,18 @@ def test_only_mediapipes_start_up_notices_are_filtered() -> None:
     os.close(sink_write)
     with os.fdopen(sink_read, "rb") as passed:
         assert passed.read() == lines[3] + b"\n" + lines[4] + b"\npartial"
+
+
+def test_a_strength_that_is_no_number_says_a_plain_number_works(clip, tmp_path, capsys):
+    code = main(["edit", str(clip), "--attr", "smile=abc", "-o", str(tmp_path / "out.mp4"), "-q"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and lines == ["error: bad strength 'abc': give a number (e.g. 1.5) or keyframes "
+                                   "TIME:STRENGTH,... (e.g. 0s:0,1s:1.5) with TIME like 1.5s, 250ms or a frame number"]
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_quiet_leaves_out_the_demo_model_note(clip, tmp_path, capsys, quiet):
+    out = tmp_path / "out.mp4"
+    assert main(["edit", str(clip), "--attr", "smile", "-o", str(out), *(["-q"] if quiet else [])]) == 0
+    err = capsys.readouterr().err
+    assert ("note: using the bundled demo model" in err) is not quiet and out.is_file()

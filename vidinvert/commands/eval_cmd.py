@@ -8,6 +8,7 @@ import click
 
 from vidinvert.commands.aliases import HiddenAliases
 from vidinvert.commands.edit_options import ChangeSourceSpec
+from vidinvert.commands.run_options import quiet_notices
 from vidinvert.commands.engine_options import engine_options, ray_options
 from vidinvert.config import RENDER_MODES, default
 from vidinvert.errors import VidinvertError
@@ -62,7 +63,7 @@ def _choices(table: dict[int, str]) -> str:
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True, help="Frames per metric batch.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Write PNG plots (shards can skip them).")
 @click.option("-q", "--quiet/--progress", "--no-progress/ ", "quiet", cls=HiddenAliases, aliases=("--progress", "--no-progress"),
-              default=False, help="No progress bar.")
+              default=False, callback=quiet_notices, help="No progress bar or notes.")
 @engine_options
 def eval_command(folders: tuple[Path, ...], report_dir: Path, merge_shards: bool, quiet: bool, **options: object) -> None:
     """Evaluate inversion (or an edit) on the videos under ROOT into a report folder.

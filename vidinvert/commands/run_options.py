@@ -4,12 +4,22 @@ with the defaults read from the config."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable
 
 import click
 
+from vidinvert.notices import NOTICE
 from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, PRECISIONS, X264_PRESETS, default
+
+def quiet_notices(ctx: click.Context, param: click.Parameter, quiet: bool) -> bool:
+    """`-q`: the notes shown on every run (which model is used) are left out too; warnings stay."""
+    root = logging.getLogger()
+    if quiet and root.level == NOTICE:
+        root.setLevel(logging.WARNING)
+    return quiet
+
 
 OUTPUT_OPTION = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
                              help="Output video (written beside, renamed when complete).")
@@ -76,7 +86,7 @@ OUTPUT_OPTIONS = (
     click.option("--threads", type=click.IntRange(min=0), default=default("threads"), show_default=True,
                  help="CPU threads for the models' arithmetic (0: all cores but one, leaving one to the "
                       "other stages)."),
-    click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
+    click.option("-q", "--quiet", is_flag=True, callback=quiet_notices, help="No progress bar, notes or summary."),
 )
 
 RUN_OPTIONS = (OUTPUT_OPTION, *MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *RENDER_OPTIONS, *OUTPUT_OPTIONS)
