@@ -14,3 +14,10 @@ MODEL_CARD = DEMO_DIR / "MODEL_CARD.md"
 def demo_model_present() -> bool:
     """Whether this installation carries the demo model's generator and encoder."""
     return GENERATOR_FILE.is_file() and ENCODER_FILE.is_file()
+
+
+def demo_direction_names() -> list[str]:
+    """The names of the directions bundled with the demo model (`--attr NAME`)."""
+    if not DIRECTIONS_DIR.is_dir():
+        return []
+    return sorted({p.stem.removesuffix("_boundary") for p in DIRECTIONS_DIR.iterdir() if p.is_file()})
