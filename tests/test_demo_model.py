@@ -21,6 +21,7 @@ from vidinvert.edit.real_check import CHECK_SIZE, point_gap
 from vidinvert.edit.real_faces import mesh_landmarks
 from vidinvert.edit.registry import directions_in
 from vidinvert.images import to_uint8
+from vidinvert.models import LoadedModels
 from vidinvert.pipeline.build import build_pipeline
 from vidinvert.train.data import aligned_faces, to_tensor
 
@@ -67,19 +68,21 @@ def test_shipped_encoder_reconstructs_held_out_faces_better_with_more_steps(demo
 
 
 def test_load_models_without_flags_or_store_uses_the_demo_model(empty_store):
-    G, E = api.load_models(weights_dir=empty_store, device="cpu")
-    assert G.source == str(GENERATOR_FILE) and E.n_styles == G.n_latent
+    models = api.load_models(weights_dir=empty_store, device="cpu")
+    G, E = models
+    assert models.source == "bundled demo model" and models.directions_dir == DIRECTIONS_DIR
+    assert E.n_styles == G.n_latent and not hasattr(G, "source")
     assert ENCODER_FILE.is_file()
 
 
 def test_smile_resolves_only_for_the_demo_generator(demo_models, empty_store):
-    G, E = demo_models
+    E = demo_models.E
     config = RunConfig.from_options(attr=["smile"], weights_dir=empty_store)
-    with build_pipeline(G, E, config, 25.0) as pipeline:
+    with build_pipeline(demo_models, config, 25.0) as pipeline:
         shipped = load_direction(DIRECTIONS_DIR / "smile.npz")
         assert torch.equal(pipeline.edit_stage.edits[0].direction.offset, shipped.offset)
     with pytest.raises(VidinvertError, match="no direction named 'smile'"):
-        build_pipeline(tiny_generator(), E, config, 25.0)
+        build_pipeline(LoadedModels(tiny_generator(), E), config, 25.0)
 
 
 def test_shipped_directions_fit_the_generator(demo_models):

@@ -98,7 +98,7 @@ def test_the_change_grows_with_the_strength_up_to_the_default(models, tmp_path):
     # the renders' difference is close to linear in a small latent step, so with the mask keeping
     # its shape the change carried onto the face is too; fixed thresholds made it vanish below the
     # default strength (1: 0.21 of the change at 2, 0.5: 0.02, on this clip)
-    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
+    clip = render_demo_clip(models.G, tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
     source = decode_timed(clip)[1]
     change = {}
     for strength in (0.5, 1, 2):
@@ -165,7 +165,7 @@ def test_modes_on_a_real_clip(shared_data, models, tmp_path):
 
 
 def test_modes_on_the_bundled_models_own_clip(models, tmp_path):
-    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
+    clip = render_demo_clip(models.G, tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
     source, outputs = _check_modes(clip, models, tmp_path)
     _assert_same_frames_and_off_face_pixels(source, outputs)
 

@@ -26,7 +26,7 @@ from vidinvert.errors import VidinvertError
 from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.loading import load_configured_models, load_models
-from vidinvert.models import Generator, InversionEncoder
+from vidinvert.models import Generator, InversionEncoder, LoadedModels
 from vidinvert.pipeline.build import StageHook, build_pipeline
 from vidinvert.pipeline.face_stages import track_faces
 from vidinvert.pipeline.frames import FaceFrame
@@ -85,12 +85,14 @@ class RunSummary:
 
 
 def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None, *,
-               models: tuple[Generator, InversionEncoder] | None = None, observe: StageHook | None = None,
+               models: LoadedModels | tuple[Generator, InversionEncoder] | None = None,
+               observe: StageHook | None = None,
                **options) -> RunSummary:
     """Edit the tracked face of `input` along directions and write `output` (same frames, timing, audio).
 
     Settings come from `config` (a RunConfig) with `options` on top, named like the CLI options
-    (`edit_video(src, dst, attr=["smile=1.5"], next_steps=2)`). `models` reuses loaded (G, E);
+    (`edit_video(src, dst, attr=["smile=1.5"], next_steps=2)`). `models` reuses loaded models
+    (`load_models`' record, or a plain (G, E) pair, which brings no directions folder of its own);
     `observe` sees every stage's output iterator by name (vidinvert.pipeline.build.STAGES) and
     must yield the same items. With no edits and no latent smoothing this is `invert_video`.
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
@@ -124,7 +126,8 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     fps = info.frame_rate
     if models is None:
         check_precision(config.models.precision, resolve_device(config.models.device))
-    G, E = models if models is not None else load_configured_models(config.models)
+    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    G, E = models.G, models.E
     summary = RunSummary(Path(output))
     recorder = LatentsRecorder(config.render.render, config.render.change_from) if out.save_latents else None
 
@@ -143,7 +146,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
         items = observe(name, items) if observe is not None else items
         return items if name == "decode" else times.observe(name, items)  # the transcode times decoding
 
-    with build_pipeline(G, E, config, fps, observe=timed) as pipeline, model_threads(config.execution), \
+    with build_pipeline(models, config, fps, observe=timed) as pipeline, model_threads(config.execution), \
             tqdm(total=_frames_selected(info, selection), unit="frame", disable=out.quiet, desc=Path(input).name,
                  leave=False) as bar:
         summary.load_seconds = time.perf_counter() - started
@@ -171,6 +174,11 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     summary.process_seconds = time.perf_counter() - processing
     summary.stage_times = times
     return summary
+
+
+def as_loaded(models: LoadedModels | tuple[Generator, InversionEncoder]) -> LoadedModels:
+    """Loaded models as the record, a bare (G, E) pair given no directions folder."""
+    return models if isinstance(models, LoadedModels) else LoadedModels(*models)
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -9,6 +10,11 @@ GENERATOR_FILE = DEMO_DIR / "generator.pt"
 ENCODER_FILE = DEMO_DIR / "encoder.pt"
 DIRECTIONS_DIR = DEMO_DIR / "directions"
 MODEL_CARD = DEMO_DIR / "MODEL_CARD.md"
+
+
+def is_demo_generator_file(path: str | os.PathLike) -> bool:
+    """Whether `path` is the bundled generator file (its directions belong to what loads from it)."""
+    return Path(path).is_file() and GENERATOR_FILE.is_file() and os.path.samefile(path, GENERATOR_FILE)
 
 
 def demo_model_present() -> bool:

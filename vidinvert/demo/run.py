@@ -31,9 +31,9 @@ def run_demo(output: str | os.PathLike = "demo.mp4", *, attr: Sequence[str] = ("
         check_output_path(None, source, overwrite)
         if Path(source).resolve() == Path(output).resolve():
             raise VidinvertError(f"--source and --output are both {output}; give them different paths")
-    G, E = model.load_default_models(device)
+    models = model.load_default_models(device)
     with tempfile.TemporaryDirectory(prefix="vidinvert-demo-") as scratch:
-        clip = render_demo_clip(G, Path(scratch) / "demo-source.mp4" if source is None else source,
+        clip = render_demo_clip(models.G, Path(scratch) / "demo-source.mp4" if source is None else source,
                                 seconds=seconds, fps=fps, seed=seed, overwrite=overwrite, quiet=quiet)
-        return edit_video(clip, output, attr=attr, models=(G, E), side_by_side=side_by_side,
+        return edit_video(clip, output, attr=attr, models=models, side_by_side=side_by_side,
                           overwrite=overwrite, quiet=quiet)

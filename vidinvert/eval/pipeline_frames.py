@@ -27,7 +27,7 @@ from vidinvert.eval.face_score import FaceScorer
 from vidinvert.eval.records import EvalFrame
 from vidinvert.images import to_model_input, to_uint8
 from vidinvert.loading import load_configured_models
-from vidinvert.models import Generator, InversionEncoder
+from vidinvert.models import LoadedModels
 from vidinvert.models.encoder_base import resize_square
 from vidinvert.pipeline.build import Pipeline, build_pipeline
 from vidinvert.pipeline.frames import FaceFrame
@@ -35,10 +35,10 @@ from vidinvert.video import DEFAULT_FPS, open_video, probe
 
 # Models loaded in this process, by (generator, encoder, weights_dir, device): each evaluation
 # worker loads them once, on its first video.
-_LOADED: dict[tuple[str | None, ...], tuple[Generator, InversionEncoder]] = {}
+_LOADED: dict[tuple[str | None, ...], LoadedModels] = {}
 
 
-def _models(models: ModelConfig) -> tuple[Generator, InversionEncoder]:
+def _models(models: ModelConfig) -> LoadedModels:
     key = (models.generator, models.encoder, models.weights_dir, models.device)
     if key not in _LOADED:
         _LOADED[key] = load_configured_models(models)
@@ -83,10 +83,11 @@ class PipelineFrames:
 
     def __iter__(self) -> Iterator[EvalFrame]:
         config = self.video_fn.config
-        G, E = _models(config.models)
+        models = _models(config.models)
+        E = models.E
         info = probe(self.path)
         selection = None if self.max_frames is None else f"0:{self.max_frames}"
-        with build_pipeline(G, E, config, info.frame_rate) as pipeline, \
+        with build_pipeline(models, config, info.frame_rate) as pipeline, \
                 open_video(self.path, frames=selection) as video, \
                 (FaceScorer() if self.video_fn.face_scores else contextlib.nullcontext()) as scorer:
             faces = pipeline.faces(video)
@@ -115,8 +116,7 @@ class PipelineVideoFn:
     def prepare(self) -> None:
         """Load the models and check the edits now, so a bad file or option fails the run at once
         rather than every video."""
-        G, E = _models(self.config.models)
-        build_pipeline(G, E, self.config, DEFAULT_FPS).close()
+        build_pipeline(_models(self.config.models), self.config, DEFAULT_FPS).close()
 
 
 def pipeline_video_fn(
