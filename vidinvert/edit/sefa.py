@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import torch
 
 from vidinvert.edit.directions import Direction, parse_layers, save_direction
-from vidinvert.edit.render import DEFAULT_GENERATOR, contact_sheet, parse_strengths, resolve_generator, save_image
+from vidinvert.edit.render import contact_sheet, parse_strengths, resolve_generator, save_image
 from vidinvert.errors import VidinvertError
 from vidinvert.models import Generator
 
@@ -74,10 +74,10 @@ def sefa(state: Mapping[str, torch.Tensor], layers: Sequence[int] | None = None,
                       tuple(int(i) for i in layers))
 
 
-def sefa_directions(generator: str | Path | Generator = DEFAULT_GENERATOR, output: str | Path = "sefa",
+def sefa_directions(generator: str | Path | Generator | None = None, output: str | Path = "sefa",
                     layers: str | None = None, num: int = 10, include_torgb: bool = False,
                     strengths: str = "-6,-3,0,3,6", seed: int = 0, truncation: float = 0.7, tile: int = 128,
-                    sheet: bool = True, weights_dir: str | Path | None = None, device: str = "cpu") -> SefaResult:
+                    sheet: bool = True, weights_dir: str | Path | None = None, device: str = "auto") -> SefaResult:
     """Find SeFa directions for a generator; write OUTPUT/sefa_NN.npz, eigenvalues.json and contact_sheet.png."""
     G = resolve_generator(generator, weights_dir, device)
     chosen = parse_layers(layers) if layers else None
