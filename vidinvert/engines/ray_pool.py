@@ -144,16 +144,17 @@ def run_pool(worker_class: type, init_args: Sequence[Any], items: Sequence[Any],
     """Run `worker_class(*init_args).run(item)` for every item on a pool of actors.
 
     Each actor is constructed once and then takes one item at a time; `on_result(item, result)` is
-    called on the driver as each ends. An actor whose process dies is restarted and its item run
-    again, up to `options.retries` times; after that `on_lost(item, reason)` is called and the pool
-    goes on with the other items.
+    called on the driver as each ends. When an actor's process dies, the driver replaces it with a
+    new actor and runs its item again (first in line), up to `options.retries` times; after that
+    `on_lost(item, reason)` is called and the pool goes on with the other items. Items are only ever
+    handed to a live actor of their own, so one worker's death never touches another item.
     """
     ray = import_ray()
     if not items:
         return
     resources = video_resources(options, gpu)
     check_fits(ray, resources)
-    actor_options: dict[str, Any] = dict(resources, max_restarts=-1, max_task_retries=options.retries)
+    actor_options: dict[str, Any] = dict(resources, max_restarts=0, max_task_retries=0)
     environment = forwarded_environment()
     if environment:
         actor_options["runtime_env"] = {"env_vars": environment}
@@ -161,28 +162,36 @@ def run_pool(worker_class: type, init_args: Sequence[Any], items: Sequence[Any],
     size = pool_size(ray, options, resources, len(items))
     log.info("Ray pool of %d workers, %s each", size, resources)
     actors = [remote_class.remote(*init_args) for _ in range(size)]
-    waiting = deque(items)
-    running: dict[Any, tuple[Any, Any]] = {}
+    waiting = deque(range(len(items)))
+    deaths = [0] * len(items)
+    running: dict[Any, tuple[Any, int]] = {}
 
     def hand_out(actor) -> None:
         if waiting:
-            item = waiting.popleft()
-            running[actor.run.remote(item)] = (actor, item)
+            index = waiting.popleft()
+            running[actor.run.remote(items[index])] = (actor, index)
 
     try:
         for actor in actors:
             hand_out(actor)
         while running:
             (ready,), _ = ray.wait(list(running), num_returns=1)
-            actor, item = running.pop(ready)
+            actor, index = running.pop(ready)
             try:
                 result = ray.get(ready)
             except ray.exceptions.RayActorError as exc:
-                reason = f"its worker died {options.retries + 1} times ({_first_line(exc)})"
-                log.warning("giving up on %s: %s", item, reason)
-                on_lost(item, reason)
+                deaths[index] += 1
+                ray.kill(actor, no_restart=True)
+                actors[actors.index(actor)] = actor = remote_class.remote(*init_args)
+                if deaths[index] <= options.retries:
+                    log.warning("the worker running %s died (%s); running it again", items[index], _first_line(exc))
+                    waiting.appendleft(index)
+                else:
+                    reason = f"its worker died {deaths[index]} times ({_first_line(exc)})"
+                    log.warning("giving up on %s: %s", items[index], reason)
+                    on_lost(items[index], reason)
             else:
-                on_result(item, result)
+                on_result(items[index], result)
             hand_out(actor)
     finally:
         for actor in actors:
