@@ -38,11 +38,65 @@ def test_edit_offers_every_setting_of_the_config() -> None:
     assert set(OPTION_GROUP) <= set(command_params("edit"))
 
 
-def test_eval_shares_the_pipeline_options_of_edit_with_their_config_defaults() -> None:
-    evaluate, edit = command_params("eval"), command_params("edit")
-    for name in ("steps", "next_steps", "warm_start", "render", "change_from", "device"):
-        assert evaluate[name].default == DEFAULTS.options()[name], name
-        assert evaluate[name].type.to_info_dict() == edit[name].type.to_info_dict(), name
+#: Options of the commands that are not run settings, by command.
+OWN_OPTIONS = {
+    "eval": {"folders", "report_dir", "merge_shards", "quiet", "workers", "engine", "ray_address", "ray_workers",
+             "gpus_per_video", "cpus_per_video", "retries"},
+    "batch": {"source", "output", "quiet", "invert", "engine", "ray_address", "ray_workers", "gpus_per_video",
+              "cpus_per_video", "retries"},
+    "probe": {"input", "quiet"},
+}
+
+
+def _check_defaults(command: str, parsed: dict, own: set[str], records: dict[str, object]) -> None:
+    options = DEFAULTS.options()
+    for name, value in parsed.items():
+        if name in own:
+            continue
+        if name in records:
+            assert value == records[name], (command, name)
+            continue
+        assert name in OPTION_GROUP, f"{command} --{name} is neither a RunConfig field nor its own option"
+        expected = options[name]
+        if name == "smooth":  # the CLI takes text ("3" or "causal"); the config keeps the parsed sigma
+            assert float(value) == expected
+        else:
+            assert value == expected or (value in ((), None) and expected in ((), None)), (command, name)
+
+
+def _same_types(command: str, names, same_help: bool = True) -> None:
+    mine, edit = command_params(command), command_params("edit")
+    for name in names:
+        assert mine[name].type.to_info_dict() == edit[name].type.to_info_dict(), (command, name)
+        assert mine[name].help == edit[name].help or not same_help, (command, name)
+
+
+def test_eval_takes_every_option_of_edit_that_shapes_the_frames() -> None:
+    from vidinvert.eval.evaluation import NOT_FRAME_SHAPING, MetricOptions, VideoSelection
+
+    params = command_params("eval")
+    shaping = set(OPTION_GROUP) - NOT_FRAME_SHAPING
+    assert shaping | {"device", "threads", "serial"} <= set(params)
+    assert not set(params) & (NOT_FRAME_SHAPING - {"device", "threads", "serial", "quiet"})
+    records = {**dataclasses.asdict(VideoSelection()), **dataclasses.asdict(MetricOptions())}
+    parsed = cli.commands["eval"].make_context("eval", ["ROOT", "-o", "OUT"], resilient_parsing=True).params
+    _check_defaults("eval", parsed, OWN_OPTIONS["eval"], records)
+    _same_types("eval", shaping | {"device", "threads", "serial"})
+
+
+def test_batch_takes_the_options_of_edit_with_their_config_defaults() -> None:
+    parsed = cli.commands["batch"].make_context("batch", ["SRC", "-o", "OUT"], resilient_parsing=True).params
+    _check_defaults("batch", parsed, OWN_OPTIONS["batch"], {})
+    assert set(OPTION_GROUP) - {"save_latents", "quiet"} <= set(parsed)
+    _same_types("batch", set(OPTION_GROUP) - {"save_latents", "quiet"})
+
+
+def test_probe_reads_its_tracking_options_from_the_config() -> None:
+    parsed = cli.commands["probe"].make_context("probe", ["IN"], resilient_parsing=True).params
+    _check_defaults("probe", parsed, OWN_OPTIONS["probe"], {})
+    assert {"face", "max_gap", "landmarks", "frames"} <= set(parsed)
+    _same_types("probe", ["face", "max_gap", "landmarks"])
+    _same_types("probe", ["frames"], same_help=False)  # probe looks at the frames, edit copies the others
 
 
 def test_options_land_in_their_groups_and_unknown_names_are_refused() -> None:
@@ -70,8 +124,8 @@ def test_bad_settings_are_one_line_errors(options, message) -> None:
 
 
 @pytest.mark.parametrize("args, name, value", [
-    (["eval", "--edit", "smile=1"], "edit", ("smile=1",)),
-    (["eval", "--attr", "smile=1"], "edit", ("smile=1",)),
+    (["eval", "--edit", "smile=1"], "attr", ("smile=1",)),
+    (["eval", "--attr", "smile=1"], "attr", ("smile=1",)),
     (["eval", "--no-progress"], "quiet", True),
     (["eval", "--progress"], "quiet", False),
     (["eval", "-q"], "quiet", True),

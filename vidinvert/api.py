@@ -8,6 +8,7 @@ also a CLI option of the same name (`vidinvert edit --next-steps 2` is `edit_vid
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import time
@@ -16,10 +17,9 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from vidinvert.config import ExecutionConfig, RunConfig
+from vidinvert.config import RunConfig, TrackConfig
 from vidinvert.demo.model import load_default_models
 from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
@@ -31,6 +31,7 @@ from vidinvert.pipeline.build import StageHook, build_pipeline
 from vidinvert.pipeline.face_stages import track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.latents_file import LatentsRecorder
+from vidinvert.pipeline.execution import model_threads
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.stage_timing import StageTime, StageTimes
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
@@ -181,20 +182,6 @@ def as_loaded(models: LoadedModels | tuple[Generator, InversionEncoder]) -> Load
     return models if isinstance(models, LoadedModels) else LoadedModels(*models)
 
 
-@contextlib.contextmanager
-def model_threads(execution: ExecutionConfig) -> Iterator[None]:
-    """CPU threads for the models during a run (`--threads`; 0: all cores but one, so the stages
-    around the models keep a core), restored afterwards. The same count serial or overlapped: the
-    CPU kernels' rounding depends on it, and both ways give the same bytes."""
-    threads = execution.threads or max(1, (os.cpu_count() or 1) - 1)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _frames_selected(info: VideoInfo, selection) -> int | None:
     total = info.frames
     if total is None:
@@ -245,12 +232,15 @@ def _describe_stream(s) -> str:
     return ", ".join(parts)
 
 
-def probe_video(input: str | os.PathLike, *, face: str = "0", max_gap: int = 5, landmarks: str = "mediapipe",
-                frames: str | None = None, quiet: bool = True) -> ProbeReport:
-    """Streams, duration, frames with a face and the face track of a video (no models needed)."""
+def probe_video(input: str | os.PathLike, track: TrackConfig | None = None, *, frames: str | None = None,
+                quiet: bool = True, **track_options) -> ProbeReport:
+    """Streams, duration, frames with a face and the face track of a video (no models needed).
+    The face is found and followed as `track` says, with `track_options` (face, max_gap,
+    landmarks) on top."""
+    track = dataclasses.replace(track or TrackConfig(), **track_options)
     info = probe(input)
-    detector = make_detector(landmarks, video=True)
-    tracker = FaceTracker(detector, face=parse_face(face), max_gap=max_gap)
+    detector = make_detector(track.landmarks, video=True)
+    tracker = FaceTracker(detector, face=parse_face(track.face), max_gap=track.max_gap)
     count = face_frames = interpolated = 0
     segments: list[tuple[int, int]] = []
     sizes: list[float] = []

@@ -12,7 +12,7 @@ from vidinvert.batch import records
 from vidinvert.batch.jobs import VideoJob, check_jobs
 from vidinvert.batch.report import write_report
 from vidinvert.batch.work import BatchWorker, ModelCache, run_job
-from vidinvert.engines.ray_pool import RayOptions, ray_cluster, run_pool, uses_gpu
+from vidinvert.engines.ray_pool import RayOptions, ray_cluster, run_pool, uses_gpu, worker_device
 from vidinvert.files import partial_files
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def _run_on_ray(todo: list[VideoJob], outdir: Path, options: RayOptions, finishe
     with ray_cluster(options.address) as ray:
         gpu = uses_gpu(ray, device)
         threads = None if gpu else max(1, int(options.cpus_per_video))
-        run_pool(BatchWorker, (str(outdir), "cuda" if gpu else "cpu", threads), todo, options, gpu=gpu,
+        run_pool(BatchWorker, (str(outdir), worker_device(gpu), threads), todo, options, gpu=gpu,
                  on_result=finished, on_lost=lost)
 
 

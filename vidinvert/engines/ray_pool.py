@@ -99,6 +99,12 @@ def uses_gpu(ray, device: str) -> bool:
     return device == "auto" and ray.cluster_resources().get("GPU", 0) > 0
 
 
+def worker_device(gpu: bool) -> str:
+    """The device a Ray worker runs its videos on, whatever the driver was asked: the GPU Ray gave
+    it (Ray numbers a worker's GPUs from 0, so `cuda:1` on the driver is `cuda` there), else the CPU."""
+    return "cuda" if gpu else "cpu"
+
+
 def video_resources(options: RayOptions, gpu: bool) -> dict[str, float]:
     """What one video (one actor) asks of the cluster."""
     return {"num_gpus": options.gpus_per_video, "num_cpus": 1} if gpu else {"num_cpus": options.cpus_per_video}

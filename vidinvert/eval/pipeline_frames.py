@@ -14,15 +14,14 @@ and scored against the input frame as `vidinvert score` does (`vidinvert.eval.fa
 from __future__ import annotations
 
 import contextlib
-import os
 from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from vidinvert.config import InvertConfig, ModelConfig, RunConfig, TrackConfig, default
+from vidinvert.config import ModelConfig, RunConfig
 from vidinvert.eval.face_score import FaceScorer
 from vidinvert.eval.records import EvalFrame
 from vidinvert.images import to_model_input, to_uint8
@@ -118,32 +117,6 @@ class PipelineVideoFn:
         rather than every video."""
         build_pipeline(_models(self.config.models), self.config, DEFAULT_FPS).close()
 
-
-def pipeline_video_fn(
-    generator: str | os.PathLike | None,
-    encoder: str | os.PathLike | None,
-    steps: int = InvertConfig.steps,
-    warm_start: bool = InvertConfig.warm_start,
-    edit: Sequence[str] = (),
-    device: str = "cpu",
-    *,
-    next_steps: int = InvertConfig.next_steps,
-    weights_dir: str | os.PathLike | None = None,
-    landmarks: str = TrackConfig.landmarks,
-    render: str = default("render"),
-    change_from: str = default("change_from"),
-    face_scores: bool = True,
-) -> PipelineVideoFn:
-    """The video pipeline as a per-video function: decode, align, invert (and edit ``ATTR=S``
-    items), and yield :class:`EvalFrame` s of aligned input crops and their reconstructions
-    with crop quads; with ``face_scores``, also score the frames composited in ``render`` mode.
-    This is the single place where the evaluation meets the video pipeline."""
-
-    def text(path: str | os.PathLike | None) -> str | None:
-        return None if path is None else str(path)
-
-    config = RunConfig().with_options(generator=text(generator), encoder=text(encoder), weights_dir=text(weights_dir),
-                                      device=device, steps=steps, next_steps=next_steps, warm_start=warm_start,
-                                      attr=tuple(edit), landmarks=landmarks, render=render,
-                                      change_from=change_from)
-    return PipelineVideoFn(config, face_scores)
+    def on_device(self, device: str) -> PipelineVideoFn:
+        """The same function on another device (a worker's own)."""
+        return replace(self, config=self.config.with_options(device=device))
