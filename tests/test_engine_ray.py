@@ -193,3 +193,26 @@ def test_a_dead_workers_item_runs_again_up_to_the_retries(tmp_path):
     assert results == {"a": "A", "die": "DIE", "b": "B"} and lost == {}
     results, lost = _run(_dying_worker_class(0.5), None, ["die"], retries=2)
     assert results == {} and lost["die"].startswith("its worker died 3 times")
+
+
+def test_a_worker_runs_the_pipeline_on_its_own_device_not_the_drivers_string(tmp_path):
+    from _fixtures_batch import ENCODER_FILE, GENERATOR_FILE
+
+    from vidinvert.config import RunConfig
+    from vidinvert.engines.ray_pool import RayOptions, run_pool, uses_gpu, worker_device
+    from vidinvert.eval.pipeline_frames import PipelineVideoFn
+    from vidinvert.eval.ray_engine import EvalWorker
+
+    class DeviceProbe(EvalWorker):  # defined here: Ray ships it by value
+        def run(self, entry):
+            return self.video_fn.config.models.device, str(self.suite.device)
+
+    asked = "cuda:1"  # a second GPU on the driver's machine; a worker numbers its own GPUs from 0
+    assert worker_device(True) == "cuda" and uses_gpu(ray, asked)
+    video_fn = PipelineVideoFn(RunConfig.from_options(device=asked, generator=str(GENERATOR_FILE),
+                                                      encoder=str(ENCODER_FILE)))
+    results = {}
+    init = ({"lpips": False}, str(tmp_path), video_fn, 2, {}, worker_device(False), 1)
+    run_pool(DeviceProbe, init, ["video"], RayOptions(workers=1), gpu=False, on_result=results.__setitem__,
+             on_lost=lambda item, reason: pytest.fail(reason))
+    assert results == {"video": ("cpu", "cpu")}
