@@ -11,7 +11,7 @@ from tqdm import tqdm
 from vidinvert.batch import records
 from vidinvert.batch.jobs import VideoJob, check_jobs
 from vidinvert.batch.report import write_report
-from vidinvert.batch.work import BatchWorker, ModelCache, run_job
+from vidinvert.batch.work import BatchWorker, run_job
 from vidinvert.engines.ray_pool import RayOptions, ray_cluster, run_pool, uses_gpu, worker_device
 from vidinvert.files import partial_files
 
@@ -51,9 +51,8 @@ def run_batch(jobs: list[VideoJob], outdir: str | Path, *, ray: RayOptions | Non
 
     try:
         if ray is None:
-            models = ModelCache()
             for job in todo:
-                finished(job, run_job(job, outdir, models))
+                finished(job, run_job(job, outdir))
         elif todo:
             _run_on_ray(todo, outdir, ray, finished, lost)
     finally:

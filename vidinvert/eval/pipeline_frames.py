@@ -21,28 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from vidinvert.config import ModelConfig, RunConfig
+from vidinvert.config import RunConfig
+from vidinvert.engines.model_cache import cached_models
 from vidinvert.eval.face_score import FaceScorer
 from vidinvert.eval.records import EvalFrame
 from vidinvert.images import to_model_input, to_uint8
-from vidinvert.loading import load_configured_models
-from vidinvert.models import LoadedModels
 from vidinvert.models.encoder_base import resize_square
 from vidinvert.pipeline.build import Pipeline, build_pipeline
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.video import DEFAULT_FPS, open_video, probe
-
-# Models loaded in this process, by (generator, encoder, weights_dir, device): each evaluation
-# worker loads them once, on its first video.
-_LOADED: dict[tuple[str | None, ...], LoadedModels] = {}
-
-
-def _models(models: ModelConfig) -> LoadedModels:
-    key = (models.generator, models.encoder, models.weights_dir, models.device)
-    if key not in _LOADED:
-        _LOADED[key] = load_configured_models(models)
-    return _LOADED[key]
-
 
 def _scored(pipeline: Pipeline, faces: Iterator[FaceFrame], scorer: FaceScorer) -> Iterator[FaceFrame]:
     """The face frames, each scored once `pipeline.composite` has made its output frame."""
@@ -82,7 +69,7 @@ class PipelineFrames:
 
     def __iter__(self) -> Iterator[EvalFrame]:
         config = self.video_fn.config
-        models = _models(config.models)
+        models = cached_models(config.models)
         E = models.E
         info = probe(self.path)
         selection = None if self.max_frames is None else f"0:{self.max_frames}"
@@ -115,7 +102,7 @@ class PipelineVideoFn:
     def prepare(self) -> None:
         """Load the models and check the edits now, so a bad file or option fails the run at once
         rather than every video."""
-        build_pipeline(_models(self.config.models), self.config, DEFAULT_FPS).close()
+        build_pipeline(cached_models(self.config.models), self.config, DEFAULT_FPS).close()
 
     def on_device(self, device: str) -> PipelineVideoFn:
         """The same function on another device (a worker's own)."""
