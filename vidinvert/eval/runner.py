@@ -20,7 +20,7 @@ from vidinvert.engines.ray_pool import RayOptions
 from vidinvert.errors import VidinvertError
 from vidinvert.eval import store
 from vidinvert.eval.evaluation import MetricOptions, VideoSelection, plain_value, as_dict, frame_settings
-from vidinvert.eval.jsonio import write_text_atomic
+from vidinvert.record_files import write_text_atomic
 from vidinvert.eval.pipeline_frames import PipelineVideoFn
 from vidinvert.eval.ravdess import RavdessFilter
 from vidinvert.eval.records import VideoFn
