@@ -17,8 +17,8 @@ from vidinvert.demo.clip import render_demo_clip
 from vidinvert.demo.paths import DIRECTIONS_DIR
 from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.directions import load_direction
-from vidinvert.edit.real_check import edit_motion
-from vidinvert.edit.real_faces import invert_faces
+from vidinvert.discover.real_check import edit_motion
+from vidinvert.discover.real_faces import invert_faces
 from vidinvert.errors import VidinvertError
 from vidinvert.images import to_uint8
 from vidinvert.pipeline.frames import FaceFrame, Latents

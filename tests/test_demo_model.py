@@ -17,8 +17,8 @@ from vidinvert.errors import VidinvertError
 from _demo_quality import face_rate, reconstruction_by_steps
 from vidinvert.config import RunConfig
 from vidinvert.edit.directions import edit, load_direction
-from vidinvert.edit.real_check import CHECK_SIZE, point_gap
-from vidinvert.edit.real_faces import mesh_landmarks
+from vidinvert.discover.real_check import CHECK_SIZE, point_gap
+from vidinvert.discover.real_faces import mesh_landmarks
 from vidinvert.edit.registry import directions_in
 from vidinvert.images import to_uint8
 from vidinvert.models import LoadedModels

@@ -12,7 +12,7 @@ from PIL import Image
 from model_factories import tiny_generator
 from vidinvert.cli import main
 from vidinvert.edit.directions import edit, load_direction
-from vidinvert.edit.sefa import modulation_keys, sefa, sefa_directions
+from vidinvert.discover.sefa import modulation_keys, sefa, sefa_directions
 from vidinvert.errors import VidinvertError
 from vidinvert.models import save_generator
 

@@ -25,10 +25,36 @@ LANDMARK_BACKENDS = ("mediapipe", "face-alignment")
 PRECISIONS = ("fp32", "fp16", "bf16")
 #: How an edit reaches the frame (vidinvert.face.transfer, docs/rendering.md).
 RENDER_MODES = ("warp", "delta", "generated")
-#: Attributes the face-mesh scorer measures (vidinvert.edit.scorers).
-FACE_ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "brows_raised", "yaw", "pitch")
+#: File extensions `batch` and `eval` take for videos when they search a folder.
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 #: Interpolations between strength keyframes.
 INTERPOLATIONS = ("linear", "smooth", "cubic")
+
+
+#: Which latents the warp/delta change is drawn from (`--change-from`, vidinvert.edit.change_source).
+CHANGE_SOURCE_KINDS = ("inversion", "latents")
+
+
+def split_change_source(spec: str) -> tuple[str, float]:
+    """'inversion', 'latents' or 'latents:PSI' as (kind, truncation); the values are checked by
+    :func:`check_change_source`."""
+    kind, _, value = spec.strip().partition(":")
+    if not value:
+        return kind, 1.0
+    try:
+        return kind, float(value)
+    except ValueError:
+        raise VidinvertError(f"bad change source {spec!r}: the truncation must be a number, e.g. latents:0.7") from None
+
+
+def check_change_source(kind: str, truncation: float) -> None:
+    """The rules of a change source, one message each."""
+    if kind not in CHANGE_SOURCE_KINDS:
+        raise VidinvertError(f"unknown change source {kind!r}; choose one of {', '.join(CHANGE_SOURCE_KINDS)}")
+    if not 0 < truncation <= 1:
+        raise VidinvertError(f"the change source's truncation must be in (0, 1], got {truncation}")
+    if kind == "inversion" and truncation != 1:
+        raise VidinvertError("'inversion' takes no truncation (use latents:PSI)")
 
 
 def parse_smooth(smooth: float | str) -> float | str:
@@ -141,9 +167,7 @@ class RenderConfig:
             raise VidinvertError(f"unknown --render {self.render!r}; choose one of {', '.join(RENDER_MODES)}")
         if self.batch_size < 1:
             raise VidinvertError(f"--batch-size must be 1 or more, got {self.batch_size}")
-        from vidinvert.edit.change_source import ChangeSource  # checks the spec; imports no model code
-
-        ChangeSource.parse(self.change_from)
+        check_change_source(*split_change_source(self.change_from))
         for name in ("mask_forehead", "mask_dilate", "mask_feather"):
             if getattr(self, name) < 0:
                 raise VidinvertError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from vidinvert.config import FACE_ATTRIBUTES as ATTRIBUTES
+from vidinvert.face.mesh_indices import ATTRIBUTES
 from vidinvert.config import default
 from vidinvert.demo.paths import DIRECTIONS_DIR
 
@@ -52,7 +52,7 @@ def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
 @DEVICE_OPTION
 def sefa_cmd(**options) -> None:
     """Closed-form (SeFa) directions of a generator, sorted by eigenvalue."""
-    from vidinvert.edit.sefa import sefa_directions
+    from vidinvert.discover.sefa import sefa_directions
 
     result = sefa_directions(**options)
     for i, value in enumerate(result.eigenvalues):
@@ -85,7 +85,7 @@ def sefa_cmd(**options) -> None:
 @DEVICE_OPTION
 def fit_cmd(**options) -> None:
     """Fit a direction in W from face-mesh scores of sampled faces (InterFaceGAN style)."""
-    from vidinvert.edit.fit import fit_direction
+    from vidinvert.discover.fit import fit_direction
 
     result = fit_direction(**options)
     click.echo(f"{options['attribute']}: held-out accuracy {result.accuracy:.3f} "
@@ -121,8 +121,8 @@ def fit_cmd(**options) -> None:
 @DEVICE_OPTION
 def fit_real_cmd(strengths: str, **options) -> None:
     """Fit directions on the encoder's inversions of real photos, scored by the face mesh on the photos."""
-    from vidinvert.edit.fit_real import fit_real_directions
-    from vidinvert.edit.render import parse_strengths
+    from vidinvert.discover.fit_real import fit_real_directions
+    from vidinvert.discover.render import parse_strengths
 
     results = fit_real_directions(strengths=parse_strengths(strengths), **options)
     for attribute, result in results.items():

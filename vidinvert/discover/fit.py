@@ -21,9 +21,9 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.svm import LinearSVC
 
 from vidinvert.edit.directions import Direction, load_direction, parse_layers, save_direction
-from vidinvert.edit.render import contact_sheet, parse_strengths, resolve_generator, save_image
+from vidinvert.discover.render import contact_sheet, parse_strengths, resolve_generator, save_image
 from vidinvert.images import to_uint8
-from vidinvert.edit.scorers import FaceMeshScorer, Scorer
+from vidinvert.face.expression import FaceMeshScorer, Scorer
 from vidinvert.errors import VidinvertError
 from vidinvert.models import Generator
 

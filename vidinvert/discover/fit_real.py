@@ -19,10 +19,10 @@ import torch
 
 from vidinvert.config import RenderConfig
 from vidinvert.edit.directions import Direction, parse_layers, save_direction
-from vidinvert.edit.fit import FitResult, fit_linear_direction
-from vidinvert.edit.real_check import GAP_POINTS, edit_motion
-from vidinvert.edit.real_faces import SCORE_SIZE, load_real_faces
-from vidinvert.edit.scorers import ATTRIBUTES
+from vidinvert.discover.fit import FitResult, fit_linear_direction
+from vidinvert.discover.real_check import GAP_POINTS, edit_motion
+from vidinvert.discover.real_faces import SCORE_SIZE, load_real_faces
+from vidinvert.face.expression import ATTRIBUTES
 from vidinvert.errors import VidinvertError
 
 log = logging.getLogger(__name__)

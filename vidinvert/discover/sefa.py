@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import torch
 
 from vidinvert.edit.directions import Direction, parse_layers, save_direction
-from vidinvert.edit.render import contact_sheet, parse_strengths, resolve_generator, save_image
+from vidinvert.discover.render import contact_sheet, parse_strengths, resolve_generator, save_image
 from vidinvert.errors import VidinvertError
 from vidinvert.models import Generator
 

@@ -33,3 +33,6 @@ IBUG68_MOUTH_IMAGE_RIGHT = 54
 IBUG68_NOSE_TIP = 30
 # Jaw line (0-16) then the brows from right to left (26-17): a closed face outline.
 IBUG68_FACE_OUTLINE = tuple(range(0, 17)) + tuple(range(26, 16, -1))
+
+#: The expression attributes measured from these points (`vidinvert.face.expression`).
+ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "brows_raised", "yaw", "pitch")

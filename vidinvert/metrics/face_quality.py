@@ -6,7 +6,7 @@ polygon `mesh_indices.FACE_OVAL`, and the eye distance d between the two eye cen
 - psnr: ``10 log10(1 / MSE)`` over the RGB values (in [0, 1]) of the pixels in O; identical
   faces give +inf. Meaningful for a zero-edit output: how much of the real face survives.
 - sharpness: variance of the Laplacian (3x3) of the grey output inside O over that of the input.
-- expression scores (`vidinvert.edit.scorers.landmark_scores`: smile, mouth_open, eyes_open,
+- expression scores (`vidinvert.face.expression.landmark_scores`: smile, mouth_open, eyes_open,
   brows_raised) of the input's mesh and of the output's own mesh.
 - warp error: the input's optical flow from each frame back to the previous one (DIS), kept where
   the forward-backward check passes (``|b(x) + f(x + b(x))|^2 <= 0.01 (|b|^2 + |f(x + b(x))|^2) + 0.5``);
@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidinvert.edit.scorers import (CHIN, LEFT_EYE_INNER, LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_INNER,
+from vidinvert.face.expression import (CHIN, LEFT_EYE_INNER, LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_INNER,
                                     RIGHT_EYE_OUTER, landmark_scores)
 from vidinvert.face import mesh_indices as mi
 from vidinvert.metrics.pixel import psnr_from_mse

@@ -17,7 +17,7 @@ import torch
 from vidinvert.concurrency import Handoffs
 from vidinvert.config import RunConfig
 from vidinvert.edit.change_source import ChangeSource
-from vidinvert.edit.temporal import parse_filter
+from vidinvert.temporal import parse_filter
 from vidinvert.errors import VidinvertError
 from vidinvert.face.detect import LandmarkDetector, make_detector
 from vidinvert.face.transfer import ChangeOptions

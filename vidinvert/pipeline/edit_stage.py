@@ -25,7 +25,7 @@ from vidinvert.config import EditConfig
 from vidinvert.edit.feature_edit import edit_feature
 from vidinvert.edit.keyframes import strength_at
 from vidinvert.edit.registry import EditRequest, resolve_edits
-from vidinvert.edit.temporal import Identity, TemporalFilter, parse_filter
+from vidinvert.temporal import Identity, TemporalFilter, parse_filter
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
 from vidinvert.pipeline.frames import FaceFrame, Latents

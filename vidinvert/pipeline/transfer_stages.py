@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from vidinvert.config import RenderConfig
-from vidinvert.edit.temporal import parse_filter
+from vidinvert.temporal import parse_filter
 from vidinvert.face.transfer import ChangeOptions, estimate_change, hull_mask, work_size
 from vidinvert.pipeline.frames import FaceFrame
 
