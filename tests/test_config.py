@@ -179,3 +179,20 @@ def test_atomic_files_leave_nothing_behind_on_failure(tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
     write_text_atomic(target, "whole")
     assert target.read_text() == "whole" and list(tmp_path.iterdir()) == [target]
+
+
+def test_stage_constructors_default_to_the_config() -> None:
+    import inspect
+
+    from vidinvert.pipeline.edit_stage import make_edit_stage
+    from vidinvert.pipeline.face_stages import smooth_crops
+    from vidinvert.pipeline.latents_file import LatentsRecorder
+    from vidinvert.pipeline.render_stage import Renderer
+
+    renderer = Renderer(None, None)
+    assert renderer.change_from.spec == DEFAULTS.render.change_from
+    assert (renderer.batch_size, renderer.precision) == (DEFAULTS.render.batch_size, DEFAULTS.models.precision)
+    recorder = LatentsRecorder(DEFAULTS.render)
+    assert (recorder.render, recorder.change_from) == (DEFAULTS.render.render, DEFAULTS.render.change_from)
+    assert inspect.signature(make_edit_stage).parameters["batch_size"].default == DEFAULTS.render.batch_size
+    assert inspect.signature(smooth_crops).parameters["smooth"].default == DEFAULTS.track.smooth

@@ -130,7 +130,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     models = load_configured_models(config.models) if models is None else as_loaded(models)
     G, E = models.G, models.E
     summary = RunSummary(Path(output))
-    recorder = LatentsRecorder(config.render.render, config.render.change_from) if out.save_latents else None
+    recorder = LatentsRecorder(config.render) if out.save_latents else None
 
     def counted(frames: Iterator[FaceFrame]) -> Iterator[FaceFrame]:
         for frame in frames:
