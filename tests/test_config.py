@@ -114,7 +114,7 @@ def test_options_land_in_their_groups_and_unknown_names_are_refused() -> None:
     ({"steps": 0}, "--steps must be 1 or more"),
     ({"batch_size": 0}, "--batch-size must be 1 or more"),
     ({"smooth": "fast"}, "--smooth takes a sigma"),
-    ({"codec": "mpeg2"}, "unknown codec"),
+    ({"codec": "mpeg2"}, "unknown --codec"),
     ({"landmarks": "dlib"}, "unknown --landmarks"),
     ({"precision": "fp8"}, "unknown --precision"),
 ])
@@ -196,3 +196,21 @@ def test_stage_constructors_default_to_the_config() -> None:
     assert (recorder.render, recorder.change_from) == (DEFAULTS.render.render, DEFAULTS.render.change_from)
     assert inspect.signature(make_edit_stage).parameters["batch_size"].default == DEFAULTS.render.batch_size
     assert inspect.signature(smooth_crops).parameters["smooth"].default == DEFAULTS.track.smooth
+
+
+def test_one_list_of_codecs_presets_and_landmark_backends() -> None:
+    from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, X264_PRESETS
+    from vidinvert.face.detect import BACKENDS
+    from vidinvert.video.encoding import CODECS, EncodeSettings
+
+    assert set(CODECS) == set(CODEC_NAMES) and BACKENDS is LANDMARK_BACKENDS
+    params = command_params("edit")
+    assert set(params["codec"].type.choices) == set(CODEC_NAMES)
+    assert tuple(params["preset"].type.choices) == X264_PRESETS
+    assert tuple(params["landmarks"].type.choices) == LANDMARK_BACKENDS
+    for options in ({"codec": "vp9"}, {"preset": "quick"}, {"crf": 60}):  # the same words at both layers
+        with pytest.raises(VidinvertError) as from_config:
+            RunConfig.from_options(**options)
+        with pytest.raises(VidinvertError) as from_encoder:
+            EncodeSettings(**options)
+        assert str(from_config.value) == str(from_encoder.value)

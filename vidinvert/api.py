@@ -116,8 +116,8 @@ def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: Ru
 def _run(input, output, config: RunConfig, models, observe, require_edit: bool) -> RunSummary:
     started = time.perf_counter()
     out = config.output
-    if require_edit and not config.edit.edits:
-        raise VidinvertError("nothing to edit: give --attr NAME[=STRENGTH] or --direction FILE")
+    if require_edit:
+        config.edit.require_edits()
     if config.render.side_by_side and out.frames:
         raise VidinvertError("--side-by-side writes every frame twice as wide; it cannot be combined with --frames")
     selection = parse_frame_range(out.frames)

@@ -57,6 +57,17 @@ def check_change_source(kind: str, truncation: float) -> None:
         raise VidinvertError("'inversion' takes no truncation (use latents:PSI)")
 
 
+def check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:
+    """The one message for a value outside its list (codec, preset, landmark backend, ...)."""
+    if value not in choices:
+        raise VidinvertError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+
+
+def check_crf(crf: int) -> None:
+    if not 0 <= crf <= 51:
+        raise VidinvertError(f"--crf must be 0-51, got {crf}")
+
+
 def parse_smooth(smooth: float | str) -> float | str:
     """`--smooth` as a sigma in frames (0 turns smoothing off) or "causal"."""
     if isinstance(smooth, str) and smooth.strip().lower() == "causal":
@@ -95,8 +106,7 @@ class TrackConfig:
     smooth: float | str = 3.0
 
     def __post_init__(self) -> None:
-        if self.landmarks not in LANDMARK_BACKENDS:
-            raise VidinvertError(f"unknown --landmarks {self.landmarks!r}; choose one of {', '.join(LANDMARK_BACKENDS)}")
+        check_choice("--landmarks", self.landmarks, LANDMARK_BACKENDS)
         if self.max_gap < 0:
             raise VidinvertError(f"--max-gap must be 0 or more, got {self.max_gap}")
         object.__setattr__(self, "smooth", parse_smooth(self.smooth))
@@ -141,6 +151,11 @@ class EditConfig:
     def edits(self) -> bool:
         """Whether any direction is asked for."""
         return bool(self.attr or self.direction)
+
+    def require_edits(self) -> None:
+        """Refuse a run that must edit but is asked for no direction."""
+        if not self.edits:
+            raise VidinvertError("nothing to edit: give --attr NAME[=STRENGTH] or --direction FILE")
 
     @property
     def changes_latents(self) -> bool:
@@ -187,12 +202,9 @@ class OutputConfig:
     quiet: bool = False
 
     def __post_init__(self) -> None:
-        if self.codec not in CODEC_NAMES:
-            raise VidinvertError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODEC_NAMES)}")
-        if self.preset not in X264_PRESETS:
-            raise VidinvertError(f"unknown preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
-        if not 0 <= self.crf <= 51:
-            raise VidinvertError(f"--crf must be 0-51, got {self.crf}")
+        check_choice("--codec", self.codec, CODEC_NAMES)
+        check_choice("--preset", self.preset, X264_PRESETS)
+        check_crf(self.crf)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vidinvert.demo import model
 from vidinvert.demo.clip import render_demo_clip
-from vidinvert.errors import VidinvertError
+from vidinvert.config import EditConfig
 from vidinvert.video.outputs import check_output_path
 
 
@@ -24,8 +24,7 @@ def run_demo(output: str | os.PathLike = "demo.mp4", *, attr: Sequence[str] = ("
     """
     from vidinvert.api import edit_video
 
-    if not attr:
-        raise VidinvertError("nothing to edit: give --attr NAME[=STRENGTH]")
+    EditConfig(attr=tuple(attr)).require_edits()
     check_output_path(None, output, overwrite)
     if source is not None:
         check_output_path(None, source, overwrite)

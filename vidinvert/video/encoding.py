@@ -31,7 +31,7 @@ import av
 import av.container
 import numpy as np
 
-from vidinvert.config import X264_PRESETS
+from vidinvert.config import CODEC_NAMES, X264_PRESETS, check_choice, check_crf
 from vidinvert.errors import VidinvertError, VideoError
 from vidinvert.video.pixels import FROM_RGB
 from vidinvert.video.reader import ColorInfo
@@ -55,6 +55,7 @@ class CodecSpec:
     limited_range: bool = False  # the codec stores studio-range YUV only
 
 
+#: How each of `vidinvert.config.CODEC_NAMES` is encoded.
 CODECS: dict[str, CodecSpec] = {
     "h264": CodecSpec("libx264", "yuv420p", (2, 2), rgb=False),
     "lossless": CodecSpec("libx264rgb", "rgb24", (1, 1), rgb=True),
@@ -73,12 +74,9 @@ class EncodeSettings:
     preset: str = "medium"
 
     def __post_init__(self) -> None:
-        if self.codec not in CODECS:
-            raise VidinvertError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODECS)}")
-        if not 0 <= self.crf <= 51:
-            raise VidinvertError(f"crf must be between 0 and 51, got {self.crf}")
-        if self.preset not in X264_PRESETS:
-            raise VidinvertError(f"unknown preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
+        check_choice("--codec", self.codec, CODEC_NAMES)
+        check_crf(self.crf)
+        check_choice("--preset", self.preset, X264_PRESETS)
 
     @property
     def spec(self) -> CodecSpec:
