@@ -129,12 +129,12 @@ def test_bad_settings_are_one_line_errors(options, message) -> None:
     (["eval", "--no-progress"], "quiet", True),
     (["eval", "--progress"], "quiet", False),
     (["eval", "-q"], "quiet", True),
-    (["train", "generator", "--batch", "4"], "batch", 4),
-    (["train", "generator", "--batch-size", "4"], "batch", 4),
-    (["train", "encoder", "--steps", "7"], "steps", 7),
-    (["train", "encoder", "--iterations", "7"], "steps", 7),
-    (["train", "encoder", "--iters", "2"], "iters", 2),
-    (["train", "encoder", "--refine-steps", "2"], "iters", 2),
+    (["train", "generator", "--batch", "4"], "batch_size", 4),
+    (["train", "generator", "--batch-size", "4"], "batch_size", 4),
+    (["train", "encoder", "--steps", "7"], "iterations", 7),
+    (["train", "encoder", "--iterations", "7"], "iterations", 7),
+    (["train", "encoder", "--iters", "2"], "refine_steps", 2),
+    (["train", "encoder", "--refine-steps", "2"], "refine_steps", 2),
 ])
 def test_old_spellings_still_work_and_new_ones_are_shown(args, name, value) -> None:
     command, rest = cli, list(args)
@@ -214,3 +214,24 @@ def test_one_list_of_codecs_presets_and_landmark_backends() -> None:
         with pytest.raises(VidinvertError) as from_encoder:
             EncodeSettings(**options)
         assert str(from_config.value) == str(from_encoder.value)
+
+
+@pytest.mark.parametrize("command, config_path", [
+    ("generator", "vidinvert.train.generator:GeneratorTrainConfig"),
+    ("encoder", "vidinvert.train.encoder:EncoderTrainConfig"),
+])
+def test_train_commands_are_their_dataclasses(command: str, config_path: str) -> None:
+    import importlib
+
+    module, name = config_path.split(":")
+    config = getattr(importlib.import_module(module), name)
+    train = cli.commands["train"].commands[command]
+    params = {p.name: p for p in train.params}
+    parsed = train.make_context(command, _required(train), resilient_parsing=True).params
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    cli_only = {"threads", "quiet"}  # torch threads are set by the command; quiet is `progress`
+    assert set(params) - cli_only == set(fields) - {"progress"}
+    for name, param in params.items():
+        if name in cli_only or param.required:
+            continue
+        assert parsed[name] == fields[name].default, name
