@@ -15,7 +15,7 @@ import socket
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vidinvert.errors import VidinvertError
 
@@ -47,6 +47,14 @@ class RayOptions:
             raise VidinvertError("--gpus-per-video and --cpus-per-video must be more than 0")
         if self.retries < 0:
             raise VidinvertError(f"--retries must be 0 or more, got {self.retries}")
+
+
+class Worker(Protocol):
+    """What the pool runs, for batch and eval alike: constructed once per actor with its arguments,
+    the last two of which are the device and CPU threads the engine resolved for it; then `run`
+    takes one item (a video) at a time and returns its result (a record, a status)."""
+
+    def run(self, item: Any) -> Any: ...
 
 
 def import_ray():
@@ -202,6 +210,21 @@ def run_pool(worker_class: type, init_args: Sequence[Any], items: Sequence[Any],
     finally:
         for actor in actors:
             ray.kill(actor)
+
+
+def run_on_cluster(options: RayOptions, device: str, worker_class: type[Worker],
+                   init_args: Callable[[str, int | None], Sequence[Any]], items: Sequence[Any], *,
+                   on_result: Callable[[Any, Any], None], on_lost: Callable[[Any, str], None]) -> None:
+    """Run `items` on a pool of `worker_class` actors on the Ray cluster `options` names.
+
+    `device` is what the user asked for ("auto", "cpu", "cuda", "cuda:N"): it decides whether the
+    actors ask for GPUs; each actor is then given its own device (`worker_device`) and CPU threads,
+    and constructed with `init_args(device, threads)`."""
+    with ray_cluster(options.address) as ray:
+        gpu = uses_gpu(ray, device)
+        threads = None if gpu else max(1, int(options.cpus_per_video))
+        run_pool(worker_class, init_args(worker_device(gpu), threads), items, options, gpu=gpu,
+                 on_result=on_result, on_lost=on_lost)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vidinvert.engines import fault
-from vidinvert.engines.ray_pool import RayOptions, ray_cluster, run_pool, uses_gpu, worker_device
+from vidinvert.engines.ray_pool import RayOptions, run_on_cluster
 from vidinvert.eval.records import VideoFn
 from vidinvert.eval.videos import VideoEntry
 
@@ -58,10 +58,8 @@ def run_on_ray(options: RayOptions, videos: Sequence[VideoEntry], out_dir: Path,
         log.warning("%s left pending: %s", entry.key, reason)
         advance()
 
-    with ray_cluster(options.address) as ray:
-        gpu = uses_gpu(ray, suite_options["device"])
-        threads = None if gpu else max(1, int(options.cpus_per_video))
-        init = (suite_options, str(Path(out_dir).absolute()), video_fn, max_frames, result_config,
-                worker_device(gpu), threads)
-        run_pool(EvalWorker, init, list(videos), options, gpu=gpu,
-                 on_result=lambda entry, status: advance(), on_lost=lost)
+    def init_args(device: str, threads: int | None) -> tuple:
+        return suite_options, str(Path(out_dir).absolute()), video_fn, max_frames, result_config, device, threads
+
+    run_on_cluster(options, suite_options["device"], EvalWorker, init_args, list(videos),
+                   on_result=lambda entry, status: advance(), on_lost=lost)
