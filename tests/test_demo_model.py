@@ -12,7 +12,7 @@ import torch
 from _fixtures_train import one_thread  # noqa: F401  (fixture)
 from model_factories import tiny_generator
 from vidinvert import api
-from vidinvert.demo.paths import DEMO_DIR, DIRECTIONS_DIR, ENCODER_FILE, GENERATOR_FILE, MODEL_CARD, demo_model_present
+from vidinvert.demo.paths import DEMO_DIR, DIRECTIONS_DIR, ENCODER_FILE, MODEL_CARD, demo_model_present
 from vidinvert.errors import VidinvertError
 from _demo_quality import face_rate, reconstruction_by_steps
 from vidinvert.config import RunConfig

@@ -10,6 +10,7 @@ from pathlib import Path
 from vidinvert.demo import model
 from vidinvert.demo.clip import render_demo_clip
 from vidinvert.config import EditConfig
+from vidinvert.errors import VidinvertError
 from vidinvert.video.outputs import check_output_path
 
 

@@ -10,7 +10,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm import tqdm
 
 from vidinvert.config import ExecutionConfig, RunConfig

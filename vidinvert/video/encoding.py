@@ -32,7 +32,7 @@ import av.container
 import numpy as np
 
 from vidinvert.config import CODEC_NAMES, X264_PRESETS, check_choice, check_crf
-from vidinvert.errors import VidinvertError, VideoError
+from vidinvert.errors import VideoError
 from vidinvert.video.pixels import FROM_RGB
 from vidinvert.video.reader import ColorInfo
 from vidinvert.video.records import FrameRecord
