@@ -159,6 +159,7 @@ class VideoEncoder:
             ctx.color_trc = self.color.color_trc
         self.spec = spec
         self.durations: dict[int, int] = {}
+        self.last_tick: int | None = None
 
     def encode(self, record: FrameRecord) -> None:
         """Encode one frame and mux the packets the encoder releases."""
@@ -183,7 +184,7 @@ class VideoEncoder:
             )
         elif self.spec.pix_fmt != "rgb24":
             frame = frame.reformat(format=self.spec.pix_fmt, interpolation=FROM_RGB)
-        frame.pts, duration = self._ticks(record.pts), self._ticks(record.duration)
+        frame.pts, duration = self._frame_tick(record.pts), self._ticks(record.duration)
         frame.time_base = self.time_base
         frame.duration = duration
         self.durations[frame.pts] = duration
@@ -194,6 +195,15 @@ class VideoEncoder:
         if self.time_base == self.input_time_base:
             return value
         return round(value * self.input_time_base / self.time_base)
+
+    def _frame_tick(self, pts: int) -> int:
+        """A frame's pts in the output stream's time base, after the previous frame's even when a
+        coarser (one-frame) time base rounds two input times to one tick."""
+        tick = self._ticks(pts)
+        if self.last_tick is not None and tick <= self.last_tick:
+            tick = self.last_tick + 1
+        self.last_tick = tick
+        return tick
 
     def flush(self) -> None:
         """Drain the encoder's delayed frames into the container."""
