@@ -64,8 +64,11 @@ def frame_settings(config: RunConfig) -> dict[str, Any]:
 
 
 def plain_value(value: Any) -> Any:
+    """A setting as a JSON value: sequences as lists, mappings kept, paths and others as text."""
     if isinstance(value, (tuple, list)):
         return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain_value(v) for k, v in value.items()}
     return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
 
 
