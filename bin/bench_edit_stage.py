@@ -21,7 +21,7 @@ import torch
 
 from vidinvert.edit.directions import Direction
 from vidinvert.edit.registry import EditRequest
-from vidinvert.edit.temporal import GaussianFilter, Identity
+from vidinvert.temporal import GaussianFilter, Identity
 from vidinvert.models import Generator
 from vidinvert.pipeline.edit_stage import EditStage
 from vidinvert.pipeline.frames import FaceFrame, Latents

@@ -8,7 +8,7 @@
   cold starts (5 steps from the average latent), and the pipeline's sequence inversion;
 - what each direction does: on random samples (face-mesh score), and on real faces (held-out
   photos and every 4th of those clip frames), its edit of their inversions carried onto the real
-  crop by optical flow (`vidinvert.edit.real_check`), with the renders drawn as the pipeline draws
+  crop by optical flow (`vidinvert.discover.real_check`), with the renders drawn as the pipeline draws
   them by default (`--change-from`) and from the inversion itself.
 
     python bin/measure_demo_model.py [--generator G.pt --encoder E.pt] [--json out.json]
@@ -38,8 +38,8 @@ from vidinvert.demo.paths import DIRECTIONS_DIR  # noqa: E402
 from vidinvert.edit.change_source import ChangeSource  # noqa: E402
 from vidinvert.edit.directions import load_direction  # noqa: E402
 from vidinvert.edit.registry import directions_in  # noqa: E402
-from vidinvert.edit.real_check import GAP_POINTS, edit_motion  # noqa: E402
-from vidinvert.edit.real_faces import invert_faces  # noqa: E402
+from vidinvert.discover.real_check import GAP_POINTS, edit_motion  # noqa: E402
+from vidinvert.discover.real_faces import invert_faces  # noqa: E402
 from vidinvert.train.data import aligned_faces, to_tensor  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from vidinvert.eval.face_score import score_videos
-from vidinvert.eval.jsonio import encode_float
+from vidinvert.record_files import encode_float
 from vidinvert.video import open_video, probe
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -78,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     models = load_default_models("cpu")
-    G = models[0]
+    G = models.G
     mesh = RenderMesh()
     print("| clip | expression | strength | target reached | motion % d | carried % d | skin delta-E | drift % d |")
     print("|---|---|---|---|---|---|---|---|")

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from vidinvert.edit.directions import edit
-from vidinvert.edit.fit import fit_direction, fit_linear_direction
+from vidinvert.discover.fit import fit_direction, fit_linear_direction
 from vidinvert.images import to_uint8
 from vidinvert.models import Generator
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from vidinvert.edit.scorers import FaceMeshScorer, landmark_scores
-from vidinvert.edit.temporal import parse_filter
+from vidinvert.face.expression import FaceMeshScorer, landmark_scores
+from vidinvert.temporal import parse_filter
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
 FILTERS = ("none", "gaussian:1", "gaussian:2", "gaussian:3", "ema:0.5", "ema:0.3", "one-euro:1.0:beta=0.5",

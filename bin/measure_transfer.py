@@ -30,7 +30,7 @@ from PIL import Image
 
 from vidinvert.api import edit_video, load_default_models
 from vidinvert.eval.face_score import score_videos
-from vidinvert.eval.jsonio import encode_float
+from vidinvert.record_files import encode_float
 from vidinvert.face.detect import MeshDetector
 from vidinvert.video import open_video, transcode
 

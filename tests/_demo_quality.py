@@ -13,7 +13,7 @@ import torch
 
 from vidinvert.edit.directions import Direction, edit
 from vidinvert.images import to_uint8
-from vidinvert.edit.scorers import FaceMeshScorer
+from vidinvert.face.expression import FaceMeshScorer
 from vidinvert.face.detect import MeshDetector
 from vidinvert.face.track import FaceTracker
 from vidinvert.invert import Inverter, SequenceInverter

@@ -19,6 +19,7 @@ from _fixtures_batch import (
 
 from vidinvert.api import edit_video
 from vidinvert.batch import folder_jobs, manifest_jobs, run_batch
+from vidinvert.commands.batch_options import video_parameters
 from vidinvert.batch.records import RECORDS_DIR
 from vidinvert.cli import main
 from vidinvert.demo.model import load_default_models
@@ -123,7 +124,8 @@ def test_manifest_rows_override_the_command_line(clips, tmp_path):
                                  "change_from": "latents:0.5"}) + "\n\n"
                      + json.dumps({"input": str(rel / "empty.mp4"), "require_face": False}) + "\n")
     base = {"attr": ("smile",), "codec": "lossless", "require_face": True, "steps": 5}
-    assert [vars(j) for j in manifest_jobs(jsonl, base)] == [vars(j) for j in manifest_jobs(manifest, base)]
+    rows = video_parameters()
+    assert [vars(j) for j in manifest_jobs(jsonl, base, rows)] == [vars(j) for j in manifest_jobs(manifest, base, rows)]
 
 
 @pytest.mark.parametrize("row, message", [

@@ -17,8 +17,8 @@ from vidinvert.demo.clip import render_demo_clip
 from vidinvert.demo.paths import DIRECTIONS_DIR
 from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.directions import load_direction
-from vidinvert.edit.real_check import edit_motion
-from vidinvert.edit.real_faces import invert_faces
+from vidinvert.discover.real_check import edit_motion
+from vidinvert.discover.real_faces import invert_faces
 from vidinvert.errors import VidinvertError
 from vidinvert.images import to_uint8
 from vidinvert.pipeline.frames import FaceFrame, Latents
@@ -51,7 +51,7 @@ def test_bad_specs_are_one_line_errors(spec, message):
 
 
 def test_cli_refuses_a_bad_change_source_before_any_output(models, tmp_path, capsys):
-    clip = render_demo_clip(models[0], tmp_path / "in.mp4", seconds=0.2, fps=10, size=128)
+    clip = render_demo_clip(models.G, tmp_path / "in.mp4", seconds=0.2, fps=10, size=128)
     out = tmp_path / "out.mp4"
     assert main(["edit", str(clip), "--attr", "smile", "--change-from", "latents:2", "-o", str(out)]) != 0
     err = capsys.readouterr().err.strip().splitlines()
@@ -97,7 +97,7 @@ def test_renderer_draws_the_pair_from_the_moved_latents(models, tmp_path):
 
 
 def test_saved_runs_name_the_change_source(models, tmp_path):
-    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=0.3, fps=10, size=192)
+    clip = render_demo_clip(models.G, tmp_path / "demo.mp4", seconds=0.3, fps=10, size=192)
     summary = edit_video(clip, tmp_path / "out.mp4", attr=["smile"], change_from="latents:0.5", models=models,
                          quiet=True, save_latents=tmp_path / "run.npz")
     saved = np.load(summary.latents)

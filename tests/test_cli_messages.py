@@ -47,10 +47,20 @@ def test_reduced_precision_on_the_cpu_is_refused_before_models_load(clip, tmp_pa
 
 
 def test_summary_reports_loading_and_processing_apart() -> None:
-    summary = RunSummary(Path("out.mp4"), frames=100, edited=90, cold_starts=3, load_seconds=5.0, process_seconds=10.0)
+    summary = RunSummary(Path("out.mp4"), frames=120, processed=100, edited=90, cold_starts=3, load_seconds=5.0,
+                         process_seconds=10.0)
     line = summary.line()
     assert "models loaded in 5.0 s" in line and "processed in 10.0 s (10.00 frames/s)" in line
-    assert summary.seconds == 15.0 and summary.passed_through == 10
+    assert summary.seconds == 15.0 and summary.passed_through == 30
+
+
+def test_the_rate_counts_only_the_frames_inside_frames(tmp_path) -> None:
+    from vidinvert.api import edit_video
+
+    clip = write_clip(tmp_path / "in.mp4", frames=12)
+    summary = edit_video(clip, tmp_path / "out.mp4", attr=["smile"], frames="0:3", quiet=True)
+    assert (summary.frames, summary.processed) == (12, 3)
+    assert summary.frames_per_second == pytest.approx(3 / summary.process_seconds, rel=1e-12)  # same division
 
 
 def test_summary_names_the_slowest_stage() -> None:
@@ -81,3 +91,44 @@ def test_only_mediapipes_start_up_notices_are_filtered() -> None:
     os.close(sink_write)
     with os.fdopen(sink_read, "rb") as passed:
         assert passed.read() == lines[3] + b"\n" + lines[4] + b"\npartial"
+
+
+def test_a_strength_that_is_no_number_says_a_plain_number_works(clip, tmp_path, capsys):
+    code = main(["edit", str(clip), "--attr", "smile=abc", "-o", str(tmp_path / "out.mp4"), "-q"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and lines == ["error: bad strength 'abc': give a number (e.g. 1.5) or keyframes "
+                                   "TIME:STRENGTH,... (e.g. 0s:0,1s:1.5) with TIME like 1.5s, 250ms or a frame number"]
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_quiet_leaves_out_the_demo_model_note(clip, tmp_path, capsys, quiet):
+    out = tmp_path / "out.mp4"
+    assert main(["edit", str(clip), "--attr", "smile", "-o", str(out), *(["-q"] if quiet else [])]) == 0
+    err = capsys.readouterr().err
+    assert ("note: using the bundled demo model" in err) is not quiet and out.is_file()
+
+
+def test_edit_help_names_the_bundled_directions_and_where_to_find_more(capsys):
+    from vidinvert.demo.paths import DIRECTIONS_DIR
+    from vidinvert.edit.registry import directions_in
+
+    assert main(["edit", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    names = sorted(directions_in(DIRECTIONS_DIR))  # the files bundled with the demo model
+    assert names and f"The bundled demo model has: {', '.join(names)};" in text
+    assert "`vidinvert directions list` shows every name there is" in text
+
+
+def test_weights_says_the_missing_ffhq_directions_are_not_for_the_bundled_model(tmp_path, monkeypatch, capsys):
+    from vidinvert.demo.paths import DIRECTIONS_DIR
+    from vidinvert.edit.registry import directions_in
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty store, whatever this machine holds
+    monkeypatch.delenv("VIDINVERT_WEIGHTS", raising=False)
+    assert main(["weights"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    directions = [line for line in lines if line.startswith("directions/")]
+    assert len(directions) == 3
+    assert all(line.endswith("; for the full-size FFHQ generator, not the bundled demo model") for line in directions)
+    names = ", ".join(sorted(directions_in(DIRECTIONS_DIR)))
+    assert lines[-1].endswith(f"its directions: {names} (vidinvert directions list)")

@@ -22,27 +22,72 @@ def command_params(name: str) -> dict[str, click.Parameter]:
 @pytest.mark.parametrize("command", ["edit", "invert"])
 def test_run_commands_take_their_defaults_from_the_config(command: str) -> None:
     parsed = cli.commands[command].make_context(command, ["in.mp4", "-o", "out.mp4"]).params
-    options = DEFAULTS.options()
-    for name, value in parsed.items():
-        if name in NOT_CONFIG:
-            continue
-        assert name in OPTION_GROUP, f"--{name} is not a RunConfig field"
-        expected = options[name]
-        if name == "smooth":  # the CLI takes text ("3" or "causal"); the config keeps the parsed sigma
-            assert float(value) == expected
-        else:
-            assert value == expected or (value in ((), None) and expected in ((), None)), name
+    _check_defaults(command, parsed, NOT_CONFIG, {})
 
 
 def test_edit_offers_every_setting_of_the_config() -> None:
     assert set(OPTION_GROUP) <= set(command_params("edit"))
 
 
-def test_eval_shares_the_pipeline_options_of_edit_with_their_config_defaults() -> None:
-    evaluate, edit = command_params("eval"), command_params("edit")
-    for name in ("steps", "next_steps", "warm_start", "render", "change_from", "device"):
-        assert evaluate[name].default == DEFAULTS.options()[name], name
-        assert evaluate[name].type.to_info_dict() == edit[name].type.to_info_dict(), name
+#: Options of the commands that are not run settings, by command.
+OWN_OPTIONS = {
+    "eval": {"folders", "report_dir", "merge_shards", "quiet", "workers", "engine", "ray_address", "ray_workers",
+             "gpus_per_video", "cpus_per_video", "retries"},
+    "batch": {"source", "output", "quiet", "invert", "engine", "ray_address", "ray_workers", "gpus_per_video",
+              "cpus_per_video", "retries"},
+    "probe": {"input", "quiet"},
+}
+
+
+def _check_defaults(command: str, parsed: dict, own: set[str], records: dict[str, object]) -> None:
+    options = DEFAULTS.options()
+    for name, value in parsed.items():
+        if name in own:
+            continue
+        if name in records:
+            assert value == records[name], (command, name)
+            continue
+        assert name in OPTION_GROUP, f"{command} --{name} is neither a RunConfig field nor its own option"
+        expected = options[name]
+        if name == "smooth":  # the CLI takes text ("3" or "causal"); the config keeps the parsed sigma
+            assert float(value) == expected
+        else:
+            assert value == expected or (value in ((), None) and expected in ((), None)), (command, name)
+
+
+def _same_types(command: str, names, same_help: bool = True) -> None:
+    mine, edit = command_params(command), command_params("edit")
+    for name in names:
+        assert mine[name].type.to_info_dict() == edit[name].type.to_info_dict(), (command, name)
+        assert mine[name].help == edit[name].help or not same_help, (command, name)
+
+
+def test_eval_takes_every_option_of_edit_that_shapes_the_frames() -> None:
+    from vidinvert.eval.evaluation import NOT_FRAME_SHAPING, MetricOptions, VideoSelection
+
+    params = command_params("eval")
+    shaping = set(OPTION_GROUP) - NOT_FRAME_SHAPING
+    assert shaping | {"device", "threads", "serial"} <= set(params)
+    assert not set(params) & (NOT_FRAME_SHAPING - {"device", "threads", "serial", "quiet"})
+    records = {**dataclasses.asdict(VideoSelection()), **dataclasses.asdict(MetricOptions())}
+    parsed = cli.commands["eval"].make_context("eval", ["ROOT", "-o", "OUT"], resilient_parsing=True).params
+    _check_defaults("eval", parsed, OWN_OPTIONS["eval"], records)
+    _same_types("eval", shaping | {"device", "threads", "serial"})
+
+
+def test_batch_takes_the_options_of_edit_with_their_config_defaults() -> None:
+    parsed = cli.commands["batch"].make_context("batch", ["SRC", "-o", "OUT"], resilient_parsing=True).params
+    _check_defaults("batch", parsed, OWN_OPTIONS["batch"], {})
+    assert set(OPTION_GROUP) - {"save_latents", "quiet"} <= set(parsed)
+    _same_types("batch", set(OPTION_GROUP) - {"save_latents", "quiet"})
+
+
+def test_probe_reads_its_tracking_options_from_the_config() -> None:
+    parsed = cli.commands["probe"].make_context("probe", ["IN"], resilient_parsing=True).params
+    _check_defaults("probe", parsed, OWN_OPTIONS["probe"], {})
+    assert {"face", "max_gap", "landmarks", "frames"} <= set(parsed)
+    _same_types("probe", ["face", "max_gap", "landmarks"])
+    _same_types("probe", ["frames"], same_help=False)  # probe looks at the frames, edit copies the others
 
 
 def test_options_land_in_their_groups_and_unknown_names_are_refused() -> None:
@@ -60,7 +105,7 @@ def test_options_land_in_their_groups_and_unknown_names_are_refused() -> None:
     ({"steps": 0}, "--steps must be 1 or more"),
     ({"batch_size": 0}, "--batch-size must be 1 or more"),
     ({"smooth": "fast"}, "--smooth takes a sigma"),
-    ({"codec": "mpeg2"}, "unknown codec"),
+    ({"codec": "mpeg2"}, "unknown --codec"),
     ({"landmarks": "dlib"}, "unknown --landmarks"),
     ({"precision": "fp8"}, "unknown --precision"),
 ])
@@ -70,17 +115,17 @@ def test_bad_settings_are_one_line_errors(options, message) -> None:
 
 
 @pytest.mark.parametrize("args, name, value", [
-    (["eval", "--edit", "smile=1"], "edit", ("smile=1",)),
-    (["eval", "--attr", "smile=1"], "edit", ("smile=1",)),
+    (["eval", "--edit", "smile=1"], "attr", ("smile=1",)),
+    (["eval", "--attr", "smile=1"], "attr", ("smile=1",)),
     (["eval", "--no-progress"], "quiet", True),
     (["eval", "--progress"], "quiet", False),
     (["eval", "-q"], "quiet", True),
-    (["train", "generator", "--batch", "4"], "batch", 4),
-    (["train", "generator", "--batch-size", "4"], "batch", 4),
-    (["train", "encoder", "--steps", "7"], "steps", 7),
-    (["train", "encoder", "--iterations", "7"], "steps", 7),
-    (["train", "encoder", "--iters", "2"], "iters", 2),
-    (["train", "encoder", "--refine-steps", "2"], "iters", 2),
+    (["train", "generator", "--batch", "4"], "batch_size", 4),
+    (["train", "generator", "--batch-size", "4"], "batch_size", 4),
+    (["train", "encoder", "--steps", "7"], "iterations", 7),
+    (["train", "encoder", "--iterations", "7"], "iterations", 7),
+    (["train", "encoder", "--iters", "2"], "refine_steps", 2),
+    (["train", "encoder", "--refine-steps", "2"], "refine_steps", 2),
 ])
 def test_old_spellings_still_work_and_new_ones_are_shown(args, name, value) -> None:
     command, rest = cli, list(args)
@@ -125,3 +170,59 @@ def test_atomic_files_leave_nothing_behind_on_failure(tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
     write_text_atomic(target, "whole")
     assert target.read_text() == "whole" and list(tmp_path.iterdir()) == [target]
+
+
+def test_stage_constructors_default_to_the_config() -> None:
+    import inspect
+
+    from vidinvert.pipeline.edit_stage import make_edit_stage
+    from vidinvert.pipeline.face_stages import smooth_crops
+    from vidinvert.pipeline.latents_file import LatentsRecorder
+    from vidinvert.pipeline.render_stage import Renderer
+
+    renderer = Renderer(None, None)
+    assert renderer.change_from.spec == DEFAULTS.render.change_from
+    assert (renderer.batch_size, renderer.precision) == (DEFAULTS.render.batch_size, DEFAULTS.models.precision)
+    recorder = LatentsRecorder(DEFAULTS.render)
+    assert (recorder.render, recorder.change_from) == (DEFAULTS.render.render, DEFAULTS.render.change_from)
+    assert inspect.signature(make_edit_stage).parameters["batch_size"].default == DEFAULTS.render.batch_size
+    assert inspect.signature(smooth_crops).parameters["smooth"].default == DEFAULTS.track.smooth
+
+
+def test_one_list_of_codecs_presets_and_landmark_backends() -> None:
+    from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, X264_PRESETS
+    from vidinvert.face.detect import BACKENDS
+    from vidinvert.video.encoding import CODECS, EncodeSettings
+
+    assert set(CODECS) | {"same"} == set(CODEC_NAMES) and BACKENDS is LANDMARK_BACKENDS  # same: the input's family
+    params = command_params("edit")
+    assert set(params["codec"].type.choices) == set(CODEC_NAMES)
+    assert tuple(params["preset"].type.choices) == X264_PRESETS
+    assert tuple(params["landmarks"].type.choices) == LANDMARK_BACKENDS
+    for options in ({"codec": "vp9"}, {"preset": "quick"}, {"crf": 60}):  # the same words at both layers
+        with pytest.raises(VidinvertError) as from_config:
+            RunConfig.from_options(**options)
+        with pytest.raises(VidinvertError) as from_encoder:
+            EncodeSettings(**options)
+        assert str(from_config.value) == str(from_encoder.value)
+
+
+@pytest.mark.parametrize("command, config_path", [
+    ("generator", "vidinvert.train.generator:GeneratorTrainConfig"),
+    ("encoder", "vidinvert.train.encoder:EncoderTrainConfig"),
+])
+def test_train_commands_are_their_dataclasses(command: str, config_path: str) -> None:
+    import importlib
+
+    module, name = config_path.split(":")
+    config = getattr(importlib.import_module(module), name)
+    train = cli.commands["train"].commands[command]
+    params = {p.name: p for p in train.params}
+    parsed = train.make_context(command, _required(train), resilient_parsing=True).params
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    cli_only = {"threads", "quiet"}  # torch threads are set by the command; quiet is `progress`
+    assert set(params) - cli_only == set(fields) - {"progress"}
+    for name, param in params.items():
+        if name in cli_only or param.required:
+            continue
+        assert parsed[name] == fields[name].default, name

@@ -221,3 +221,19 @@ def test_demo_command_without_the_bundled_model_is_one_error_line(monkeypatch, t
     assert code == 1 and len(lines) == 1
     assert lines[0].startswith("error: the bundled demo model is missing")
     assert not out.exists()
+
+
+
+def test_demo_refuses_one_path_for_source_and_output_in_one_line(tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    assert main(["demo", "-o", str(out), "--source", str(out)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"error: --source and --output are both {out}; give them different paths"] and not out.exists()
+
+
+def test_demo_without_an_attribute_says_what_edit_says(tmp_path):
+    from vidinvert.demo.run import run_demo
+
+    with pytest.raises(VidinvertError, match=r"^nothing to edit: give --attr NAME\[=STRENGTH\] or --direction FILE$"):
+        run_demo(tmp_path / "out.mp4", attr=())
+    assert list(tmp_path.iterdir()) == []

@@ -12,15 +12,16 @@ import torch
 from _fixtures_train import one_thread  # noqa: F401  (fixture)
 from model_factories import tiny_generator
 from vidinvert import api
-from vidinvert.demo.paths import DEMO_DIR, DIRECTIONS_DIR, ENCODER_FILE, GENERATOR_FILE, MODEL_CARD, demo_model_present
+from vidinvert.demo.paths import DEMO_DIR, DIRECTIONS_DIR, ENCODER_FILE, MODEL_CARD, demo_model_present
 from vidinvert.errors import VidinvertError
 from _demo_quality import face_rate, reconstruction_by_steps
 from vidinvert.config import RunConfig
 from vidinvert.edit.directions import edit, load_direction
-from vidinvert.edit.real_check import CHECK_SIZE, point_gap
-from vidinvert.edit.real_faces import mesh_landmarks
+from vidinvert.discover.real_check import CHECK_SIZE, point_gap
+from vidinvert.discover.real_faces import mesh_landmarks
 from vidinvert.edit.registry import directions_in
 from vidinvert.images import to_uint8
+from vidinvert.models import LoadedModels
 from vidinvert.pipeline.build import build_pipeline
 from vidinvert.train.data import aligned_faces, to_tensor
 
@@ -67,19 +68,21 @@ def test_shipped_encoder_reconstructs_held_out_faces_better_with_more_steps(demo
 
 
 def test_load_models_without_flags_or_store_uses_the_demo_model(empty_store):
-    G, E = api.load_models(weights_dir=empty_store, device="cpu")
-    assert G.source == str(GENERATOR_FILE) and E.n_styles == G.n_latent
+    models = api.load_models(weights_dir=empty_store, device="cpu")
+    G, E = models
+    assert models.source == "bundled demo model" and models.directions_dir == DIRECTIONS_DIR
+    assert E.n_styles == G.n_latent and not hasattr(G, "source")
     assert ENCODER_FILE.is_file()
 
 
 def test_the_label_fitted_smile_resolves_only_for_the_demo_generator(demo_models, empty_store):
-    G, E = demo_models
+    E = demo_models.E
     config = RunConfig.from_options(attr=["smile_labels"], weights_dir=empty_store)
-    with build_pipeline(G, E, config, 25.0) as pipeline:
+    with build_pipeline(demo_models, config, 25.0) as pipeline:
         shipped = load_direction(DIRECTIONS_DIR / "smile_labels.npz")
         assert torch.equal(pipeline.edit_stage.edits[0].direction.offset, shipped.offset)
     with pytest.raises(VidinvertError, match="no direction named 'smile_labels'"):
-        build_pipeline(tiny_generator(), E, config, 25.0)
+        build_pipeline(LoadedModels(tiny_generator(), E), config, 25.0)
 
 
 def test_smile_is_the_expression_solved_from_its_motion_for_any_generator(demo_models, empty_store):
@@ -87,9 +90,8 @@ def test_smile_is_the_expression_solved_from_its_motion_for_any_generator(demo_m
 
     from vidinvert.pipeline.edit_stage import make_edit_stage
 
-    G, E = demo_models
     config = RunConfig.from_options(attr=["smile"], weights_dir=empty_store)
-    with build_pipeline(G, E, config, 25.0) as pipeline:
+    with build_pipeline(demo_models, config, 25.0) as pipeline:
         assert pipeline.edit_stage.edits[0].direction.source_format == SOURCE_FORMAT
     stage = make_edit_stage(tiny_generator(), 25.0, attr=["smile"], weights_dir=empty_store)
     assert stage.edits[0].direction.source_format == SOURCE_FORMAT

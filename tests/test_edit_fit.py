@@ -13,9 +13,9 @@ from PIL import Image
 from model_factories import tiny_generator
 from vidinvert.cli import main
 from vidinvert.edit.directions import edit, load_direction, save_direction, Direction
-from vidinvert.edit.fit import fit_direction, fit_linear_direction, project_out, sample_and_score
+from vidinvert.discover.fit import fit_direction, fit_linear_direction, project_out, sample_and_score
 from vidinvert.images import to_uint8
-from vidinvert.edit.scorers import ATTRIBUTES, FaceMeshScorer, landmark_scores
+from vidinvert.face.expression import ATTRIBUTES, FaceMeshScorer, landmark_scores
 from vidinvert.errors import VidinvertError
 from vidinvert.models import save_generator
 
@@ -109,7 +109,7 @@ def test_fit_command_with_conditioning(G, tmp_path: Path, capsys) -> None:
 
 
 def test_brow_score_is_brow_height_over_eye_distance() -> None:
-    from vidinvert.edit import scorers as sc
+    from vidinvert.face import expression as sc
     points = np.zeros((468, 2))
     points[[sc.RIGHT_EYE_OUTER, sc.RIGHT_EYE_INNER]] = [[0, 0], [20, 0]]  # eye centre (10, 0)
     points[[sc.LEFT_EYE_OUTER, sc.LEFT_EYE_INNER]] = [[60, 0], [40, 0]]  # eye centre (50, 0): 40 px apart

@@ -12,10 +12,10 @@ from _fixtures_train import celeba_small, one_thread  # noqa: F401  (fixtures)
 from model_factories import tiny_generator
 from vidinvert.cli import main
 from vidinvert.edit.directions import Direction, edit, load_direction
-from vidinvert.edit.fit_real import fit_on_inversions
-from vidinvert.edit.real_check import GAP_POINTS, carry, dis_flow, edit_motion, flow_gap_change, point_gap
-from vidinvert.edit.real_faces import invert_faces
-from vidinvert.edit.scorers import MOUTH_LEFT, MOUTH_RIGHT
+from vidinvert.discover.fit_real import fit_on_inversions
+from vidinvert.discover.real_check import GAP_POINTS, carry, dis_flow, edit_motion, flow_gap_change, point_gap
+from vidinvert.discover.real_faces import invert_faces
+from vidinvert.face.expression import MOUTH_LEFT, MOUTH_RIGHT
 from vidinvert.errors import VidinvertError
 from vidinvert.models import save_encoder, save_generator
 from vidinvert.models.vidinvert_encoder import EncoderConfig, build_vidinvert_encoder

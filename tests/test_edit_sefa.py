@@ -12,7 +12,7 @@ from PIL import Image
 from model_factories import tiny_generator
 from vidinvert.cli import main
 from vidinvert.edit.directions import edit, load_direction
-from vidinvert.edit.sefa import modulation_keys, sefa, sefa_directions
+from vidinvert.discover.sefa import modulation_keys, sefa, sefa_directions
 from vidinvert.errors import VidinvertError
 from vidinvert.models import save_generator
 
@@ -99,3 +99,24 @@ def test_sefa_command_errors(tmp_path: Path, capsys) -> None:
     assert main(["directions", "sefa", "--generator", "absent.pt", "-o", str(tmp_path / "x")]) == 1
     assert "absent.pt not found in" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_sefa_without_a_generator_uses_the_one_edit_uses(tmp_path: Path, monkeypatch, capsys) -> None:
+    from vidinvert.demo.model import load_default_models
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # an empty weights store
+    monkeypatch.delenv("VIDINVERT_WEIGHTS", raising=False)
+    assert main(["directions", "sefa", "-o", str(tmp_path / "demo"), "--num", "1", "--no-sheet"]) == 0
+    demo = load_default_models("cpu").G
+    found = load_direction(tmp_path / "demo" / "sefa_00.npz")
+    expected = sefa_directions(demo, tmp_path / "again", num=1, sheet=False)
+    assert found.offset.shape[-1] == demo.style_dim
+    assert torch.equal(found.offset[0], expected.vectors[0])  # the same generator gives the same factorisation
+
+
+def test_the_directions_commands_default_to_the_automatic_device() -> None:
+    from vidinvert.commands.directions_cmd import directions
+
+    for name in ("sefa", "fit", "fit-real"):
+        device = next(p for p in directions.commands[name].params if p.name == "device")
+        assert device.default == "auto"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidinvert.edit.temporal import EMAFilter, GaussianFilter, Identity, LayerGroups, OneEuroFilter, parse_filter
+from vidinvert.temporal import EMAFilter, GaussianFilter, Identity, LayerGroups, OneEuroFilter, parse_filter
 from vidinvert.errors import VidinvertError
 
 

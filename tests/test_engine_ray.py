@@ -145,3 +145,74 @@ def test_an_address_nothing_answers_on_fails_at_once(clips, tmp_path, capsys):
                  "--ray-address", "127.0.0.1:1"]) == 1
     assert "error: cannot reach the Ray cluster at 127.0.0.1:1" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def _dying_worker_class(start_seconds: float):
+    """A worker (defined here, so Ray ships it by value) that takes `start_seconds` to start, as a
+    loaded machine does, and whose process dies on an item named "die" while `marker` is missing
+    (on every attempt when `marker` is None)."""
+
+    class Worker:
+        def __init__(self, marker: str | None) -> None:
+            import time
+
+            time.sleep(start_seconds)
+            self.marker = marker
+
+        def run(self, item: str) -> str:
+            import os
+
+            if item == "die" and (self.marker is None or not os.path.exists(self.marker)):
+                if self.marker is not None:
+                    open(self.marker, "w").close()
+                os._exit(1)
+            return item.upper()
+
+    return Worker
+
+
+def _run(worker_class, marker, items, retries):
+    from vidinvert.engines.ray_pool import RayOptions, run_pool
+
+    results, lost = {}, {}
+    run_pool(worker_class, (marker,), items, RayOptions(workers=1, retries=retries), gpu=False,
+             on_result=results.__setitem__, on_lost=lost.__setitem__)
+    return results, lost
+
+
+def test_the_item_after_a_dead_worker_goes_to_a_started_one():
+    # One worker that is slow to start: the next item must wait for a new worker, not fail on the
+    # one still restarting ("The actor is restarting").
+    results, lost = _run(_dying_worker_class(2.0), None, ["die", "a", "b"], retries=0)
+    assert results == {"a": "A", "b": "B"}
+    assert list(lost) == ["die"] and lost["die"].startswith("its worker died 1 times")
+
+
+def test_a_dead_workers_item_runs_again_up_to_the_retries(tmp_path):
+    results, lost = _run(_dying_worker_class(0.5), str(tmp_path / "died"), ["a", "die", "b"], retries=1)
+    assert results == {"a": "A", "die": "DIE", "b": "B"} and lost == {}
+    results, lost = _run(_dying_worker_class(0.5), None, ["die"], retries=2)
+    assert results == {} and lost["die"].startswith("its worker died 3 times")
+
+
+def test_a_worker_runs_the_pipeline_on_its_own_device_not_the_drivers_string(tmp_path):
+    from _fixtures_batch import ENCODER_FILE, GENERATOR_FILE
+
+    from vidinvert.config import RunConfig
+    from vidinvert.engines.ray_pool import RayOptions, run_pool, uses_gpu, worker_device
+    from vidinvert.eval.pipeline_frames import PipelineVideoFn
+    from vidinvert.eval.ray_engine import EvalWorker
+
+    class DeviceProbe(EvalWorker):  # defined here: Ray ships it by value
+        def run(self, entry):
+            return self.video_fn.config.models.device, str(self.suite.device)
+
+    asked = "cuda:1"  # a second GPU on the driver's machine; a worker numbers its own GPUs from 0
+    assert worker_device(True) == "cuda" and uses_gpu(ray, asked)
+    video_fn = PipelineVideoFn(RunConfig.from_options(device=asked, generator=str(GENERATOR_FILE),
+                                                      encoder=str(ENCODER_FILE)))
+    results = {}
+    init = ({"lpips": False}, str(tmp_path), video_fn, 2, {}, worker_device(False), 1)
+    run_pool(DeviceProbe, init, ["video"], RayOptions(workers=1), gpu=False, on_result=results.__setitem__,
+             on_lost=lambda item, reason: pytest.fail(reason))
+    assert results == {"video": ("cpu", "cpu")}

@@ -17,7 +17,8 @@ from _fixtures_enc import encoder_generator, restyle_checkpoint, restyle_encoder
 from _fixtures_identity import write_identity_file
 from _fixtures_video import write_clip
 from vidinvert.cli import main
-from vidinvert.eval.pipeline_frames import pipeline_video_fn
+from vidinvert.config import RunConfig
+from vidinvert.eval.pipeline_frames import PipelineVideoFn
 from vidinvert.metrics.pixel import mse, to_unit_range
 
 FRAMES = 4
@@ -115,7 +116,8 @@ def test_report_of_an_inversion_run(inversion_report):
 
 def test_frames_are_the_aligned_crop_and_its_rendering_at_the_encoder_size(inversion_report, ravdess_root, models):
     name = next(iter(FACE_VIDEOS))
-    video_fn = pipeline_video_fn(None, models["encoder"], steps=2, warm_start=True, device="cpu", next_steps=1)
+    config = RunConfig.from_options(encoder=str(models["encoder"]), steps=2, next_steps=1, device="cpu")
+    video_fn = PipelineVideoFn(config)
     assert pickle.loads(pickle.dumps(video_fn)) == video_fn  # --workers sends it to other processes
     records = video_fn(ravdess_root / name, FRAMES)
     frames = list(records)
@@ -130,8 +132,7 @@ def test_frames_are_the_aligned_crop_and_its_rendering_at_the_encoder_size(inver
     assert np.allclose(reported, mse(inputs, outputs).numpy(), rtol=1e-5)
     # Without warm start every frame is inverted from the average latent: the crops and frame 0
     # (cold either way) are the same, the following frames are not.
-    cold = list(pipeline_video_fn(None, models["encoder"], steps=2, warm_start=False, device="cpu",
-                                  next_steps=1)(ravdess_root / name, FRAMES))
+    cold = list(PipelineVideoFn(config.with_options(warm_start=False))(ravdess_root / name, FRAMES))
     assert all(np.array_equal(a.input_crop, b.input_crop) for a, b in zip(cold, frames))
     assert torch.equal(cold[0].output_crop, frames[0].output_crop)
     assert not torch.allclose(cold[1].output_crop, frames[1].output_crop, atol=1e-3)
@@ -168,7 +169,7 @@ def test_edit_with_identity_network(inversion_report, ravdess_root, models, tmp_
         assert float(after["mse"]) != pytest.approx(float(before["mse"]), rel=1e-3)  # the edit changed the face
     summary = json.loads((out / "summary.json").read_text())
     assert summary["models"]["identity"] == str(models["identity"])
-    assert summary["result_config"]["edit"] == ["smile=3"]
+    assert summary["result_config"]["attr"] == ["smile=3"]
     for metric in ("id", "tl_id", "tg_id"):
         assert summary["metrics"][metric]["available"] and summary["metrics"][metric]["n"] == 1
 

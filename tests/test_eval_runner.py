@@ -14,6 +14,9 @@ from _fixtures_eval import RAVDESS_VIDEOS, CountingVideoFn, degraded_clip, make_
 from _fixtures_identity import write_identity_file
 from vidinvert.cli import main
 from vidinvert.errors import VidinvertError
+from vidinvert.config import RunConfig
+from vidinvert.engines.local import LocalEngine
+from vidinvert.eval.evaluation import MetricOptions, VideoSelection
 from vidinvert.eval.runner import evaluate_folder, merge
 from vidinvert.eval.suite import MetricSuite
 from vidinvert.eval.video_eval import evaluate_video
@@ -27,6 +30,12 @@ FRAMES = 4
 @pytest.fixture()
 def ravdess_root(tmp_path, shared_data) -> Path:
     return make_ravdess_tree(tmp_path / "ravdess", shared_data / "videos")
+
+
+def run_folder(root, out, *, video_fn, weights_dir=None, workers=1, plots=True, progress=False, **selection):
+    """`evaluate_folder` with the per-video function and the few settings these tests vary."""
+    return evaluate_folder(root, out, RunConfig.from_options(weights_dir=weights_dir), VideoSelection(**selection),
+                           MetricOptions(plots=plots), LocalEngine(workers), video_fn=video_fn, progress=progress)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -48,7 +57,7 @@ def _without_timing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 def test_end_to_end_report(ravdess_root, tmp_path, shared_data):
     calls = CountingVideoFn(tmp_path / "calls.log", embeddings=True)
     out = tmp_path / "report"
-    summary = evaluate_folder(ravdess_root, out, max_frames=FRAMES, video_fn=calls, progress=False)
+    summary = run_folder(ravdess_root, out, max_frames=FRAMES, video_fn=calls, progress=False)
 
     assert len(calls.calls()) == len(RAVDESS_VIDEOS)
     per_video = _rows(out / "per_video.csv")
@@ -98,7 +107,7 @@ def empty_weights_store(tmp_path, monkeypatch) -> Path:
 
 
 def test_identity_unavailable_without_model_or_embeddings(tmp_path, shared_data, empty_weights_store):
-    summary = evaluate_folder(
+    summary = run_folder(
         shared_data / "videos", tmp_path / "out", max_frames=3, video_fn=CountingVideoFn(tmp_path / "log"), progress=False, plots=False
     )
     assert summary["layout"] == "folder" and summary["videos"]["evaluated"] == 5
@@ -112,24 +121,24 @@ def test_resume_recomputes_nothing(ravdess_root, tmp_path):
     calls = CountingVideoFn(tmp_path / "calls.log")
     out = tmp_path / "report"
     options = {"max_frames": FRAMES, "video_fn": calls, "progress": False, "plots": False}
-    first = evaluate_folder(ravdess_root, out, num_videos=5, seed=3, **options)
+    first = run_folder(ravdess_root, out, num_videos=5, seed=3, **options)
     assert len(calls.calls()) == 5
-    second = evaluate_folder(ravdess_root, out, num_videos=5, seed=3, **options)
+    second = run_folder(ravdess_root, out, num_videos=5, seed=3, **options)
     assert len(calls.calls()) == 5
     assert first["metrics"] == second["metrics"]
     # A bigger sample reuses the finished videos and computes only the new ones.
-    evaluate_folder(ravdess_root, out, **options)
+    run_folder(ravdess_root, out, **options)
     assert len(calls.calls()) == len(RAVDESS_VIDEOS)
     with pytest.raises(VidinvertError, match="other settings"):
-        evaluate_folder(ravdess_root, out, **{**options, "max_frames": FRAMES + 1})
+        run_folder(ravdess_root, out, **{**options, "max_frames": FRAMES + 1})
 
 
 def test_resume_measures_again_when_metric_models_change(ravdess_root, tmp_path, empty_weights_store):
     calls = CountingVideoFn(tmp_path / "calls.log")
     options = {"max_frames": 2, "num_videos": 2, "video_fn": calls, "progress": False, "plots": False}
-    before = evaluate_folder(ravdess_root, tmp_path / "out", **options)
+    before = run_folder(ravdess_root, tmp_path / "out", **options)
     store = write_identity_file(tmp_path / "store" / "model_ir_se50.pth").parent
-    after = evaluate_folder(ravdess_root, tmp_path / "out", weights_dir=str(store), **options)
+    after = run_folder(ravdess_root, tmp_path / "out", weights_dir=str(store), **options)
     assert len(calls.calls()) == 4
     assert "none of model_ir_se50.pth" in before["metrics"]["id"]["reason"]
     assert after["metrics"]["id"]["available"] and after["metrics"]["tg_id"]["available"]
@@ -139,12 +148,12 @@ def test_crash_mid_video_loses_only_that_video(ravdess_root, tmp_path):
     out = tmp_path / "report"
     crashing = CountingVideoFn(tmp_path / "crash.log", fail_on="02-02-05-01-02-01-01.mp4")
     with pytest.raises(RuntimeError, match="simulated crash"):
-        evaluate_folder(ravdess_root, out, max_frames=FRAMES, video_fn=crashing, progress=False, plots=False)
+        run_folder(ravdess_root, out, max_frames=FRAMES, video_fn=crashing, progress=False, plots=False)
     finished = sorted(p.name for p in (out / "videos").glob("*.json"))
     assert finished == ["Actor_01__01-01-01-01-01-01-01.mp4.json", "Actor_01__01-01-03-02-01-02-01.mp4.json"]
     assert not list(out.rglob("*.tmp.*"))
     working = CountingVideoFn(tmp_path / "calls.log")
-    summary = evaluate_folder(ravdess_root, out, max_frames=FRAMES, video_fn=working, progress=False, plots=False)
+    summary = run_folder(ravdess_root, out, max_frames=FRAMES, video_fn=working, progress=False, plots=False)
     assert len(working.calls()) == len(RAVDESS_VIDEOS) - 2
     assert summary["videos"]["evaluated"] == len(RAVDESS_VIDEOS)
 
@@ -153,7 +162,7 @@ def test_unreadable_video_is_reported_not_fatal(ravdess_root, tmp_path):
     broken = ravdess_root / "Actor_04" / "01-01-03-01-01-01-04.mp4"
     broken.parent.mkdir()
     broken.write_bytes(b"this is not a video")
-    summary = evaluate_folder(
+    summary = run_folder(
         ravdess_root, tmp_path / "out", max_frames=2, video_fn=CountingVideoFn(tmp_path / "log"), progress=False, plots=False
     )
     assert summary["videos"]["evaluated"] == len(RAVDESS_VIDEOS)
@@ -180,11 +189,11 @@ def test_batches_do_not_change_the_numbers(shared_data):
 
 def test_shards_merge_into_the_unsharded_run(ravdess_root, tmp_path):
     options = {"max_frames": 3, "num_videos": 7, "seed": 5, "progress": False, "plots": False}
-    whole = evaluate_folder(ravdess_root, tmp_path / "whole", video_fn=CountingVideoFn(tmp_path / "w.log"), **options)
+    whole = run_folder(ravdess_root, tmp_path / "whole", video_fn=CountingVideoFn(tmp_path / "w.log"), **options)
     calls = CountingVideoFn(tmp_path / "shards.log")
     shard_dirs = [tmp_path / f"shard{i}" for i in range(3)]
     for i, folder in enumerate(shard_dirs):
-        evaluate_folder(ravdess_root, folder, video_fn=calls, shard=f"{i}/3", workers=2 if i == 1 else 1, **options)
+        run_folder(ravdess_root, folder, video_fn=calls, shard=f"{i}/3", workers=2 if i == 1 else 1, **options)
     assert sorted(calls.calls()) == sorted(CountingVideoFn(tmp_path / "w.log").calls())
 
     with pytest.raises(VidinvertError, match="complete set"):
@@ -197,7 +206,7 @@ def test_shards_merge_into_the_unsharded_run(ravdess_root, tmp_path):
         assert (tmp_path / "merged" / "per_frame" / frames.name).read_text() == frames.read_text()
     # The merged folder is a finished unsharded run: evaluating into it again computes nothing.
     again = CountingVideoFn(tmp_path / "again.log")
-    evaluate_folder(ravdess_root, tmp_path / "merged", video_fn=again, **options)
+    run_folder(ravdess_root, tmp_path / "merged", video_fn=again, **options)
     assert again.calls() == []
 
 
@@ -205,7 +214,7 @@ def test_cli(ravdess_root, tmp_path, capsys, empty_weights_store):
     options = {"max_frames": 2, "num_videos": 3, "progress": False, "plots": False}
     shard_dirs = [tmp_path / f"s{i}" for i in range(2)]
     for i, folder in enumerate(shard_dirs):
-        evaluate_folder(ravdess_root, folder, shard=f"{i}/2", video_fn=CountingVideoFn(tmp_path / "log"), **options)
+        run_folder(ravdess_root, folder, shard=f"{i}/2", video_fn=CountingVideoFn(tmp_path / "log"), **options)
     assert main(["eval", "--merge", *map(str, shard_dirs), "-o", str(tmp_path / "merged"), "--no-plots"]) == 0
     assert "3 videos evaluated, 0 failed, 0 pending" in capsys.readouterr().out
 

@@ -56,7 +56,7 @@ def test_the_spline_is_the_smoothing_thin_plate_spline():
 @pytest.fixture(scope="module")
 def generator():
     torch.set_num_threads(1)
-    return load_default_models("cpu")[0]
+    return load_default_models("cpu").G
 
 
 def test_a_solved_smile_makes_the_generators_face_smile(generator):

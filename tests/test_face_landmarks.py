@@ -78,7 +78,7 @@ def test_face_alignment_backend_never_downloads(tmp_path, monkeypatch):
 
 
 def test_bad_backend_and_bad_image():
-    with pytest.raises(VidinvertError, match="unknown landmark backend"):
+    with pytest.raises(VidinvertError, match="unknown --landmarks"):
         make_detector("dlib")
     with pytest.raises(VidinvertError, match="uint8 RGB"):
         detect(np.zeros((10, 10), np.float32))

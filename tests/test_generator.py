@@ -61,7 +61,7 @@ def ref_modconv(x, weight, s, demod, upsample, blur_kernel):
 
 
 def ref_synthesize(G: Generator, w: torch.Tensor) -> torch.Tensor:
-    """The reference forward of formats.md, written per sample with stored noise."""
+    """The reference forward of the rosinality layout, written per sample with stored noise."""
     sd = G.state_dict()
     noises = [sd[f"noises.noise_{i}"][0, 0] for i in range(G.num_layers)]
     kernel = sd["convs.0.conv.blur.kernel"]

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from vidinvert.eval.jsonio import decode_float, encode_float
+from vidinvert.record_files import decode_float, encode_float
 from vidinvert.metrics.pixel import mse, psnr, ssim, ssim_map, to_unit_range
 
 

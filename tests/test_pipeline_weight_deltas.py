@@ -12,7 +12,7 @@ from vidinvert.demo.clip import render_demo_clip
 from vidinvert.demo.model import load_default_models
 from vidinvert.edit.directions import Direction, save_direction
 from vidinvert.images import to_uint8
-from vidinvert.models import load_encoder
+from vidinvert.models import LoadedModels, load_encoder
 from vidinvert.pipeline.build import build_pipeline
 from vidinvert.video import open_video
 
@@ -27,7 +27,7 @@ def test_weight_residuals_reach_the_rendered_edit(tmp_path):
     save_direction(Direction(direction / direction.norm(), None, "test", "vidinvert"), tmp_path / "test.npz")
     config = RunConfig.from_options(attr=["test=3"], directions_dir=tmp_path, smooth_features="gaussian:1",
                                     render="generated")  # the face pasted is the one the residuals draw
-    with build_pipeline(G, E, config, 25.0) as pipeline, open_video(clip) as video:
+    with build_pipeline(LoadedModels(G, E), config, 25.0) as pipeline, open_video(clip) as video:
         frames = [f for f in pipeline.faces(video) if f.face is not None]
     assert len(frames) >= 3
     for frame in frames:

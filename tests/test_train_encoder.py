@@ -14,7 +14,7 @@ from vidinvert.train.data import FaceBatches, to_tensor
 from vidinvert.train.encoder import ENCODER_NAME, EncoderTrainConfig, EncoderTrainer, fixed_point_loss
 from vidinvert.train.losses import multiscale_pixel_loss
 
-TINY = dict(feature_index=3, input_size=64, backbone="iresnet10-quarter", batch=4, iters=2, sample_every=0,
+TINY = dict(feature_index=3, input_size=64, backbone="iresnet10-quarter", batch_size=4, refine_steps=2, sample_every=0,
             save_every=0, save_minutes=0, log_every=1000, progress=False, device="cpu")
 
 
@@ -25,7 +25,7 @@ def trainer(tmp_path, faces, **options) -> EncoderTrainer:
 
 
 def test_training_improves_the_reconstruction_of_a_fixed_batch(tmp_path, small_faces):
-    t = trainer(tmp_path, small_faces[:4], lr=1e-3, real_fraction=1.0, warm_prob=0.0, batch=4)
+    t = trainer(tmp_path, small_faces[:4], lr=1e-3, real_fraction=1.0, warm_prob=0.0, batch_size=4)
     x = to_tensor(small_faces[:4])
 
     def error() -> float:
@@ -120,7 +120,7 @@ def test_fixed_point_terms_vanish_for_an_encoder_that_stays_on_the_answer():
 
 
 def test_fixed_point_term_is_logged_and_descends_on_a_fixed_batch(tmp_path, small_faces):
-    t = trainer(tmp_path, small_faces[:4], real_fraction=0.5, warm_prob=0.0, batch=4, fixed_point=1.0)
+    t = trainer(tmp_path, small_faces[:4], real_fraction=0.5, warm_prob=0.0, batch_size=4, fixed_point=1.0)
     stats = t.train_step()
     assert {"fixed_stay", "fixed_land"} <= set(stats)
     torch.manual_seed(5)

@@ -16,7 +16,7 @@ from vidinvert.models.discriminator import Discriminator
 from vidinvert.train.data import FaceBatches
 from vidinvert.train.generator import CHECKPOINT_NAME, GeneratorTrainConfig, GeneratorTrainer
 
-TINY = dict(size=FACE_SIZE, max_channels=16, style_dim=32, n_mlp=2, batch=4, sample_every=0, save_every=0,
+TINY = dict(size=FACE_SIZE, max_channels=16, style_dim=32, n_mlp=2, batch_size=4, sample_every=0, save_every=0,
             save_minutes=0, log_every=1, n_sample=4, progress=False, device="cpu")
 
 
@@ -65,7 +65,7 @@ def test_resume_continues_bit_for_bit(tmp_path, small_faces):
 
 
 def test_checkpoint_is_the_official_training_layout(tmp_path, small_faces):
-    trainer(tmp_path, small_faces, steps=1).run()
+    trainer(tmp_path, small_faces, iterations=1).run()
     ckpt = load_checkpoint(tmp_path / CHECKPOINT_NAME)
     assert {"g", "d", "g_ema", "g_optim", "d_optim", "args"} <= set(ckpt)
     assert isinstance(ckpt["args"], dict) and ckpt["args"]["size"] == FACE_SIZE

@@ -135,7 +135,7 @@ def test_the_change_grows_with_the_strength_up_to_the_default(models, tmp_path):
     # the renders' difference is close to linear in a small latent step, so with the mask keeping
     # its shape the change carried onto the face is too; fixed thresholds made it vanish below the
     # default strength (1: 0.21 of the change at 2, 0.5: 0.02, on this clip)
-    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
+    clip = render_demo_clip(models.G, tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
     source = decode_timed(clip)[1]
     change = {}
     for strength in (0.5, 1, 2):
@@ -202,7 +202,7 @@ def test_modes_on_a_real_clip(shared_data, models, tmp_path):
 
 
 def test_modes_on_the_bundled_models_own_clip(models, tmp_path):
-    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
+    clip = render_demo_clip(models.G, tmp_path / "demo.mp4", seconds=0.8, fps=10, size=192)
     source, outputs = _check_modes(clip, models, tmp_path)
     _assert_same_frames_and_off_face_pixels(source, outputs)
 
@@ -222,7 +222,7 @@ def _face_frames(face, crops_and_pairs):
 def test_keyframes_at_strength_zero_give_the_input_back(models, tmp_path):
     # the change is smoothed per unit of edit and scaled by each frame's own strength: the frames
     # keyed at 0 are the input byte for byte, and the ramp eases in
-    clip = render_demo_clip(models[0], tmp_path / "demo.mp4", seconds=1.6, fps=10, size=192)
+    clip = render_demo_clip(models.G, tmp_path / "demo.mp4", seconds=1.6, fps=10, size=192)
     out = edit_video(clip, tmp_path / "ramp.mkv", attr=["smile=0s:0,0.5s:2,1.0s:2,1.5s:0"], codec="lossless",
                      models=models, quiet=True).output
     (_, source), (_, edited) = decode_timed(clip), decode_timed(out)

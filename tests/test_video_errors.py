@@ -152,7 +152,7 @@ def test_read_only_output_directory(clip, tmp_path):
 @pytest.mark.parametrize(
     ("name", "kwargs", "match"),
     [("out", {}, "no extension"), ("out.xyz", {}, "cannot write"), ("out.mp4", {"codec": "prores"}, "cannot be written"),
-     ("out.mp4", {"codec": "vp9"}, "unknown codec"), ("out.mp4", {"crf": 99}, "crf"),
+     ("out.mp4", {"codec": "vp9"}, "unknown --codec"), ("out.mp4", {"crf": 99}, "crf"),
      ("out.mp4", {"frames": "9:3"}, "frame range")],
 )
 def test_bad_output_choices(clip, tmp_path, name, kwargs, match):

@@ -8,6 +8,7 @@ also a CLI option of the same name (`vidinvert edit --next-steps 2` is `edit_vid
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import time
@@ -16,21 +17,21 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from vidinvert.config import ExecutionConfig, RunConfig
+from vidinvert.config import RunConfig, TrackConfig
 from vidinvert.demo.model import load_default_models
 from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
 from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.loading import load_configured_models, load_models
-from vidinvert.models import Generator, InversionEncoder
+from vidinvert.models import Generator, InversionEncoder, LoadedModels
 from vidinvert.pipeline.build import StageHook, build_pipeline
 from vidinvert.pipeline.face_stages import track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.latents_file import LatentsRecorder
+from vidinvert.pipeline.execution import model_threads
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.stage_timing import StageTime, StageTimes
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
@@ -49,6 +50,7 @@ class RunSummary:
 
     output: Path
     frames: int = 0
+    processed: int = 0  # frames through the pipeline (inside --frames); the others are copied
     edited: int = 0
     cold_starts: int = 0
     load_seconds: float = 0.0
@@ -71,8 +73,8 @@ class RunSummary:
 
     @property
     def frames_per_second(self) -> float:
-        """Processing rate, model loading excluded."""
-        return self.frames / self.process_seconds if self.process_seconds else 0.0
+        """Processing rate of the frames through the pipeline, model loading excluded."""
+        return self.processed / self.process_seconds if self.process_seconds else 0.0
 
     def line(self) -> str:
         return (f"{self.output}: {self.frames} frames, {self.edited} with the face edited, "
@@ -84,12 +86,14 @@ class RunSummary:
 
 
 def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None, *,
-               models: tuple[Generator, InversionEncoder] | None = None, observe: StageHook | None = None,
+               models: LoadedModels | tuple[Generator, InversionEncoder] | None = None,
+               observe: StageHook | None = None,
                **options) -> RunSummary:
     """Edit the tracked face of `input` along directions and write `output` (same frames, timing, audio).
 
     Settings come from `config` (a RunConfig) with `options` on top, named like the CLI options
-    (`edit_video(src, dst, attr=["smile=1.5"], next_steps=2)`). `models` reuses loaded (G, E);
+    (`edit_video(src, dst, attr=["smile=1.5"], next_steps=2)`). `models` reuses loaded models
+    (`load_models`' record, or a plain (G, E) pair, which brings no directions folder of its own);
     `observe` sees every stage's output iterator by name (vidinvert.pipeline.build.STAGES) and
     must yield the same items. With no edits and no latent smoothing this is `invert_video`.
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
@@ -112,8 +116,8 @@ def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: Ru
 def _run(input, output, config: RunConfig, models, observe, require_edit: bool) -> RunSummary:
     started = time.perf_counter()
     out = config.output
-    if require_edit and not config.edit.edits:
-        raise VidinvertError("nothing to edit: give --attr NAME[=STRENGTH] or --direction FILE")
+    if require_edit:
+        config.edit.require_edits()
     if config.render.side_by_side and out.frames:
         raise VidinvertError("--side-by-side writes every frame twice as wide; it cannot be combined with --frames")
     selection = parse_frame_range(out.frames)
@@ -123,9 +127,10 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     fps = info.frame_rate
     if models is None:
         check_precision(config.models.precision, resolve_device(config.models.device))
-    G, E = models if models is not None else load_configured_models(config.models)
+    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    G, E = models.G, models.E
     summary = RunSummary(Path(output))
-    recorder = LatentsRecorder(config.render.render, config.render.change_from) if out.save_latents else None
+    recorder = LatentsRecorder(config.render) if out.save_latents else None
 
     def counted(frames: Iterator[FaceFrame]) -> Iterator[FaceFrame]:
         for frame in frames:
@@ -142,7 +147,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
         items = observe(name, items) if observe is not None else items
         return items if name == "decode" else times.observe(name, items)  # the transcode times decoding
 
-    with build_pipeline(G, E, config, fps, observe=timed) as pipeline, model_threads(config.execution), \
+    with build_pipeline(models, config, fps, observe=timed) as pipeline, model_threads(config.execution), \
             tqdm(total=_frames_selected(info, selection), unit="frame", disable=out.quiet, desc=Path(input).name,
                  leave=False) as bar:
         summary.load_seconds = time.perf_counter() - started
@@ -164,6 +169,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
                            stage_times=times, fps=out.fps)
     summary.output = result.output
     summary.frames = result.frames
+    summary.processed = result.processed
     if recorder is not None:
         summary.latents = recorder.save(out.save_latents, G, E, fps)
     summary.process_seconds = time.perf_counter() - processing
@@ -171,18 +177,9 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     return summary
 
 
-@contextlib.contextmanager
-def model_threads(execution: ExecutionConfig) -> Iterator[None]:
-    """CPU threads for the models during a run (`--threads`; 0: all cores but one, so the stages
-    around the models keep a core), restored afterwards. The same count serial or overlapped: the
-    CPU kernels' rounding depends on it, and both ways give the same bytes."""
-    threads = execution.threads or max(1, (os.cpu_count() or 1) - 1)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def as_loaded(models: LoadedModels | tuple[Generator, InversionEncoder]) -> LoadedModels:
+    """Loaded models as the record, a bare (G, E) pair given no directions folder."""
+    return models if isinstance(models, LoadedModels) else LoadedModels(*models)
 
 
 def _frames_selected(info: VideoInfo, selection) -> int | None:
@@ -249,12 +246,15 @@ def _describe_stream(s) -> str:
     return ", ".join(parts)
 
 
-def probe_video(input: str | os.PathLike, *, face: str = "0", max_gap: int = 5, landmarks: str = "mediapipe",
-                frames: str | None = None, quiet: bool = True) -> ProbeReport:
-    """Streams, duration, frames with a face and the face track of a video (no models needed)."""
+def probe_video(input: str | os.PathLike, track: TrackConfig | None = None, *, frames: str | None = None,
+                quiet: bool = True, **track_options) -> ProbeReport:
+    """Streams, duration, frames with a face and the face track of a video (no models needed).
+    The face is found and followed as `track` says, with `track_options` (face, max_gap,
+    landmarks) on top."""
+    track = dataclasses.replace(track or TrackConfig(), **track_options)
     info = probe(input)
-    detector = make_detector(landmarks, video=True)
-    tracker = FaceTracker(detector, face=parse_face(face), max_gap=max_gap)
+    detector = make_detector(track.landmarks, video=True)
+    tracker = FaceTracker(detector, face=parse_face(track.face), max_gap=track.max_gap)
     count = face_frames = interpolated = 0
     segments: list[tuple[int, int]] = []
     sizes: list[float] = []

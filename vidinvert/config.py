@@ -25,10 +25,47 @@ LANDMARK_BACKENDS = ("mediapipe", "face-alignment")
 PRECISIONS = ("fp32", "fp16", "bf16")
 #: How an edit reaches the frame (vidinvert.face.transfer, docs/rendering.md).
 RENDER_MODES = ("warp", "delta", "generated")
-#: Attributes the face-mesh scorer measures (vidinvert.edit.scorers).
-FACE_ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "brows_raised", "yaw", "pitch")
+#: File extensions `batch` and `eval` take for videos when they search a folder.
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 #: Interpolations between strength keyframes.
 INTERPOLATIONS = ("linear", "smooth", "cubic")
+
+
+#: Which latents the warp/delta change is drawn from (`--change-from`, vidinvert.edit.change_source).
+CHANGE_SOURCE_KINDS = ("inversion", "latents")
+
+
+def split_change_source(spec: str) -> tuple[str, float]:
+    """'inversion', 'latents' or 'latents:PSI' as (kind, truncation); the values are checked by
+    :func:`check_change_source`."""
+    kind, _, value = spec.strip().partition(":")
+    if not value:
+        return kind, 1.0
+    try:
+        return kind, float(value)
+    except ValueError:
+        raise VidinvertError(f"bad change source {spec!r}: the truncation must be a number, e.g. latents:0.7") from None
+
+
+def check_change_source(kind: str, truncation: float) -> None:
+    """The rules of a change source, one message each."""
+    if kind not in CHANGE_SOURCE_KINDS:
+        raise VidinvertError(f"unknown change source {kind!r}; choose one of {', '.join(CHANGE_SOURCE_KINDS)}")
+    if not 0 < truncation <= 1:
+        raise VidinvertError(f"the change source's truncation must be in (0, 1], got {truncation}")
+    if kind == "inversion" and truncation != 1:
+        raise VidinvertError("'inversion' takes no truncation (use latents:PSI)")
+
+
+def check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:
+    """The one message for a value outside its list (codec, preset, landmark backend, ...)."""
+    if value not in choices:
+        raise VidinvertError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+
+
+def check_crf(crf: int) -> None:
+    if not 0 <= crf <= 51:
+        raise VidinvertError(f"--crf must be 0-51, got {crf}")
 
 
 def parse_smooth(smooth: float | str) -> float | str:
@@ -69,8 +106,7 @@ class TrackConfig:
     smooth: float | str = 3.0
 
     def __post_init__(self) -> None:
-        if self.landmarks not in LANDMARK_BACKENDS:
-            raise VidinvertError(f"unknown --landmarks {self.landmarks!r}; choose one of {', '.join(LANDMARK_BACKENDS)}")
+        check_choice("--landmarks", self.landmarks, LANDMARK_BACKENDS)
         if self.max_gap < 0:
             raise VidinvertError(f"--max-gap must be 0 or more, got {self.max_gap}")
         object.__setattr__(self, "smooth", parse_smooth(self.smooth))
@@ -116,6 +152,11 @@ class EditConfig:
         """Whether any direction is asked for."""
         return bool(self.attr or self.direction)
 
+    def require_edits(self) -> None:
+        """Refuse a run that must edit but is asked for no direction."""
+        if not self.edits:
+            raise VidinvertError("nothing to edit: give --attr NAME[=STRENGTH] or --direction FILE")
+
     @property
     def changes_latents(self) -> bool:
         """Whether anything happens between inversion and rendering (an edit or a latent filter)."""
@@ -141,9 +182,7 @@ class RenderConfig:
             raise VidinvertError(f"unknown --render {self.render!r}; choose one of {', '.join(RENDER_MODES)}")
         if self.batch_size < 1:
             raise VidinvertError(f"--batch-size must be 1 or more, got {self.batch_size}")
-        from vidinvert.edit.change_source import ChangeSource  # checks the spec; imports no model code
-
-        ChangeSource.parse(self.change_from)
+        check_change_source(*split_change_source(self.change_from))
         for name in ("mask_forehead", "mask_dilate", "mask_feather"):
             if getattr(self, name) < 0:
                 raise VidinvertError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
@@ -164,12 +203,9 @@ class OutputConfig:
     quiet: bool = False
 
     def __post_init__(self) -> None:
-        if self.codec not in CODEC_NAMES:
-            raise VidinvertError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODEC_NAMES)}")
-        if self.preset not in X264_PRESETS:
-            raise VidinvertError(f"unknown preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
-        if not 0 <= self.crf <= 51:
-            raise VidinvertError(f"--crf must be 0-51, got {self.crf}")
+        check_choice("--codec", self.codec, CODEC_NAMES)
+        check_choice("--preset", self.preset, X264_PRESETS)
+        check_crf(self.crf)
 
 
 @dataclass(frozen=True)

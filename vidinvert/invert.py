@@ -302,16 +302,3 @@ class SequenceInverter:
         blended = self.baseline_decay * self.baseline + (1 - self.baseline_decay) * error
         self.baseline = torch.where(cold, error, blended)
         self.anchor = torch.where(cold, error, self.anchor)
-
-
-def invert_sequence(
-    G: Generator,
-    E: InversionEncoder,
-    frames: Iterable[torch.Tensor],
-    first_steps: int = 5,
-    next_steps: int = 2,
-    restart_ratio: float = 2.0,
-) -> Iterator[SequenceFrame]:
-    """Invert an iterable of frame batches (B,3,H,W), warm-starting each from the previous one."""
-    sequence = SequenceInverter(Inverter(G, E), first_steps, next_steps, restart_ratio)
-    yield from sequence.run(frames)

@@ -11,10 +11,10 @@ import torch
 from vidinvert.checkpoint import load_checkpoint
 from vidinvert.config import ModelConfig
 from vidinvert.demo.model import load_default_models
-from vidinvert.demo.paths import demo_model_present
+from vidinvert.demo.paths import DIRECTIONS_DIR, demo_model_present, is_demo_generator_file
 from vidinvert.device import resolve_device
 from vidinvert.errors import WeightsError
-from vidinvert.models import Generator, InversionEncoder, load_encoder, load_generator
+from vidinvert.models import LoadedModels, load_encoder, load_generator
 from vidinvert.weights import DEFAULT_ENCODERS, DEFAULT_GENERATOR, find_weights, require_weights, search_dirs
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ def _has_decoder(ckpt: object) -> bool:
 
 def load_models(generator: str | os.PathLike | None = None, encoder: str | os.PathLike | None = None,
                 weights_dir: str | os.PathLike | None = None,
-                device: str | torch.device = "auto") -> tuple[Generator, InversionEncoder]:
-    """(G, E) from explicit paths, the weights store, or the bundled demo model.
+                device: str | torch.device = "auto") -> LoadedModels:
+    """G and E from explicit paths, the weights store, or the bundled demo model.
 
     Without `encoder`, the first of DEFAULT_ENCODERS found in the store is used. Without
     `generator`, an encoder checkpoint that carries its decoder (ReStyle, pSp, e4e) provides it;
@@ -56,9 +56,10 @@ def load_models(generator: str | os.PathLike | None = None, encoder: str | os.Pa
             generator = require_weights(DEFAULT_GENERATOR, weights_dir, flag="--generator")
         G = load_generator(generator, device=device)
     log.info("generator %s (%d px), encoder %s (%s)", generator, G.size, encoder, E.kind)
-    return G, E
+    directions = DIRECTIONS_DIR if is_demo_generator_file(generator) else None
+    return LoadedModels(G, E, directions, f"generator {generator}, encoder {encoder}")
 
 
-def load_configured_models(models: ModelConfig) -> tuple[Generator, InversionEncoder]:
+def load_configured_models(models: ModelConfig) -> LoadedModels:
     """`load_models` for a run configuration's model settings."""
     return load_models(models.generator, models.encoder, models.weights_dir, models.device)

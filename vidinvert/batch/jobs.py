@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vidinvert.errors import VidinvertError
-from vidinvert.eval.videos import VIDEO_SUFFIXES
+from vidinvert.config import VIDEO_SUFFIXES
 
 #: Keywords that change how a video is run, not what comes out: left out of the resume check.
 NOT_COMPARED = ("overwrite",)

@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from vidinvert.batch.jobs import VideoJob, check_output_name, plain_options
-from vidinvert.commands.batch_options import video_parameters
 from vidinvert.errors import VidinvertError
 
 MANIFEST_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
@@ -28,13 +27,13 @@ def is_manifest(path: Path) -> bool:
     return Path(path).is_file() and Path(path).suffix.lower() in MANIFEST_SUFFIXES
 
 
-def manifest_jobs(path: Path, options: dict[str, Any]) -> list[VideoJob]:
-    """The jobs of the manifest at `path`, each with `options` overridden by its row."""
+def manifest_jobs(path: Path, options: dict[str, Any], parameters: dict[str, click.Parameter]) -> list[VideoJob]:
+    """The jobs of the manifest at `path`, each with `options` overridden by its row; `parameters`
+    are the command's options a row may set, by keyword name (their click types convert the values)."""
     path = Path(path).absolute()
     rows = _read_rows(path)
     if not rows:
         raise VidinvertError(f"manifest {path} lists no videos")
-    parameters = video_parameters()
     context = click.Context(click.Command("batch"))
     jobs = []
     for number, row in rows:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vidinvert.batch.jobs import VideoJob
-from vidinvert.eval.jsonio import read_json, write_json_atomic
+from vidinvert.record_files import read_json, write_json_atomic
 
 RECORDS_DIR = "batch_records"
 #: A record's fields, in report order (`options` is kept in the JSON files only).

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vidinvert.batch.records import FIELDS
-from vidinvert.eval.jsonio import write_json_atomic, write_text_atomic
-from vidinvert.eval.store import csv_text
+from vidinvert.record_files import csv_text, write_json_atomic, write_text_atomic
 
 REPORT_CSV = "batch_report.csv"
 REPORT_JSON = "batch_report.json"

@@ -11,8 +11,8 @@ from tqdm import tqdm
 from vidinvert.batch import records
 from vidinvert.batch.jobs import VideoJob, check_jobs
 from vidinvert.batch.report import write_report
-from vidinvert.batch.work import BatchWorker, ModelCache, run_job
-from vidinvert.engines.ray_pool import RayOptions, ray_cluster, run_pool, uses_gpu
+from vidinvert.batch.work import BatchWorker, run_job
+from vidinvert.engines.ray_pool import RayOptions, run_on_cluster
 from vidinvert.files import partial_files
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,8 @@ def run_batch(jobs: list[VideoJob], outdir: str | Path, *, ray: RayOptions | Non
 
     try:
         if ray is None:
-            models = ModelCache()
             for job in todo:
-                finished(job, run_job(job, outdir, models))
+                finished(job, run_job(job, outdir))
         elif todo:
             _run_on_ray(todo, outdir, ray, finished, lost)
     finally:
@@ -66,11 +65,8 @@ def run_batch(jobs: list[VideoJob], outdir: str | Path, *, ray: RayOptions | Non
 def _run_on_ray(todo: list[VideoJob], outdir: Path, options: RayOptions, finished, lost) -> None:
     asked = {job.options.get("device", "auto") for job in todo}
     device = "cuda" if any(d.startswith("cuda") for d in asked) else "cpu" if asked == {"cpu"} else "auto"
-    with ray_cluster(options.address) as ray:
-        gpu = uses_gpu(ray, device)
-        threads = None if gpu else max(1, int(options.cpus_per_video))
-        run_pool(BatchWorker, (str(outdir), "cuda" if gpu else "cpu", threads), todo, options, gpu=gpu,
-                 on_result=finished, on_lost=lost)
+    run_on_cluster(options, device, BatchWorker, lambda worker, threads: (str(outdir), worker, threads), todo,
+                   on_result=finished, on_lost=lost)
 
 
 def _remove_partials(outdir: Path, jobs: list[VideoJob]) -> None:

@@ -1,5 +1,6 @@
 """One video of a batch, as both engines run it: `run_job` through the public `edit_video` /
-`invert_video`, with models loaded once per process (`ModelCache`); `BatchWorker` is the Ray actor."""
+`invert_video`, with models loaded once per process (`vidinvert.engines.model_cache`);
+`BatchWorker` is the Ray actor."""
 
 from __future__ import annotations
 
@@ -15,26 +16,7 @@ from vidinvert.errors import VidinvertError
 
 log = logging.getLogger(__name__)
 
-#: The keywords that pick the models.
-MODEL_KEYWORDS = ("generator", "encoder", "weights_dir", "device")
-
-
-class ModelCache:
-    """(G, E) by generator, encoder, weights folder and device: each loaded on first use, then kept."""
-
-    def __init__(self) -> None:
-        self._loaded: dict[tuple, tuple] = {}
-
-    def get(self, options: dict[str, Any]) -> tuple:
-        from vidinvert.api import load_models
-
-        key = tuple(options.get(name) for name in MODEL_KEYWORDS)
-        if key not in self._loaded:
-            self._loaded[key] = load_models(*key)
-        return self._loaded[key]
-
-
-def run_job(job: VideoJob, outdir: Path, models: ModelCache, device: str | None = None) -> dict[str, Any]:
+def run_job(job: VideoJob, outdir: Path, device: str | None = None) -> dict[str, Any]:
     """Edit (or invert) one video into `outdir`; return its record, also written to `outdir`.
 
     A failure (bad file, no face with --require-face, bad option) is the record's error, never an
@@ -42,6 +24,8 @@ def run_job(job: VideoJob, outdir: Path, models: ModelCache, device: str | None 
     --overwrite is given. `device` replaces the job's device (a Ray worker uses the one it was given).
     """
     from vidinvert.api import edit_video, invert_video
+    from vidinvert.config import RunConfig
+    from vidinvert.engines.model_cache import cached_models
 
     outdir = Path(outdir)
     target = outdir / job.output
@@ -61,7 +45,8 @@ def run_job(job: VideoJob, outdir: Path, models: ModelCache, device: str | None 
         options["observe"] = hook
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        summary = run(job.input, target, models=models.get(options), **options)
+        config = RunConfig.from_options(**{k: v for k, v in options.items() if k != "observe"})
+        summary = run(job.input, target, models=cached_models(config.models), **options)
     except VidinvertError as exc:
         record = records.failed_record(job, str(exc))
     except Exception as exc:  # one broken video must not end a batch of thousands
@@ -84,7 +69,6 @@ class BatchWorker:
             torch.set_num_threads(threads)
         self.outdir = Path(outdir)
         self.device = device
-        self.models = ModelCache()
 
     def run(self, job: VideoJob) -> dict[str, Any]:
-        return run_job(job, self.outdir, self.models, self.device)
+        return run_job(job, self.outdir, self.device)

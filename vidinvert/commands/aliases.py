@@ -20,3 +20,11 @@ class HiddenAliases(click.Option):
             return super().get_help_record(ctx)
         finally:
             self.opts, self.secondary_opts = opts, secondary
+
+
+def add_hidden_alias(command: click.Command, name: str, alias: str) -> None:
+    """Let `command`'s option `name` also be spelled `alias`, without showing it in --help."""
+    (option,) = [p for p in command.params if p.name == name]
+    option.opts.append(alias)
+    option.__class__ = HiddenAliases
+    option.aliases = {alias}

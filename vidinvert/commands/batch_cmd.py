@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from vidinvert.commands.batch_options import batch_parameters, video_options
+from vidinvert.commands.batch_options import batch_parameters, video_options, video_parameters
 from vidinvert.commands.engine_options import engine_options, ray_options
 from vidinvert.errors import VidinvertError
 
@@ -35,7 +35,7 @@ def batch(source: Path, output: Path, quiet: bool, **options) -> None:
     if source.is_dir():
         jobs = folder_jobs(source, output, options)
     elif is_manifest(source):
-        jobs = manifest_jobs(source, options)
+        jobs = manifest_jobs(source, options, video_parameters())
     else:
         raise VidinvertError(f"{source} is neither a folder of videos nor a manifest (.csv, .jsonl)")
     done = run_batch(jobs, output, ray=ray, progress=not quiet)

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import click
 
-from vidinvert.config import FACE_ATTRIBUTES as ATTRIBUTES
+from vidinvert.face.mesh_indices import ATTRIBUTES
+from vidinvert.config import default
 from vidinvert.demo.paths import DIRECTIONS_DIR
-from vidinvert.weights import DEFAULT_GENERATOR
 
-GENERATOR_HELP = "Generator file, or a file name in the weights store."
+GENERATOR_HELP = ("Generator file, or a file name in the weights store; default: the generator `vidinvert edit` "
+                  "uses (the weights store's, else the bundled demo model).")
+DEVICE_OPTION = click.option("--device", default=default("device"), show_default=True, help="auto, cpu, cuda or cuda:N.")
 
 
 @click.group()
@@ -35,7 +37,7 @@ def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
 
 
 @directions.command("sefa")
-@click.option("--generator", default=DEFAULT_GENERATOR, show_default=True, help=GENERATOR_HELP)
+@click.option("--generator", help=GENERATOR_HELP)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("sefa"),
               show_default=True, help="Folder for sefa_NN.npz, eigenvalues.json and contact_sheet.png.")
 @click.option("--layers", help="Latent layers to factorise, e.g. 0-1 (pose), 2-5, 6-13; default all.")
@@ -47,10 +49,10 @@ def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
 @click.option("--tile", default=128, show_default=True, help="Contact sheet tile size in pixels.")
 @click.option("--sheet/--no-sheet", default=True, show_default=True, help="Render the contact sheet.")
 @click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra weights folder.")
-@click.option("--device", default="cpu", show_default=True)
+@DEVICE_OPTION
 def sefa_cmd(**options) -> None:
     """Closed-form (SeFa) directions of a generator, sorted by eigenvalue."""
-    from vidinvert.edit.sefa import sefa_directions
+    from vidinvert.discover.sefa import sefa_directions
 
     result = sefa_directions(**options)
     for i, value in enumerate(result.eigenvalues):
@@ -58,7 +60,7 @@ def sefa_cmd(**options) -> None:
 
 
 @directions.command("fit")
-@click.option("--generator", default=DEFAULT_GENERATOR, show_default=True, help=GENERATOR_HELP)
+@click.option("--generator", help=GENERATOR_HELP)
 @click.option("--attribute", type=click.Choice(list(ATTRIBUTES)),
               default="smile", show_default=True, help="Face-mesh score to fit.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -80,10 +82,10 @@ def sefa_cmd(**options) -> None:
 @click.option("--default-strength", type=float, default=1.0, show_default=True,
               help="Strength of an edit along the direction that names none (--attr NAME), stored in the file.")
 @click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra weights folder.")
-@click.option("--device", default="cpu", show_default=True)
+@DEVICE_OPTION
 def fit_cmd(**options) -> None:
     """Fit a direction in W from face-mesh scores of sampled faces (InterFaceGAN style)."""
-    from vidinvert.edit.fit import fit_direction
+    from vidinvert.discover.fit import fit_direction
 
     result = fit_direction(**options)
     click.echo(f"{options['attribute']}: held-out accuracy {result.accuracy:.3f} "
@@ -116,11 +118,11 @@ def fit_cmd(**options) -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of aligned faces.")
 @click.option("--limit", type=int, help="Use only the first N photos of --data.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--device", default="cpu", show_default=True)
+@DEVICE_OPTION
 def fit_real_cmd(strengths: str, **options) -> None:
     """Fit directions on the encoder's inversions of real photos, scored by the face mesh on the photos."""
-    from vidinvert.edit.fit_real import fit_real_directions
-    from vidinvert.edit.render import parse_strengths
+    from vidinvert.discover.fit_real import fit_real_directions
+    from vidinvert.discover.render import parse_strengths
 
     results = fit_real_directions(strengths=parse_strengths(strengths), **options)
     for attribute, result in results.items():

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from vidinvert.commands.run_options import apply_options
+from vidinvert.demo.paths import demo_direction_names
 from vidinvert.config import INTERPOLATIONS, RENDER_MODES, default
 from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.direction_formats import FORMATS
@@ -18,7 +19,9 @@ SMOOTH_HELP = ("none | gaussian:SIGMA | ema:ALPHA | one-euro:MIN_CUTOFF[:beta=B]
 
 EDIT_OPTIONS = (
     click.option("--attr", multiple=True, metavar="NAME[=STRENGTH]",
-                 help="Named direction and strength, e.g. smile=1.5 or smile=0s:0,1s:1.5 (repeatable)."),
+                 help="Named direction and strength, e.g. smile=1.5 or smile=0s:0,1s:1.5 (repeatable). "
+                      f"The bundled demo model has: {', '.join(demo_direction_names()) or 'none'}; "
+                      "`vidinvert directions list` shows every name there is."),
     click.option("--direction", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
                  help="Direction file of any known format (repeatable)."),
     click.option("--strength", metavar="VALUE|KEYS|FILE",

@@ -6,19 +6,18 @@ from pathlib import Path
 
 import click
 
+from vidinvert.commands.run_options import FACE_TRACK_OPTIONS, apply_options
+
 
 @click.command("probe")
 @click.argument("input", type=click.Path(path_type=Path))
-@click.option("--face", default="0", show_default=True, help="Which face to follow (as in edit).")
-@click.option("--max-gap", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Longest detection gap bridged by interpolation.")
-@click.option("--landmarks", type=click.Choice(["mediapipe", "face-alignment"]), default="mediapipe",
-              show_default=True)
-@click.option("--frames", metavar="START:END", help="Look at these frames only.")
+@apply_options(FACE_TRACK_OPTIONS)
+@click.option("--frames", metavar="START:END", help="Look at these frames only (END exclusive).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def probe(input: Path, **options) -> None:
+def probe(input: Path, frames: str | None, quiet: bool, **track) -> None:
     """Show INPUT's streams, duration, frames with a face and the face track."""
     from vidinvert.api import probe_video
+    from vidinvert.config import TrackConfig
 
-    for line in probe_video(input, **options).lines():
+    for line in probe_video(input, TrackConfig(**track), frames=frames, quiet=quiet).lines():
         click.echo(line)

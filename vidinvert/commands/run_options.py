@@ -1,15 +1,25 @@
-"""Options shared by the commands that run the pipeline (`edit`, `invert`): one definition, the same
+"""Options shared by the commands that run the pipeline (`edit`, `invert`, `batch`, `eval`): one definition, the same
 names as the fields of `vidinvert.config.RunConfig` and the keywords of `vidinvert.api.edit_video`,
 with the defaults read from the config."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable
 
 import click
 
+from vidinvert.notices import NOTICE
 from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, PRECISIONS, X264_PRESETS, default
+
+def quiet_notices(ctx: click.Context, param: click.Parameter, quiet: bool) -> bool:
+    """`-q`: the notes shown on every run (which model is used) are left out too; warnings stay."""
+    root = logging.getLogger()
+    if quiet and root.level == NOTICE:
+        root.setLevel(logging.WARNING)
+    return quiet
+
 
 OUTPUT_OPTION = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
                              help="Output video (written beside, renamed when complete).")
@@ -35,10 +45,13 @@ INVERT_OPTIONS = (
                  help="Start each frame from the previous frame's latents."),
 )
 
-TRACK_OPTIONS = (
-    click.option("--smooth", default=str(default("smooth")), show_default=True,
-                 help="Crop-track smoothing: Gaussian sigma in frames for the crop axes (the centre gets a "
-                      "third of it), 0 for none, or 'causal' (moving average, no look-ahead)."),
+SMOOTH_OPTION = click.option(
+    "--smooth", default=str(default("smooth")), show_default=True,
+    help="Crop-track smoothing: Gaussian sigma in frames for the crop axes (the centre gets a third of it), 0 for "
+         "none, or 'causal' (moving average, no look-ahead).")
+
+#: Which face is followed and how it is found (`vidinvert.config.TrackConfig`; `probe` takes these too).
+FACE_TRACK_OPTIONS = (
     click.option("--face", default=default("face"), show_default=True,
                  help="Which face to follow: size rank (0 = largest), left/right/top/bottom/center, or X,Y."),
     click.option("--max-gap", type=click.IntRange(min=0), default=default("max_gap"), show_default=True,
@@ -46,6 +59,7 @@ TRACK_OPTIONS = (
     click.option("--landmarks", type=click.Choice(LANDMARK_BACKENDS), default=default("landmarks"),
                  show_default=True, help="Landmark detector."),
 )
+TRACK_OPTIONS = (SMOOTH_OPTION, *FACE_TRACK_OPTIONS)
 
 RENDER_OPTIONS = (
     click.option("--batch-size", type=click.IntRange(min=1), default=default("batch_size"), show_default=True,
@@ -56,9 +70,10 @@ RENDER_OPTIONS = (
                  help="Mask dilation (face fraction)."),
     click.option("--mask-feather", type=click.FloatRange(min=0), default=default("mask_feather"), show_default=True,
                  help="Mask feathering (face fraction)."),
-    click.option("--side-by-side", is_flag=True, help="Write the input and the result next to each other."),
     click.option("--seamless", is_flag=True, help="Poisson-blend the face into the frame (cv2.seamlessClone)."),
 )
+SIDE_BY_SIDE_OPTION = click.option("--side-by-side", is_flag=True,
+                                   help="Write the input and the result next to each other.")
 
 OUTPUT_OPTIONS = (
     click.option("--frames", metavar="START:END", help="Process only these frames (END exclusive); others are copied."),
@@ -75,15 +90,22 @@ OUTPUT_OPTIONS = (
     click.option("--save-latents", type=click.Path(dir_okay=False, path_type=Path),
                  help="Also write the per-frame latents (as inverted and as rendered) and crop quads to this .npz."),
     click.option("--require-face", is_flag=True, help="Fail when no face is found (default: copy with a warning)."),
+    click.option("-q", "--quiet", is_flag=True, callback=quiet_notices, help="No progress bar, notes or summary."),
+)
+
+EXECUTION_OPTIONS = (
     click.option("--serial", is_flag=True,
                  help="Run every stage on one thread (same output; for debugging and comparison)."),
     click.option("--threads", type=click.IntRange(min=0), default=default("threads"), show_default=True,
                  help="CPU threads for the models' arithmetic (0: all cores but one, leaving one to the "
                       "other stages)."),
-    click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
 )
 
-RUN_OPTIONS = (OUTPUT_OPTION, *MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *RENDER_OPTIONS, *OUTPUT_OPTIONS)
+#: Every option that shapes a frame's face (`edit` and `eval` alike); `edit_options` and
+#: `render_options` (vidinvert.commands.edit_options) add the edit and how it reaches the frame.
+FRAME_OPTIONS = (*MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *RENDER_OPTIONS, *EXECUTION_OPTIONS)
+RUN_OPTIONS = (OUTPUT_OPTION, *MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *RENDER_OPTIONS, SIDE_BY_SIDE_OPTION,
+               *OUTPUT_OPTIONS, *EXECUTION_OPTIONS)
 
 
 def apply_options(options: tuple) -> Callable[[Callable], Callable]:
@@ -96,6 +118,7 @@ def apply_options(options: tuple) -> Callable[[Callable], Callable]:
 
 
 run_options = apply_options(RUN_OPTIONS)
+frame_options = apply_options(FRAME_OPTIONS)
 
 
 def check_output(input: Path, output: Path, overwrite: bool) -> None:

@@ -62,8 +62,8 @@ def _threads(threads: int) -> None:
 @click.option("--channel-multiplier", type=int, default=2, show_default=True)
 @click.option("--style-dim", type=int, default=512, show_default=True)
 @click.option("--n-mlp", type=int, default=8, show_default=True, help="Mapping network depth.")
-@click.option("--batch-size", "--batch", "batch", cls=HiddenAliases, aliases=("--batch",), type=int, default=16, show_default=True)
-@click.option("--iterations", "--steps", "steps", cls=HiddenAliases, aliases=("--steps",), type=int, default=10_000,
+@click.option("--batch-size", "--batch", "batch_size", cls=HiddenAliases, aliases=("--batch",), type=int, default=16, show_default=True)
+@click.option("--iterations", "--steps", "iterations", cls=HiddenAliases, aliases=("--steps",), type=int, default=10_000,
               show_default=True, help="Total iterations (counting earlier runs).")
 @click.option("--lr", type=float, default=0.002, show_default=True)
 @click.option("--r1", type=float, default=10.0, show_default=True, help="R1 weight (0: off). 10 is the FFHQ 1024 px setting; about 0.0002*size^2/batch suits small sizes.")
@@ -112,10 +112,10 @@ def generator(threads: int, quiet: bool, **options) -> None:
 @click.option("--input-size", type=int, default=256, show_default=True, help="Encoder input side.")
 @click.option("--backbone", type=click.Choice(["iresnet50", "iresnet18", "iresnet10-quarter"]), default="iresnet50",
               show_default=True, help="Encoder backbone (smaller ones for CPU training).")
-@click.option("--batch-size", "--batch", "batch", cls=HiddenAliases, aliases=("--batch",), type=int, default=8, show_default=True)
-@click.option("--iterations", "--steps", "steps", cls=HiddenAliases, aliases=("--steps",), type=int, default=10_000,
+@click.option("--batch-size", "--batch", "batch_size", cls=HiddenAliases, aliases=("--batch",), type=int, default=8, show_default=True)
+@click.option("--iterations", "--steps", "iterations", cls=HiddenAliases, aliases=("--steps",), type=int, default=10_000,
               show_default=True, help="Total batches (counting earlier runs).")
-@click.option("--refine-steps", "--iters", "iters", cls=HiddenAliases, aliases=("--iters",), type=int, default=3,
+@click.option("--refine-steps", "--iters", "refine_steps", cls=HiddenAliases, aliases=("--iters",), type=int, default=3,
               show_default=True, help="Refinement steps per batch (ReStyle N).")
 @click.option("--lr", type=float, default=1e-4, show_default=True)
 @click.option("--real-fraction", type=float, default=0.5, show_default=True,

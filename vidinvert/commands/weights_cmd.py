@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from vidinvert.demo.paths import GENERATOR_FILE, demo_model_present
+from vidinvert.demo.paths import GENERATOR_FILE, demo_direction_names, demo_model_present
 from vidinvert.weights import search_dirs, weights_status
 
 
@@ -23,12 +23,15 @@ def weights(ctx: click.Context, weights_dir: str | None) -> None:
     for r in rows:
         where = ", ".join(str(f) for f in r.entry.folders(weights_dir))
         state = f"missing (looked in {where})" if r.path is None else f"{r.check} [{r.path}]"
+        if r.path is None and r.entry.kind == "direction":
+            state += "; for the full-size FFHQ generator, not the bundled demo model"
         click.echo(f"{r.entry.name:<{width}}  {r.entry.kind:<10} {state}")
         click.echo(f"{'':<{width}}  {r.entry.purpose}; from {r.entry.source}")
     found = sum(r.path is not None for r in rows)
     click.echo(f"{found} of {len(rows)} found")
     if demo_model_present():
-        click.echo(f"bundled demo model (used when no encoder is given or found): {GENERATOR_FILE.parent}")
+        click.echo(f"bundled demo model (used when no encoder is given or found): {GENERATOR_FILE.parent}; "
+                   f"its directions: {', '.join(demo_direction_names()) or 'none'} (vidinvert directions list)")
     else:
         click.echo(f"bundled demo model: missing from {GENERATOR_FILE.parent}")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vidinvert.edit.sefa import sefa
+from vidinvert.discover.sefa import sefa
 from vidinvert.errors import VidinvertError
 from vidinvert.models import Generator
 

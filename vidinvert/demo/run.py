@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vidinvert.demo import model
 from vidinvert.demo.clip import render_demo_clip
+from vidinvert.config import EditConfig
 from vidinvert.errors import VidinvertError
 from vidinvert.video.outputs import check_output_path
 
@@ -24,16 +25,15 @@ def run_demo(output: str | os.PathLike = "demo.mp4", *, attr: Sequence[str] = ("
     """
     from vidinvert.api import edit_video
 
-    if not attr:
-        raise VidinvertError("nothing to edit: give --attr NAME[=STRENGTH]")
+    EditConfig(attr=tuple(attr)).require_edits()
     check_output_path(None, output, overwrite)
     if source is not None:
         check_output_path(None, source, overwrite)
         if Path(source).resolve() == Path(output).resolve():
             raise VidinvertError(f"--source and --output are both {output}; give them different paths")
-    G, E = model.load_default_models(device)
+    models = model.load_default_models(device)
     with tempfile.TemporaryDirectory(prefix="vidinvert-demo-") as scratch:
-        clip = render_demo_clip(G, Path(scratch) / "demo-source.mp4" if source is None else source,
+        clip = render_demo_clip(models.G, Path(scratch) / "demo-source.mp4" if source is None else source,
                                 seconds=seconds, fps=fps, seed=seed, overwrite=overwrite, quiet=quiet)
-        return edit_video(clip, output, attr=attr, models=(G, E), side_by_side=side_by_side,
+        return edit_video(clip, output, attr=attr, models=models, side_by_side=side_by_side,
                           overwrite=overwrite, quiet=quiet)

@@ -19,12 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vidinvert.errors import VidinvertError
+from vidinvert.config import CHANGE_SOURCE_KINDS as KINDS
+from vidinvert.config import check_change_source, split_change_source
 
 if TYPE_CHECKING:
     import torch
 
-KINDS = ("inversion", "latents")
+__all__ = ["KINDS", "ChangeSource"]
 
 
 @dataclass(frozen=True)
@@ -35,24 +36,12 @@ class ChangeSource:
     truncation: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise VidinvertError(f"unknown change source {self.kind!r}; choose one of {', '.join(KINDS)}")
-        if not 0 < self.truncation <= 1:
-            raise VidinvertError(f"the change source's truncation must be in (0, 1], got {self.truncation}")
-        if self.kind == "inversion" and self.truncation != 1:
-            raise VidinvertError("'inversion' takes no truncation (use latents:PSI)")
+        check_change_source(self.kind, self.truncation)
 
     @classmethod
     def parse(cls, spec: str) -> ChangeSource:
         """'inversion', 'latents' or 'latents:PSI'."""
-        kind, _, value = spec.strip().partition(":")
-        if not value:
-            return cls(kind)
-        try:
-            psi = float(value)
-        except ValueError:
-            raise VidinvertError(f"bad change source {spec!r}: the truncation must be a number, e.g. latents:0.7") from None
-        return cls(kind, psi)
+        return cls(*split_change_source(spec))
 
     @property
     def spec(self) -> str:

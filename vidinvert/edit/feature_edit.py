@@ -22,11 +22,6 @@ from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
 
 
-def latents_feeding_feature(feature_index: int) -> range:
-    """The latent layers that influence the activation after styled convolution `feature_index`."""
-    return range(feature_index)
-
-
 def fixed_noise(G: Generator, noise: NoiseSpec, batch: int, seed: int | None = None) -> NoiseSpec:
     """A noise spec that gives the same noise on every call: 'random' becomes one drawn list."""
     if noise != "random":

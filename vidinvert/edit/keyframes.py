@@ -95,7 +95,7 @@ def parse_keyframes(spec: str, interpolation: str = "linear", fps: float | None 
         if not item.strip():
             continue
         if ":" not in item:
-            raise VidinvertError(f"bad keyframe {item.strip()!r} in {spec!r}: use TIME:STRENGTH, e.g. 1.5s:2")
+            raise _bad_strength(item, spec)
         position, value = item.rsplit(":", 1)
         keys.append(_make_key(position, value, spec))
     return Keyframes(tuple(keys), interpolation, fps)
@@ -162,6 +162,13 @@ def strength_at(strength: Strength, t_seconds: float) -> float:
     return float(strength(t_seconds)) if callable(strength) else float(strength)
 
 
+def _bad_strength(item: str, spec: str) -> VidinvertError:
+    """The one message for a strength that is neither a number nor keyframes."""
+    where = "" if item.strip() == spec.strip() else f" in {spec.strip()!r}"
+    return VidinvertError(f"bad strength {item.strip()!r}{where}: give a number (e.g. 1.5) or keyframes "
+                          "TIME:STRENGTH,... (e.g. 0s:0,1s:1.5) with TIME like 1.5s, 250ms or a frame number")
+
+
 def _make_key(position: str, value: str, context: str) -> Key:
     match = _POSITION.match(position)
     try:
@@ -169,10 +176,7 @@ def _make_key(position: str, value: str, context: str) -> Key:
     except ValueError:
         match = None
     if match is None or not np.isfinite(strength):
-        raise VidinvertError(
-            f"bad keyframe {position.strip()}:{value.strip()} in {context!r}: use TIME:STRENGTH "
-            "with TIME like 1.5s, 250ms or a frame number"
-        )
+        raise _bad_strength(f"{position}:{value}", context)
     number, unit = float(match.group(1)), match.group(2)
     if number < 0:
         raise VidinvertError(f"keyframe time {position.strip()} is negative")

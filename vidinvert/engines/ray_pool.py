@@ -15,7 +15,7 @@ import socket
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vidinvert.errors import VidinvertError
 
@@ -47,6 +47,14 @@ class RayOptions:
             raise VidinvertError("--gpus-per-video and --cpus-per-video must be more than 0")
         if self.retries < 0:
             raise VidinvertError(f"--retries must be 0 or more, got {self.retries}")
+
+
+class Worker(Protocol):
+    """What the pool runs, for batch and eval alike: constructed once per actor with its arguments,
+    the last two of which are the device and CPU threads the engine resolved for it; then `run`
+    takes one item (a video) at a time and returns its result (a record, a status)."""
+
+    def run(self, item: Any) -> Any: ...
 
 
 def import_ray():
@@ -99,6 +107,12 @@ def uses_gpu(ray, device: str) -> bool:
     return device == "auto" and ray.cluster_resources().get("GPU", 0) > 0
 
 
+def worker_device(gpu: bool) -> str:
+    """The device a Ray worker runs its videos on, whatever the driver was asked: the GPU Ray gave
+    it (Ray numbers a worker's GPUs from 0, so `cuda:1` on the driver is `cuda` there), else the CPU."""
+    return "cuda" if gpu else "cpu"
+
+
 def video_resources(options: RayOptions, gpu: bool) -> dict[str, float]:
     """What one video (one actor) asks of the cluster."""
     return {"num_gpus": options.gpus_per_video, "num_cpus": 1} if gpu else {"num_cpus": options.cpus_per_video}
@@ -144,16 +158,17 @@ def run_pool(worker_class: type, init_args: Sequence[Any], items: Sequence[Any],
     """Run `worker_class(*init_args).run(item)` for every item on a pool of actors.
 
     Each actor is constructed once and then takes one item at a time; `on_result(item, result)` is
-    called on the driver as each ends. An actor whose process dies is restarted and its item run
-    again, up to `options.retries` times; after that `on_lost(item, reason)` is called and the pool
-    goes on with the other items.
+    called on the driver as each ends. When an actor's process dies, the driver replaces it with a
+    new actor and runs its item again (first in line), up to `options.retries` times; after that
+    `on_lost(item, reason)` is called and the pool goes on with the other items. Items are only ever
+    handed to a live actor of their own, so one worker's death never touches another item.
     """
     ray = import_ray()
     if not items:
         return
     resources = video_resources(options, gpu)
     check_fits(ray, resources)
-    actor_options: dict[str, Any] = dict(resources, max_restarts=-1, max_task_retries=options.retries)
+    actor_options: dict[str, Any] = dict(resources, max_restarts=0, max_task_retries=0)
     environment = forwarded_environment()
     if environment:
         actor_options["runtime_env"] = {"env_vars": environment}
@@ -161,32 +176,55 @@ def run_pool(worker_class: type, init_args: Sequence[Any], items: Sequence[Any],
     size = pool_size(ray, options, resources, len(items))
     log.info("Ray pool of %d workers, %s each", size, resources)
     actors = [remote_class.remote(*init_args) for _ in range(size)]
-    waiting = deque(items)
-    running: dict[Any, tuple[Any, Any]] = {}
+    waiting = deque(range(len(items)))
+    deaths = [0] * len(items)
+    running: dict[Any, tuple[Any, int]] = {}
 
     def hand_out(actor) -> None:
         if waiting:
-            item = waiting.popleft()
-            running[actor.run.remote(item)] = (actor, item)
+            index = waiting.popleft()
+            running[actor.run.remote(items[index])] = (actor, index)
 
     try:
         for actor in actors:
             hand_out(actor)
         while running:
             (ready,), _ = ray.wait(list(running), num_returns=1)
-            actor, item = running.pop(ready)
+            actor, index = running.pop(ready)
             try:
                 result = ray.get(ready)
             except ray.exceptions.RayActorError as exc:
-                reason = f"its worker died {options.retries + 1} times ({_first_line(exc)})"
-                log.warning("giving up on %s: %s", item, reason)
-                on_lost(item, reason)
+                deaths[index] += 1
+                ray.kill(actor, no_restart=True)
+                actors[actors.index(actor)] = actor = remote_class.remote(*init_args)
+                if deaths[index] <= options.retries:
+                    log.warning("the worker running %s died (%s); running it again", items[index], _first_line(exc))
+                    waiting.appendleft(index)
+                else:
+                    reason = f"its worker died {deaths[index]} times ({_first_line(exc)})"
+                    log.warning("giving up on %s: %s", items[index], reason)
+                    on_lost(items[index], reason)
             else:
-                on_result(item, result)
+                on_result(items[index], result)
             hand_out(actor)
     finally:
         for actor in actors:
             ray.kill(actor)
+
+
+def run_on_cluster(options: RayOptions, device: str, worker_class: type[Worker],
+                   init_args: Callable[[str, int | None], Sequence[Any]], items: Sequence[Any], *,
+                   on_result: Callable[[Any, Any], None], on_lost: Callable[[Any, str], None]) -> None:
+    """Run `items` on a pool of `worker_class` actors on the Ray cluster `options` names.
+
+    `device` is what the user asked for ("auto", "cpu", "cuda", "cuda:N"): it decides whether the
+    actors ask for GPUs; each actor is then given its own device (`worker_device`) and CPU threads,
+    and constructed with `init_args(device, threads)`."""
+    with ray_cluster(options.address) as ray:
+        gpu = uses_gpu(ray, device)
+        threads = None if gpu else max(1, int(options.cpus_per_video))
+        run_pool(worker_class, init_args(worker_device(gpu), threads), items, options, gpu=gpu,
+                 on_result=on_result, on_lost=on_lost)
 
 
 def _first_line(exc: BaseException) -> str:

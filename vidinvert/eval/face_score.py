@@ -17,8 +17,8 @@ import numpy as np
 from tqdm import tqdm
 
 from vidinvert.errors import VidinvertError
-from vidinvert.eval.jsonio import encode_float, write_json_atomic
 from vidinvert.face.align import ffhq_quad
+from vidinvert.record_files import encode_float, write_json_atomic
 from vidinvert.face.detect import MeshDetector
 from vidinvert.face.landmarks import FaceLandmarks
 from vidinvert.metrics.face_quality import EXPRESSIONS, SMILE_RISE, FaceQuality

@@ -14,36 +14,22 @@ and scored against the input frame as `vidinvert score` does (`vidinvert.eval.fa
 from __future__ import annotations
 
 import contextlib
-import os
 from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from vidinvert.config import InvertConfig, ModelConfig, RunConfig, TrackConfig, default
+from vidinvert.config import RunConfig
+from vidinvert.engines.model_cache import cached_models
 from vidinvert.eval.face_score import FaceScorer
 from vidinvert.eval.records import EvalFrame
 from vidinvert.images import to_model_input, to_uint8
-from vidinvert.loading import load_configured_models
-from vidinvert.models import Generator, InversionEncoder
 from vidinvert.models.encoder_base import resize_square
 from vidinvert.pipeline.build import Pipeline, build_pipeline
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.video import DEFAULT_FPS, open_video, probe
-
-# Models loaded in this process, by (generator, encoder, weights_dir, device): each evaluation
-# worker loads them once, on its first video.
-_LOADED: dict[tuple[str | None, ...], tuple[Generator, InversionEncoder]] = {}
-
-
-def _models(models: ModelConfig) -> tuple[Generator, InversionEncoder]:
-    key = (models.generator, models.encoder, models.weights_dir, models.device)
-    if key not in _LOADED:
-        _LOADED[key] = load_configured_models(models)
-    return _LOADED[key]
-
 
 def _scored(pipeline: Pipeline, faces: Iterator[FaceFrame], scorer: FaceScorer) -> Iterator[FaceFrame]:
     """The face frames, each scored once `pipeline.composite` has made its output frame."""
@@ -83,10 +69,11 @@ class PipelineFrames:
 
     def __iter__(self) -> Iterator[EvalFrame]:
         config = self.video_fn.config
-        G, E = _models(config.models)
+        models = cached_models(config.models)
+        E = models.E
         info = probe(self.path)
         selection = None if self.max_frames is None else f"0:{self.max_frames}"
-        with build_pipeline(G, E, config, info.frame_rate) as pipeline, \
+        with build_pipeline(models, config, info.frame_rate) as pipeline, \
                 open_video(self.path, frames=selection) as video, \
                 (FaceScorer() if self.video_fn.face_scores else contextlib.nullcontext()) as scorer:
             faces = pipeline.faces(video)
@@ -115,35 +102,8 @@ class PipelineVideoFn:
     def prepare(self) -> None:
         """Load the models and check the edits now, so a bad file or option fails the run at once
         rather than every video."""
-        G, E = _models(self.config.models)
-        build_pipeline(G, E, self.config, DEFAULT_FPS).close()
+        build_pipeline(cached_models(self.config.models), self.config, DEFAULT_FPS).close()
 
-
-def pipeline_video_fn(
-    generator: str | os.PathLike | None,
-    encoder: str | os.PathLike | None,
-    steps: int = InvertConfig.steps,
-    warm_start: bool = InvertConfig.warm_start,
-    edit: Sequence[str] = (),
-    device: str = "cpu",
-    *,
-    next_steps: int = InvertConfig.next_steps,
-    weights_dir: str | os.PathLike | None = None,
-    landmarks: str = TrackConfig.landmarks,
-    render: str = default("render"),
-    change_from: str = default("change_from"),
-    face_scores: bool = True,
-) -> PipelineVideoFn:
-    """The video pipeline as a per-video function: decode, align, invert (and edit ``ATTR=S``
-    items), and yield :class:`EvalFrame` s of aligned input crops and their reconstructions
-    with crop quads; with ``face_scores``, also score the frames composited in ``render`` mode.
-    This is the single place where the evaluation meets the video pipeline."""
-
-    def text(path: str | os.PathLike | None) -> str | None:
-        return None if path is None else str(path)
-
-    config = RunConfig().with_options(generator=text(generator), encoder=text(encoder), weights_dir=text(weights_dir),
-                                      device=device, steps=steps, next_steps=next_steps, warm_start=warm_start,
-                                      attr=tuple(edit), landmarks=landmarks, render=render,
-                                      change_from=change_from)
-    return PipelineVideoFn(config, face_scores)
+    def on_device(self, device: str) -> PipelineVideoFn:
+        """The same function on another device (a worker's own)."""
+        return replace(self, config=self.config.with_options(device=device))

@@ -14,11 +14,11 @@ from typing import Any
 
 import vidinvert
 from vidinvert.eval import plots
-from vidinvert.eval.jsonio import encode_float, write_json_atomic, write_text_atomic
+from vidinvert.record_files import csv_text, encode_float, write_json_atomic, write_text_atomic
 from vidinvert.eval.published import TABLE2_COLUMNS, TABLE2_ROWS
 from vidinvert.eval.ravdess import RavdessName
 from vidinvert.eval.stats import mean_ci95
-from vidinvert.eval.store import csv_text, read_frames, read_run, read_video_result
+from vidinvert.eval.store import read_frames, read_run, read_video_result
 from vidinvert.eval.video_eval import FACE_METRICS, FRAME_METRICS, VIDEO_METRICS
 from vidinvert.metrics.face_quality import nan_median
 from vidinvert.metrics.pixel import MSE_SCALE_TO_MODEL_RANGE

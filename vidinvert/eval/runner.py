@@ -10,97 +10,42 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm import tqdm
 
+from vidinvert.config import ExecutionConfig, RunConfig
+from vidinvert.device import check_device_name, resolve_device
+from vidinvert.engines.local import LocalEngine
+from vidinvert.engines.ray_pool import RayOptions
 from vidinvert.errors import VidinvertError
 from vidinvert.eval import store
-from vidinvert.eval.jsonio import write_text_atomic
-from vidinvert.eval.pipeline_frames import pipeline_video_fn
+from vidinvert.eval.evaluation import MetricOptions, VideoSelection, plain_value, as_dict, frame_settings
+from vidinvert.record_files import write_text_atomic
+from vidinvert.eval.pipeline_frames import PipelineVideoFn
 from vidinvert.eval.ravdess import RavdessFilter
-from vidinvert.eval.ray_engine import RayEval
 from vidinvert.eval.records import VideoFn
 from vidinvert.eval.report import build_report
-from vidinvert.device import check_device_name, resolve_device
 from vidinvert.eval.suite import MetricSuite
-from vidinvert.eval.video_eval import evaluate_video
+from vidinvert.eval.work import init_worker, run_video
 from vidinvert.eval.videos import VideoEntry, discover_videos, parse_shard, sample_videos, shard_videos
-from vidinvert.config import InvertConfig, default
+from vidinvert.pipeline.execution import model_threads
 
 log = logging.getLogger(__name__)
-
-
-# Worker-process state: the metric models, loaded once per process.
-_WORKER_SUITE: MetricSuite | None = None
-
-
-def _init_worker(suite_options: dict[str, Any]) -> None:
-    global _WORKER_SUITE
-    # One thread per worker: the workers, not torch's intra-op threads, share the cores.
-    torch.set_num_threads(1)
-    _WORKER_SUITE = MetricSuite.load(**suite_options)
-
-
-def _run_video(
-    entry: VideoEntry,
-    out_dir: Path,
-    video_fn: VideoFn,
-    max_frames: int | None,
-    result_config: dict[str, Any],
-    suite: MetricSuite | None = None,
-) -> str:
-    """Evaluate one video and write its files; returns its status. Worker processes use their own suite."""
-    suite = suite if suite is not None else _WORKER_SUITE
-    result: dict[str, Any] = {
-        "key": entry.key,
-        "path": str(entry.path),
-        "ravdess": entry.ravdess.as_dict() if entry.ravdess else None,
-        "result_config": result_config,
-        "models_unavailable": suite.unavailable(),
-    }
-    try:
-        measured = evaluate_video(entry.path, video_fn, suite, max_frames)
-    except VidinvertError as exc:
-        log.warning("%s failed: %s", entry.key, exc)
-        result.update(status="failed", error=str(exc), n_frames=0, frames_without_face=None, seconds=0.0,
-                      metrics={}, unavailable={})
-        store.write_video_result(out_dir, result, [])
-        return "failed"
-    if not measured.rows:
-        error = f"no face frames in the first {max_frames} frames" if max_frames else "no face frames"
-        result.update(status="failed", error=error, n_frames=0, frames_without_face=measured.frames_without_face,
-                      seconds=measured.seconds, metrics={}, unavailable={})
-    else:
-        result.update(
-            status="ok",
-            error=None,
-            n_frames=len(measured.rows),
-            frames_without_face=measured.frames_without_face,
-            seconds=measured.seconds,
-            metrics=measured.values,
-            unavailable=measured.unavailable,
-        )
-    store.write_video_result(out_dir, result, measured.rows)
-    return result["status"]
 
 
 def evaluate(
     videos: Sequence[VideoEntry],
     out_dir: str | Path,
     video_fn: VideoFn,
+    metrics: MetricOptions = MetricOptions(),
     *,
     max_frames: int | None = None,
-    workers: int = 1,
     device: str = "cpu",
-    identity_weights: str | Path | None = None,
     weights_dir: str | Path | None = None,
-    lpips: bool = True,
-    batch_size: int = 16,
+    execution: ExecutionConfig = ExecutionConfig(),
     result_config: dict[str, Any] | None = None,
     run_info: dict[str, Any] | None = None,
     progress: bool = True,
-    plots: bool = True,
-    engine: RayEval | None = None,
+    engine: LocalEngine | RayOptions = LocalEngine(),
 ) -> dict[str, Any]:
     """Evaluate ``videos`` with ``video_fn`` into the report folder ``out_dir``; return the summary.
 
@@ -108,16 +53,17 @@ def evaluate(
     each video's files are written atomically when it ends, so an interruption loses only the
     videos in flight. ``result_config`` describes everything that changes the numbers (checked on
     resume and merge); ``run_info`` adds layout, root, options, the sampled list and the shard.
-    ``engine`` (``RayEval``) runs the videos on Ray instead of ``workers`` local processes.
+    ``engine``: this process (the models on ``execution``'s threads, as `edit` runs them), local
+    worker processes, or Ray (`RayOptions`).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     suite_options = {
         "device": device,
-        "identity_weights": identity_weights,
+        "identity_weights": metrics.identity_weights,
         "weights_dir": weights_dir,
-        "lpips": lpips,
-        "batch_size": batch_size,
+        "lpips": metrics.lpips,
+        "batch_size": metrics.metric_batch_size,
     }
     suite = MetricSuite.load(**suite_options)
     keys = [v.key for v in videos]
@@ -136,16 +82,20 @@ def evaluate(
     store.remove_partial_files(out_dir)
     store.write_run(out_dir, run)
     bar = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress or not todo)
-    if engine is not None:
-        engine.run(todo, out_dir, video_fn, max_frames, result_config, suite_options, bar.update)
-    elif workers <= 1 or len(todo) <= 1:
-        for entry in todo:
-            _run_video(entry, out_dir, video_fn, max_frames, result_config, suite)
-            bar.update()
+    if isinstance(engine, RayOptions):
+        from vidinvert.eval.ray_engine import run_on_ray
+
+        run_on_ray(engine, todo, out_dir, video_fn, max_frames, result_config, suite_options, bar.update)
+    elif engine.workers <= 1 or len(todo) <= 1:
+        with model_threads(execution):
+            for entry in todo:
+                run_video(entry, out_dir, video_fn, max_frames, result_config, suite)
+                bar.update()
     else:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(suite_options,)) as pool:
-            futures = [pool.submit(_run_video, v, out_dir, video_fn, max_frames, result_config) for v in todo]
+        with ProcessPoolExecutor(engine.workers, mp_context=context, initializer=init_worker,
+                                 initargs=(suite_options, execution.threads)) as pool:
+            futures = [pool.submit(run_video, v, out_dir, video_fn, max_frames, result_config) for v in todo]
             try:
                 for future in as_completed(futures):
                     future.result()
@@ -154,7 +104,7 @@ def evaluate(
                 pool.shutdown(cancel_futures=True)
                 raise
     bar.close()
-    return build_report(out_dir, wall_seconds=time.perf_counter() - started, plots=plots)
+    return build_report(out_dir, wall_seconds=time.perf_counter() - started, plots=metrics.plots)
 
 
 def _describe(video_fn: VideoFn) -> str:
@@ -167,105 +117,45 @@ def _describe(video_fn: VideoFn) -> str:
 def evaluate_folder(
     root: str | Path,
     report_dir: str | Path,
+    config: RunConfig = RunConfig(),
+    videos: VideoSelection = VideoSelection(),
+    metrics: MetricOptions = MetricOptions(),
+    engine: LocalEngine | RayOptions = LocalEngine(),
     *,
-    layout: str = "auto",
-    modality: Sequence[str] = (),
-    channel: Sequence[str] = (),
-    emotion: Sequence[str] = (),
-    intensity: Sequence[str] = (),
-    actor: Sequence[str] = (),
-    num_videos: int | None = None,
-    seed: int = 0,
-    max_frames: int | None = None,
-    generator: str | None = None,
-    encoder: str | None = None,
-    steps: int = InvertConfig.steps,
-    next_steps: int = InvertConfig.next_steps,
-    warm_start: bool = True,
-    edit: Sequence[str] = (),
-    render: str = default("render"),
-    change_from: str = default("change_from"),
-    face_scores: bool = True,
-    device: str = "auto",
-    workers: int = 1,
-    shard: str | None = None,
-    identity_weights: str | None = None,
-    weights_dir: str | None = None,
-    lpips: bool = True,
-    batch_size: int = 16,
-    progress: bool = True,
-    plots: bool = True,
     video_fn: VideoFn | None = None,
-    engine: RayEval | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
-    """``vidinvert eval``: find, filter, sample and shard the videos under ``root``, evaluate them
-    into ``report_dir``. ``video_fn`` defaults to the video pipeline built from the model options,
-    ``render``, ``change_from`` and ``face_scores``. With ``engine`` the device is picked on each worker ("auto": its
-    GPU when Ray gives it one)."""
-    filters = RavdessFilter.from_options(modality, channel, emotion, intensity, actor)
-    device = str(resolve_device(device)) if engine is None else check_device_name(device)
-    found = discover_videos(Path(root), layout, filters)
-    sampled = sample_videos(found.videos, num_videos, seed)
-    shard_index, shard_count = parse_shard(shard) if shard else (0, 1)
-    videos = shard_videos(sampled, shard_index, shard_count)
-    model_options = {
-        "generator": generator,
-        "encoder": encoder,
-        "steps": steps,
-        "next_steps": next_steps,
-        "warm_start": warm_start,
-        "edit": list(edit),
-        "render": render,
-        "change_from": change_from,
-        "face_scores": face_scores,
-    }
+    """``vidinvert eval``: find, filter, sample and shard the ``videos`` under ``root``, run each
+    through the pipeline ``config`` describes (as `vidinvert edit` would), measure ``metrics`` into
+    ``report_dir``. ``video_fn`` replaces the pipeline (tests). On Ray the device is picked on each
+    worker ("auto": its GPU when Ray gives it one)."""
+    filters = RavdessFilter.from_options(videos.modality, videos.channel, videos.emotion, videos.intensity,
+                                         videos.actor)
+    asked = config.models.device
+    device = str(resolve_device(asked)) if isinstance(engine, LocalEngine) else check_device_name(asked)
+    found = discover_videos(Path(root), videos.layout, filters)
+    sampled = sample_videos(found.videos, videos.num_videos, videos.seed)
+    shard_index, shard_count = parse_shard(videos.shard) if videos.shard else (0, 1)
+    chosen = shard_videos(sampled, shard_index, shard_count)
+    measured = {"identity_weights": metrics.identity_weights, "lpips": metrics.lpips}
     if video_fn is None:
-        video_fn = pipeline_video_fn(generator, encoder, steps, warm_start, edit, device, next_steps=next_steps,
-                                     weights_dir=weights_dir, render=render, change_from=change_from,
-                                     face_scores=face_scores)
-        result_config = dict(model_options, identity_weights=identity_weights, lpips=lpips)
+        video_fn = PipelineVideoFn(config.with_options(device=device), metrics.face_scores)
+        result_config = dict(frame_settings(config), face_scores=metrics.face_scores, **measured)
     else:
-        result_config = {"video_fn": _describe(video_fn), "identity_weights": identity_weights, "lpips": lpips}
-    config = dict(
-        model_options,
-        layout=layout,
-        filters=filters.as_dict(),
-        num_videos=num_videos,
-        seed=seed,
-        max_frames=max_frames,
-        device=device,
-        workers=workers,
-        shard=shard,
-        identity_weights=identity_weights,
-        weights_dir=weights_dir,
-        lpips=lpips,
-        batch_size=batch_size,
-    )
+        result_config = {"video_fn": _describe(video_fn), **measured}
     run_info = {
         "layout": found.layout,
         "root": str(Path(root).resolve()),
-        "config": config,
+        "config": dict(config.options(), **as_dict(videos), **as_dict(metrics), filters=filters.as_dict(),
+                       device=device, workers=getattr(engine, "workers", None)),
         "skipped": found.skipped,
         "sampled": [v.key for v in sampled],
-        "shard": [shard_index, shard_count] if shard else None,
+        "shard": [shard_index, shard_count] if videos.shard else None,
     }
-    return evaluate(
-        videos,
-        report_dir,
-        video_fn,
-        max_frames=max_frames,
-        workers=workers,
-        device=device,
-        identity_weights=identity_weights,
-        weights_dir=weights_dir,
-        lpips=lpips,
-        batch_size=batch_size,
-        result_config=result_config,
-        run_info=run_info,
-        progress=progress,
-        plots=plots,
-        engine=engine,
-    )
+    run_info["config"] = {name: plain_value(value) for name, value in run_info["config"].items()}
+    return evaluate(chosen, report_dir, video_fn, metrics, max_frames=videos.max_frames, device=device,
+                    weights_dir=config.models.weights_dir, execution=config.execution, result_config=result_config,
+                    run_info=run_info, progress=progress, engine=engine)
 
 
 def merge(shard_dirs: Sequence[str | Path], out_dir: str | Path, plots: bool = True) -> dict[str, Any]:

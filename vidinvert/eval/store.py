@@ -8,13 +8,12 @@ this run covers).
 from __future__ import annotations
 
 import csv
-import io
-import math
 from pathlib import Path
 from typing import Any
 
 from vidinvert.errors import VidinvertError
-from vidinvert.eval.jsonio import decode_float, encode_float, read_json, write_json_atomic, write_text_atomic
+from vidinvert.record_files import (csv_text, decode_float, encode_float, parse_cell, read_json, write_json_atomic,
+                                    write_text_atomic)
 from vidinvert.eval.video_eval import FRAME_COLUMNS
 
 RUN_FILE = "run.json"
@@ -30,30 +29,6 @@ def result_path(out_dir: Path, key: str) -> Path:
 def frames_path(out_dir: Path, key: str) -> Path:
     """Where a video's per-frame CSV lives."""
     return out_dir / FRAMES_DIR / f"{key}.csv"
-
-
-def format_cell(value: Any) -> str:
-    """CSV text of a value: NaN empty, infinities as "inf"/"-inf", floats in full precision."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return repr(value)
-    return "" if value is None else str(value)
-
-
-def parse_cell(text: str) -> float:
-    """Inverse of :func:`format_cell` for numbers."""
-    return math.nan if text == "" else float(text)
-
-
-def csv_text(columns: tuple[str, ...] | list[str], rows: list[dict[str, Any]]) -> str:
-    """CSV of ``rows`` with a header, cells through :func:`format_cell`."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([format_cell(row.get(column)) for column in columns])
-    return buffer.getvalue()
 
 
 def write_video_result(out_dir: Path, result: dict[str, Any], rows: list[dict[str, float]]) -> None:

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vidinvert.config import VIDEO_SUFFIXES
 from vidinvert.errors import VidinvertError
 from vidinvert.eval.ravdess import AUDIO_ONLY, RavdessFilter, RavdessName, parse_ravdess_name
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 AUDIO_SUFFIXES = frozenset({".wav"})
 LAYOUTS = ("auto", "ravdess", "folder")
 

@@ -9,13 +9,14 @@ from typing import Protocol
 
 import numpy as np
 
+from vidinvert.config import LANDMARK_BACKENDS, check_choice
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.face.landmarks import FaceLandmarks, from_ibug68, from_mesh
 from vidinvert.weights import FACE_ALIGNMENT_FILES, torch_hub_checkpoints
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("mediapipe", "face-alignment")
+BACKENDS = LANDMARK_BACKENDS
 
 
 class LandmarkDetector(Protocol):
@@ -136,7 +137,8 @@ def make_detector(backend: str = "mediapipe", *, video: bool = False, max_faces:
         return MeshDetector(video=video, max_faces=max_faces, min_confidence=min_confidence)
     if backend == "face-alignment":
         return FaceAlignmentDetector(device=device, min_confidence=min_confidence)
-    raise VidinvertError(f"unknown landmark backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    check_choice("--landmarks", backend, LANDMARK_BACKENDS)
+    raise AssertionError(f"no detector for the backend {backend!r}")
 
 
 def detect(image: np.ndarray, backend: str = "mediapipe", *, max_faces: int = 4) -> list[FaceLandmarks]:

@@ -46,3 +46,5 @@ STABLE = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 10, 151, 9)
 # The brows' lower edges, in the same order.
 BROW_LOWER_IMAGE_LEFT = (46, 53, 52, 65, 55)
 BROW_LOWER_IMAGE_RIGHT = (276, 283, 282, 295, 285)
+#: The expression attributes measured from these points (`vidinvert.face.expression`).
+ATTRIBUTES = ("smile", "mouth_open", "eyes_open", "brows_raised", "yaw", "pitch")

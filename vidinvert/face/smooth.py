@@ -2,7 +2,7 @@
 
 Two streaming stages over (payload, quad or None) pairs; None marks a frame without a face and
 splits the track into segments that are smoothed separately. Both run the latent filters of
-`vidinvert.edit.temporal` on the quad's parameters stacked as rows [c, x, y], the centre row with
+`vidinvert.temporal` on the quad's parameters stacked as rows [c, x, y], the centre row with
 its own strength:
 
 - smooth_quads: Gaussian over time, both sides, with a bounded look-ahead of ceil(3 sigma) frames.
@@ -20,7 +20,7 @@ from typing import TypeVar
 import numpy as np
 
 from vidinvert.concurrency import tee
-from vidinvert.edit.temporal import EMAFilter, GaussianFilter, LayerGroups, TemporalFilter
+from vidinvert.temporal import EMAFilter, GaussianFilter, LayerGroups, TemporalFilter
 from vidinvert.errors import VidinvertError
 from vidinvert.face.align import quad_from_params, quad_params
 

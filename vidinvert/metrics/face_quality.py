@@ -6,7 +6,7 @@ polygon `mesh_indices.FACE_OVAL`, and the eye distance d between the two eye cen
 - psnr: ``10 log10(1 / MSE)`` over the RGB values (in [0, 1]) of the pixels in O; identical
   faces give +inf. Meaningful for a zero-edit output: how much of the real face survives.
 - sharpness: variance of the Laplacian (3x3) of the grey output inside O over that of the input.
-- expression scores (`vidinvert.edit.scorers.landmark_scores`: smile, mouth_open, eyes_open,
+- expression scores (`vidinvert.face.expression.landmark_scores`: smile, mouth_open, eyes_open,
   brows_raised) of the input's mesh and of the output's own mesh, on the RGB frames and on the
   frames desaturated (grey, the mesh run again): a change of colour alone (redder lips) can move
   the RGB scores, hardly the grey ones.
@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidinvert.edit.scorers import (CHIN, LEFT_EYE_INNER, LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_INNER,
+from vidinvert.face.expression import (CHIN, LEFT_EYE_INNER, LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_INNER,
                                     RIGHT_EYE_OUTER, landmark_scores)
 from vidinvert.face import mesh_indices as mi
 from vidinvert.metrics.edit_artifacts import seam, seam_bands, skin_cast, skin_mask

@@ -1,6 +1,6 @@
 """`load_encoder`: recognise an encoder weights file by its keys and rebuild the encoder unchanged.
 
-Formats read (facts in docs/formats.md and docs/encoder_format.md):
+Formats read (facts in the loaders below and docs/encoder_format.md):
 
 - FeatureStyleEncoder: a bare `fs_encoder_v2` state_dict (`143_enc.pth`), or a training
   checkpoint holding it under `enc_state_dict`. Number of latents from the `styles.*` keys,

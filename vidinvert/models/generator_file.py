@@ -121,7 +121,6 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu", 
     else:
         G, layout = _generator_from_checkpoint(path, checkpoint)
     log.info("loaded %s from %s: %dpx, %d latents", layout, path, G.size, G.n_latent)
-    G.source = str(path)
     return G.to(device)
 
 

@@ -112,7 +112,7 @@ def identity_layout(state: dict[str, torch.Tensor]) -> IdentityLayout:
         if (layout.units, layout.se) == (units, se):
             return layout
     kind = "IR-SE" if se else "IR"
-    known = ", ".join(f"{l.name} ({l.units} units)" for l in IDENTITY_LAYOUTS)
+    known = ", ".join(f"{known.name} ({known.units} units)" for known in IDENTITY_LAYOUTS)
     raise WeightsError(f"identity backbone with {units} {kind} units is not a known layout ({known})")
 
 

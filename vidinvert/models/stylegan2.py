@@ -2,7 +2,8 @@
 
 Layers are built bottom-up (EqualLinear -> ModulatedConv2d -> StyledConv -> Generator) so that
 `Generator.state_dict()` has exactly the keys of the official `g_ema` state dicts. Shapes and
-semantics follow the rosinality layout described in the project's docs/formats.md.
+semantics follow the rosinality layout (rosinality/stylegan2-pytorch `model.py`, whose parameter
+names are the checkpoint format).
 """
 
 from __future__ import annotations

@@ -16,15 +16,14 @@ import torch
 
 from vidinvert.concurrency import Handoffs
 from vidinvert.config import RunConfig
-from vidinvert.demo.model import model_directions_dir
 from vidinvert.edit.change_source import ChangeSource
-from vidinvert.edit.temporal import parse_filter
+from vidinvert.temporal import parse_filter
 from vidinvert.errors import VidinvertError
 from vidinvert.face.detect import LandmarkDetector, make_detector
 from vidinvert.face.transfer import ChangeOptions
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.invert import SequenceInverter
-from vidinvert.models import Generator, InversionEncoder
+from vidinvert.models import Generator, InversionEncoder, LoadedModels
 from vidinvert.pipeline.composite_stage import composite_frames
 from vidinvert.pipeline.edit_stage import EditStage, make_edit_stage
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
@@ -99,10 +98,12 @@ class Pipeline:
         self.close()
 
 
-def build_pipeline(G: Generator, E: InversionEncoder, config: RunConfig, fps: float, *,
+def build_pipeline(models: LoadedModels, config: RunConfig, fps: float, *,
                    observe: StageHook = unobserved) -> Pipeline:
-    """The stages for models `G`, `E`, a run configuration and the video's frame rate (keyframe
-    times and filter cut-offs need it). Edits and directions are checked here, before any frame."""
+    """The stages for the loaded models, a run configuration and the video's frame rate (keyframe
+    times and filter cut-offs need it). Edits and directions are checked here, before any frame;
+    named directions are looked up in the models' own folder first."""
+    G, E = models.G, models.E
     device = G.latent_avg.device
     check_precision(config.models.precision, device)
     edit_stage = None
@@ -117,7 +118,7 @@ def build_pipeline(G: Generator, E: InversionEncoder, config: RunConfig, fps: fl
     if config.edit.changes_latents:
         edit_stage = make_edit_stage(G, fps, config.edit, feature_index=E.feature_index or 5, noise=renderer.noise,
                                      batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,
-                                     model_dir=model_directions_dir(G), arithmetic=renderer.arithmetic)
+                                     model_dir=models.directions_dir, arithmetic=renderer.arithmetic)
     inverter = make_sequence_inverter(G, E, config.invert)
     detector = make_detector(config.track.landmarks, video=True, device=str(device))
     tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)

@@ -21,11 +21,11 @@ from typing import Callable, Iterable, Iterator, Sequence
 import torch
 
 from vidinvert.concurrency import tee
-from vidinvert.config import EditConfig
+from vidinvert.config import EditConfig, RenderConfig
 from vidinvert.edit.feature_edit import edit_feature
 from vidinvert.edit.keyframes import strength_at
 from vidinvert.edit.registry import EditRequest, resolve_edits
-from vidinvert.edit.temporal import Identity, TemporalFilter, parse_filter
+from vidinvert.temporal import Identity, TemporalFilter, parse_filter
 from vidinvert.models import Generator
 from vidinvert.models.stylegan2 import NoiseSpec
 from vidinvert.pipeline.expression_directions import SOURCE_FORMAT as EXPRESSION_FORMAT
@@ -38,7 +38,7 @@ class EditStage:
 
     def __init__(self, G: Generator, edits: Sequence[EditRequest], wplus_filter: TemporalFilter,
                  feature_filter: TemporalFilter, offset_filter: TemporalFilter, feature_index: int = 5,
-                 noise: NoiseSpec = "stored", batch_size: int = 8,
+                 noise: NoiseSpec = "stored", batch_size: int = RenderConfig.batch_size,
                  arithmetic: Callable[[], AbstractContextManager] = nullcontext,
                  delta_filter: TemporalFilter | None = None) -> None:
         self.G = G
@@ -144,7 +144,7 @@ class EditStage:
 
 
 def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, *, feature_index: int = 5,
-                    noise: NoiseSpec = "stored", batch_size: int = 8, weights_dir: str | Path | None = None,
+                    noise: NoiseSpec = "stored", batch_size: int = RenderConfig.batch_size, weights_dir: str | Path | None = None,
                     model_dir: Path | None = None, arithmetic: Callable[[], AbstractContextManager] = nullcontext,
                     **options) -> EditStage:
     """The editing stage from the `edit` command's editing options (a config, or the same names as

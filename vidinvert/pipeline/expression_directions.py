@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from vidinvert.edit.directions import Direction
-from vidinvert.edit.sefa import sefa
+from vidinvert.edit.factorisation import sefa
 from vidinvert.errors import VidinvertError
 from vidinvert.face import mesh_indices as mi
 from vidinvert.face.expression_targets import EXPRESSIONS, face_axes, target_motion

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Iterator
 
-from vidinvert.config import parse_smooth
+from vidinvert.config import TrackConfig, parse_smooth
 from vidinvert.face.align import crop, ffhq_quad
 from vidinvert.face.smooth import ema_quads, smooth_quads
 from vidinvert.face.track import FaceTracker
@@ -23,7 +23,7 @@ def track_faces(records: Iterable[FrameRecord], tracker: FaceTracker) -> Iterato
         yield FaceFrame(record, tracked.landmarks, tracked.interpolated)
 
 
-def smooth_crops(frames: Iterable[FaceFrame], smooth: float | str = 3.0) -> Iterator[FaceFrame]:
+def smooth_crops(frames: Iterable[FaceFrame], smooth: float | str = TrackConfig.smooth) -> Iterator[FaceFrame]:
     """Each face frame's FFHQ quad, smoothed over time.
 
     A sigma (frames) smooths the crop axes with that Gaussian and the centre with sigma/3, looking

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidinvert.config import RenderConfig
 from vidinvert.files import atomic_path
 from vidinvert.models import Generator, InversionEncoder
 from vidinvert.pipeline.frames import FaceFrame
@@ -26,9 +27,10 @@ from vidinvert.pipeline.frames import FaceFrame
 class LatentsRecorder:
     """Collects the latents of every face frame and writes them as one .npz at the end."""
 
-    def __init__(self, render: str = "generated", change_from: str = "inversion") -> None:
-        self.render = render
-        self.change_from = change_from
+    def __init__(self, render: RenderConfig) -> None:
+        """`render`: the run's render settings, stored with the latents."""
+        self.render = render.render
+        self.change_from = render.change_from
         self.rows: dict[str, list] = {name: [] for name in
                                       ("index", "time", "wplus", "edited_wplus", "quad", "cold", "feature",
                                        "edited_feature")}

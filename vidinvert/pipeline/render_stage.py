@@ -12,6 +12,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
+from vidinvert.config import ModelConfig, RenderConfig
 from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.feature_edit import fixed_noise
 from vidinvert.images import to_uint8
@@ -24,14 +25,14 @@ from vidinvert.pipeline.precision import model_arithmetic
 class Renderer:
     """Images of latents through `G` with one fixed noise; `feature_index` places feature tensors."""
 
-    def __init__(self, G: Generator, feature_index: int | None, noise: NoiseSpec = "stored", batch_size: int = 4,
-                 precision: str = "fp32", with_before: bool = False, change_from: ChangeSource | None = None) -> None:
+    def __init__(self, G: Generator, feature_index: int | None, noise: NoiseSpec = "stored",
+                 batch_size: int = RenderConfig.batch_size, precision: str = ModelConfig.precision, with_before: bool = False, change_from: ChangeSource | None = None) -> None:
         """`with_before` also draws each edited face before its edit (`FaceFrame.before`), for the
         render modes that carry the change onto the real face; `change_from` says from which
-        latents that pair is drawn (default: the inversion's own)."""
+        latents that pair is drawn (default: `RenderConfig.change_from`)."""
         self.G = G
         self.with_before = with_before
-        self.change_from = change_from or ChangeSource("inversion")
+        self.change_from = change_from or ChangeSource.parse(RenderConfig.change_from)
         self.feature_index = feature_index
         self.noise = fixed_noise(G, noise, 1)
         self.batch_size = batch_size

@@ -12,7 +12,7 @@ import numpy as np
 
 from vidinvert.concurrency import tee
 from vidinvert.config import RenderConfig
-from vidinvert.edit.temporal import parse_filter
+from vidinvert.temporal import parse_filter
 from vidinvert.face.mesh_indices import MESH_POINT_COUNT
 from vidinvert.face.render_motion import RenderMesh
 from vidinvert.face.transfer import FIELD_CHANNELS, ChangeOptions, estimate_change, hull_mask, work_size

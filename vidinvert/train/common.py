@@ -135,9 +135,14 @@ def accumulate(target: torch.nn.Module, source: torch.nn.Module, decay: float) -
             p_target.mul_(decay).add_(p_source.detach(), alpha=1 - decay)
 
 
+#: Earlier names of the training options (still taken, as the CLI's hidden aliases are).
+OLD_NAMES = {"batch": "batch_size", "steps": "iterations", "iters": "refine_steps"}
+
+
 def run_or_resume(config_type: type, trainer_type: type, options: dict[str, Any]) -> Path:
     """Build `config_type(**options)` and its trainer, continue from `<output>/checkpoint.pt` when
-    it exists, and run; unknown option names are a TypeError."""
+    it exists, and run; unknown option names are a TypeError (the earlier names in OLD_NAMES work)."""
+    options = {OLD_NAMES.get(name, name): value for name, value in options.items()}
     unknown = sorted(set(options) - {f.name for f in dataclasses.fields(config_type)})
     if unknown:
         raise TypeError(f"unknown options: {', '.join(unknown)}")
@@ -151,16 +156,16 @@ def run_or_resume(config_type: type, trainer_type: type, options: dict[str, Any]
 
 def training_loop(trainer: Any, desc: str, postfix: Callable[[dict[str, float]], dict[str, str]],
                   evaluate: Callable[[], dict[str, float]] | None = None) -> None:
-    """Run `trainer.train_step()` up to `cfg.steps`, logging every `log_every` steps (with
+    """Run `trainer.train_step()` up to `cfg.iterations`, logging every `log_every` steps (with
     `evaluate()`'s numbers when given), writing sample grids and saving on the schedule in `cfg`,
     and once more at the end."""
     cfg = trainer.cfg
     last_save = time.monotonic()
     trainer.metrics.start(trainer.step)
-    bar = tqdm(total=cfg.steps, initial=trainer.step, desc=desc, unit="it", disable=not cfg.progress,
+    bar = tqdm(total=cfg.iterations, initial=trainer.step, desc=desc, unit="it", disable=not cfg.progress,
                dynamic_ncols=True)
     try:
-        while trainer.step < cfg.steps:
+        while trainer.step < cfg.iterations:
             trainer.metrics.add(**trainer.train_step())
             bar.update(1)
             if trainer.step % cfg.log_every == 0:

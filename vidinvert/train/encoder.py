@@ -4,7 +4,7 @@
 their Progressive e4e forms): these predict latents only, so the feature terms drop out, and
 `encoder.pt` is then written in the official ReStyle layout (generator included as `decoder.`).
 
-Scheme (ReStyle, sec. 4-5): every batch is refined over `iters` steps; each step feeds the target
+Scheme (ReStyle, sec. 4-5): every batch is refined over `refine_steps` steps; each step feeds the target
 and the current reconstruction, predicts a W+ residual and a new feature tensor, renders, computes
 the loss and back-propagates; the reconstruction and latents are fed back detached, and the
 optimiser steps once per batch with the accumulated gradients.
@@ -31,7 +31,7 @@ jittered copy, no gradient) is penalised for its distance to this image's answer
 
 The run folder holds `checkpoint.pt` (encoder, optimiser, random states, step; continued when
 present), `encoder.pt` (a vidinvert-encoder file `load_encoder` reads), `samples/step-N.png`
-(targets, then the reconstruction after 1 and after `iters` steps, from a fixed held-out batch)
+(targets, then the reconstruction after 1 and after `refine_steps` steps, from a fixed held-out batch)
 and `metrics.jsonl`.
 """
 
@@ -81,9 +81,9 @@ class EncoderTrainConfig(RunSchedule):
     feature_index: int = 5
     input_size: int = 256
     backbone: str = "iresnet50"
-    batch: int = 8
-    steps: int = 10_000
-    iters: int = 3
+    batch_size: int = 8
+    iterations: int = 10_000
+    refine_steps: int = 3
     lr: float = 1e-4
     real_fraction: float = 0.5
     warm_prob: float = 0.3
@@ -102,7 +102,7 @@ class EncoderTrainConfig(RunSchedule):
 
 
 class EncoderTrainer:
-    """Holds the frozen generator, the encoder, its optimiser and the run state; `run()` trains to `cfg.steps`."""
+    """Holds the frozen generator, the encoder, its optimiser and the run state; `run()` trains to `cfg.iterations`."""
 
     def __init__(self, cfg: EncoderTrainConfig, faces: FaceBatches | None = None, G: Generator | None = None,
                  sample_faces: torch.Tensor | None = None) -> None:
@@ -143,8 +143,8 @@ class EncoderTrainer:
             raise VidinvertError(f"unknown encoder architecture {cfg.arch!r}; choose from {', '.join(ARCHITECTURES)}")
         if cfg.backbone not in BACKBONES:
             raise VidinvertError(f"unknown backbone {cfg.backbone!r}; choose from {', '.join(BACKBONES)}")
-        if cfg.iters < 1 or cfg.batch < 1:
-            raise VidinvertError("--iters and --batch must be at least 1")
+        if cfg.refine_steps < 1 or cfg.batch_size < 1:
+            raise VidinvertError("--refine-steps and --batch-size must be at least 1")
         if not 0 <= cfg.real_fraction <= 1 or not 0 <= cfg.warm_prob <= 1:
             raise VidinvertError("--real-fraction and --warm-prob must lie in [0, 1]")
         if cfg.fixed_point < 0 or cfg.fixed_point_steps < 1:
@@ -205,9 +205,9 @@ class EncoderTrainer:
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None, int]:
         """Targets (real faces first, then generator samples), the samples' true W+, and the real count."""
         cfg, G = self.cfg, self.G
-        n_real = round(cfg.batch * cfg.real_fraction)
+        n_real = round(cfg.batch_size * cfg.real_fraction)
         real = self.faces.sample(n_real).to(self.device)
-        n_fake = cfg.batch - n_real
+        n_fake = cfg.batch_size - n_real
         if not n_fake:
             return real, None, n_real
         with torch.no_grad():
@@ -229,7 +229,7 @@ class EncoderTrainer:
         return state
 
     def train_step(self) -> dict[str, float]:
-        """One batch refined over `iters` steps, a backward pass at each, one optimiser step."""
+        """One batch refined over `refine_steps` steps, a backward pass at each, one optimiser step."""
         cfg, G, E = self.cfg, self.G, self.E
         x, w_true, n_real = self._batch()
         state = self._start(x)
@@ -237,7 +237,7 @@ class EncoderTrainer:
         wplus, image = state.wplus.detach(), state.image.detach()
         self.optim.zero_grad(set_to_none=True)
         totals: dict[str, float] = {}
-        for _ in range(cfg.iters):
+        for _ in range(cfg.refine_steps):
             with autocast(self.device, cfg.mixed_precision):
                 delta, feature = E(torch.cat([target, E.prepare(image)], dim=1))
                 wplus = wplus + delta.float()
@@ -250,8 +250,8 @@ class EncoderTrainer:
                 loss = sum(weight * value for weight, value in terms.values())
             self.scaler.scale(loss).backward()
             for name, (_, value) in terms.items():
-                totals[name] = totals.get(name, 0.0) + value.item() / cfg.iters
-            totals["loss"] = totals.get("loss", 0.0) + loss.item() / cfg.iters
+                totals[name] = totals.get(name, 0.0) + value.item() / cfg.refine_steps
+            totals["loss"] = totals.get("loss", 0.0) + loss.item() / cfg.refine_steps
             wplus, image = wplus.detach(), x2.detach().float()
         if cfg.fixed_point > 0:
             answer = self._answer(x, w_true, n_real, InversionResult(wplus, feature.detach() if feature is not None else None, image))
@@ -310,33 +310,33 @@ class EncoderTrainer:
 
     @torch.no_grad()
     def samples(self) -> torch.Tensor:
-        """Rows: held-out targets, their reconstruction after 1 step, after `iters` steps."""
+        """Rows: held-out targets, their reconstruction after 1 step, after `refine_steps` steps."""
         self.E.eval()
         x = self.sample_faces.to(self.device)
-        result = self.inverter.invert(x, steps=self.cfg.iters, return_steps=True)
+        result = self.inverter.invert(x, steps=self.cfg.refine_steps, return_steps=True)
         self.E.train()
         return torch.cat([x, result.steps[1].image, result.image])
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """PSNR (dB) of the held-out batch after 1 and after `iters` steps, encoder in eval mode."""
+        """PSNR (dB) of the held-out batch after 1 and after `refine_steps` steps, encoder in eval mode."""
         self.E.eval()
         x = self.sample_faces.to(self.device)
-        result = self.inverter.invert(x, steps=self.cfg.iters, return_steps=True)
+        result = self.inverter.invert(x, steps=self.cfg.refine_steps, return_steps=True)
         self.E.train()
 
         def psnr(image: torch.Tensor) -> float:
             mse = ((image.clamp(-1, 1) - x) / 2).pow(2).flatten(1).mean(1)
             return float((10 * torch.log10(1 / mse.clamp_min(1e-10))).mean())
 
-        return {"psnr_1": psnr(result.steps[1].image), f"psnr_{self.cfg.iters}": psnr(result.image)}
+        return {"psnr_1": psnr(result.steps[1].image), f"psnr_{self.cfg.refine_steps}": psnr(result.image)}
 
     # ------------------------------------------------------------------ the loop
     def write_samples(self) -> Path:
         return save_grid(self.samples(), self.out / "samples" / f"step-{self.step:07d}.png", len(self.sample_faces))
 
     def run(self) -> Path:
-        """Train up to `cfg.steps`; returns the path of `encoder.pt`."""
+        """Train up to `cfg.iterations`; returns the path of `encoder.pt`."""
         training_loop(self, "encoder", lambda m: {"loss": f"{m['loss']:.4f}", "psnr": f"{m['psnr_1']:.2f}"},
                       evaluate=self.evaluate)
         self.save()
@@ -381,8 +381,8 @@ def restyle_checkpoint(E: ReStyleEncoder, G: Generator, cfg: EncoderTrainConfig)
     """The official ReStyle file layout: encoder and generator (`decoder.`) weights, opts, latent_avg."""
     state = {f"encoder.{k}": v.detach().cpu() for k, v in E.state_dict().items()}
     state.update({f"decoder.{k}": v.detach().cpu() for k, v in G.state_dict().items()})
-    opts = {"encoder_type": cfg.arch, "input_nc": 6, "output_size": G.size, "n_iters_per_batch": cfg.iters,
-            "batch_size": cfg.batch, "learning_rate": cfg.lr, "device": "cpu"}
+    opts = {"encoder_type": cfg.arch, "input_nc": 6, "output_size": G.size, "n_iters_per_batch": cfg.refine_steps,
+            "batch_size": cfg.batch_size, "learning_rate": cfg.lr, "device": "cpu"}
     return {"state_dict": state, "opts": opts,
             "latent_avg": G.latent_avg.detach().cpu().expand(G.n_latent, -1).clone()}
 

@@ -53,8 +53,8 @@ class GeneratorTrainConfig(RunSchedule):
     channel_multiplier: int = 2
     style_dim: int = 512
     n_mlp: int = 8
-    batch: int = 16
-    steps: int = 10_000
+    batch_size: int = 16
+    iterations: int = 10_000
     lr: float = 0.002
     r1: float = 10.0
     d_reg_every: int = 16
@@ -82,7 +82,7 @@ def build_networks(cfg: GeneratorTrainConfig) -> tuple[Generator, Discriminator]
 
 
 class GeneratorTrainer:
-    """Holds the networks, optimisers and state of one run; `run()` trains up to `cfg.steps`."""
+    """Holds the networks, optimisers and state of one run; `run()` trains up to `cfg.iterations`."""
 
     def __init__(self, cfg: GeneratorTrainConfig, faces: FaceBatches | None = None) -> None:
         self._check(cfg)
@@ -116,9 +116,9 @@ class GeneratorTrainer:
     def _check(cfg: GeneratorTrainConfig) -> None:
         if cfg.size not in (8, 16, 32, 64, 128, 256, 512, 1024):
             raise VidinvertError(f"--size must be a power of two from 8 to 1024, got {cfg.size}")
-        if cfg.batch < 2 or cfg.batch % 2:
-            raise VidinvertError(f"--batch must be an even number >= 2, got {cfg.batch}")
-        if cfg.path_regularize > 0 and cfg.batch // cfg.path_batch_shrink < 1:
+        if cfg.batch_size < 2 or cfg.batch_size % 2:
+            raise VidinvertError(f"--batch-size must be an even number >= 2, got {cfg.batch_size}")
+        if cfg.path_regularize > 0 and cfg.batch_size // cfg.path_batch_shrink < 1:
             raise VidinvertError("--path-batch-shrink leaves no sample for the path-length regulariser")
         try:
             parse_policy(cfg.augment)
@@ -184,13 +184,13 @@ class GeneratorTrainer:
     def train_step(self) -> dict[str, float]:
         """One discriminator and one generator update (plus the lazy regularisers when due)."""
         cfg, G, D, dev = self.cfg, self.G, self.D, self.device
-        real = self.faces.sample(cfg.batch).to(dev)
+        real = self.faces.sample(cfg.batch_size).to(dev)
         stats: dict[str, float] = {}
 
         G.requires_grad_(False)
         D.requires_grad_(True)
         with autocast(dev, cfg.mixed_precision):
-            fake, _ = self._generate(cfg.batch)
+            fake, _ = self._generate(cfg.batch_size)
             fake_pred = D(diff_augment(fake, self.policy))
             real_pred = D(diff_augment(real, self.policy))
             d_loss = F.softplus(fake_pred.float()).mean() + F.softplus(-real_pred.float()).mean()
@@ -215,7 +215,7 @@ class GeneratorTrainer:
         G.requires_grad_(True)
         D.requires_grad_(False)
         with autocast(dev, cfg.mixed_precision):
-            fake, _ = self._generate(cfg.batch)
+            fake, _ = self._generate(cfg.batch_size)
             g_loss = F.softplus(-D(diff_augment(fake, self.policy)).float()).mean()
         self.g_optim.zero_grad(set_to_none=True)
         self.g_scaler.scale(g_loss).backward()
@@ -235,12 +235,12 @@ class GeneratorTrainer:
         `ema_rampup` times the images seen so far (0: no ramp-up)."""
         half_life = self.cfg.ema_kimg * 1000
         if self.cfg.ema_rampup > 0:
-            half_life = min(half_life, self.step * self.cfg.batch * self.cfg.ema_rampup)
-        return 0.5 ** (self.cfg.batch / half_life) if half_life > 0 else 0.0
+            half_life = min(half_life, self.step * self.cfg.batch_size * self.cfg.ema_rampup)
+        return 0.5 ** (self.cfg.batch_size / half_life) if half_life > 0 else 0.0
 
     def _path_length_step(self) -> float:
         cfg = self.cfg
-        fake, wplus = self._generate(max(cfg.batch // cfg.path_batch_shrink, 1))
+        fake, wplus = self._generate(max(cfg.batch_size // cfg.path_batch_shrink, 1))
         noise = torch.randn_like(fake) / math.sqrt(fake.shape[2] * fake.shape[3])
         (grad,) = torch.autograd.grad((fake * noise).sum(), wplus, create_graph=True)
         lengths = grad.pow(2).sum(2).mean(1).sqrt()
@@ -263,7 +263,7 @@ class GeneratorTrainer:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> Path:
-        """Train up to `cfg.steps`, saving samples and checkpoints along the way; returns the checkpoint."""
+        """Train up to `cfg.iterations`, saving samples and checkpoints along the way; returns the checkpoint."""
         training_loop(self, "generator", lambda m: {"d": f"{m['d_loss']:.3f}", "g": f"{m['g_loss']:.3f}",
                                                     "its": f"{m['it_per_s']:.2f}"})
         return self.save()

@@ -38,7 +38,7 @@ import av
 import av.container
 import numpy as np
 
-from vidinvert.config import X264_PRESETS
+from vidinvert.config import CODEC_NAMES, X264_PRESETS, check_choice, check_crf
 from vidinvert.errors import VidinvertError, VideoError
 from vidinvert.video.depth import Depth, decode_format, format_depth
 from vidinvert.video.pixels import FROM_RGB
@@ -77,6 +77,7 @@ class CodecSpec:
 
 _PRORES = (("vendor", "apl0"),)
 
+#: How each of `vidinvert.config.CODEC_NAMES` is encoded.
 CODECS: dict[str, CodecSpec] = {
     "h264": CodecSpec("libx264", "yuv420p", (2, 2), rgb=False),
     "lossless": CodecSpec("libx264rgb", "rgb24", (1, 1), rgb=True),
@@ -124,15 +125,12 @@ class EncodeSettings:
     preset: str = "medium"
 
     def __post_init__(self) -> None:
-        if self.codec not in CODECS and self.codec != "same":
-            raise VidinvertError(f"unknown codec {self.codec!r}; choose one of {', '.join(CODECS)}, same")
+        check_choice("--codec", self.codec, CODEC_NAMES)
         if self.codec in CODECS and CODECS[self.codec].encoder not in av.codecs_available:
             raise VidinvertError(f"codec {self.codec!r} is not available: this libavcodec has no "
                                  f"{CODECS[self.codec].encoder} encoder")
-        if not 0 <= self.crf <= 51:
-            raise VidinvertError(f"crf must be between 0 and 51, got {self.crf}")
-        if self.preset not in X264_PRESETS:
-            raise VidinvertError(f"unknown preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
+        check_crf(self.crf)
+        check_choice("--preset", self.preset, X264_PRESETS)
 
     def resolved(self, decoder: str | None, profile: str | None,
                  output: av.container.OutputContainer) -> EncodeSettings:
@@ -170,7 +168,10 @@ def check_container_holds(output: av.container.OutputContainer, settings: Encode
 
 def add_video_stream(output: av.container.OutputContainer, settings: EncodeSettings) -> av.video.stream.VideoStream:
     """A new video stream for ``settings``'s encoder, to be set up by :class:`VideoEncoder`."""
-    return output.add_stream(settings.spec.encoder, options=settings.encoder_options())
+    options = settings.encoder_options()
+    if output.format.name in FRAME_COUNTED_FORMATS:
+        options["bf"] = "0"  # no reordered frames: the container keeps no timestamps to reorder them by
+    return output.add_stream(settings.spec.encoder, options=options)
 
 
 class VideoEncoder:
@@ -207,13 +208,14 @@ class VideoEncoder:
                 "(codec 'lossless' or 'ffv1' keeps odd sizes)",
                 self.width, self.height, self.pix_fmt, *self.padded,
             )
-        self.time_base = first.time_base
+        self.input_time_base = first.time_base
+        self.time_base = frame_time_base(output, rate) or first.time_base
         self.stream = stream if stream is not None else add_video_stream(output, settings)
         ctx = self.stream.codec_context
         ctx.width, ctx.height = self.padded
         ctx.pix_fmt = self.pix_fmt
-        ctx.time_base = first.time_base
-        self.stream.time_base = first.time_base
+        ctx.time_base = self.time_base
+        self.stream.time_base = self.time_base
         if rate:
             ctx.framerate = rate
         if sample_aspect_ratio:
@@ -229,6 +231,7 @@ class VideoEncoder:
             ctx.color_trc = color.color_trc
         self.spec = spec
         self.durations: dict[int, int] = {}
+        self.last_tick: int | None = None
 
     def encode(self, record: FrameRecord) -> None:
         """Encode one frame and mux the packets the encoder releases."""
@@ -243,10 +246,10 @@ class VideoEncoder:
             )
         elif self.pix_fmt != frame.format.name:
             frame = frame.reformat(format=self.pix_fmt, interpolation=FROM_RGB)
-        frame.pts = record.pts
+        frame.pts, duration = self._frame_tick(record.pts), self._ticks(record.duration)
         frame.time_base = self.time_base
-        frame.duration = record.duration
-        self.durations[record.pts] = record.duration
+        frame.duration = duration
+        self.durations[frame.pts] = duration
         self._mux(self.stream.encode(frame))
 
     def av_frame(self, record: FrameRecord) -> av.VideoFrame:
@@ -260,6 +263,21 @@ class VideoEncoder:
                 f"frame {record.index} is {image.shape[1]}x{image.shape[0]}, the video is {self.width}x{self.height}"
             )
         return packed_frame(image, record.alpha if self.kept.alpha else None, self.padded)
+
+    def _ticks(self, value: int) -> int:
+        """A time in the input's time base, in the output stream's."""
+        if self.time_base == self.input_time_base:
+            return value
+        return round(value * self.input_time_base / self.time_base)
+
+    def _frame_tick(self, pts: int) -> int:
+        """A frame's pts in the output stream's time base, after the previous frame's even when a
+        coarser (one-frame) time base rounds two input times to one tick."""
+        tick = self._ticks(pts)
+        if self.last_tick is not None and tick <= self.last_tick:
+            tick = self.last_tick + 1
+        self.last_tick = tick
+        return tick
 
     def flush(self) -> None:
         """Drain the encoder's delayed frames into the container."""
@@ -299,6 +317,18 @@ def warn_lowered(source: Depth, kept: Depth, codec: str) -> None:
     if source.alpha and not kept.alpha:
         logger.warning("codec %r has no alpha: the source's alpha plane is dropped (prores4444 and ffv1 keep it)",
                        codec)
+
+
+#: Containers that count frames instead of storing timestamps: their video time base is one frame.
+FRAME_COUNTED_FORMATS = ("avi",)
+
+
+def frame_time_base(output: av.container.OutputContainer, rate: av.Rational | None) -> Fraction | None:
+    """1/fps for a container that counts frames (AVI: a finer time base is declared as its frame
+    rate), else None (the input's time base is kept)."""
+    if not rate or output.format.name not in FRAME_COUNTED_FORMATS:
+        return None
+    return 1 / Fraction(rate)
 
 
 def _yuv_color(color: ColorInfo | None, spec: CodecSpec) -> ColorInfo | None:

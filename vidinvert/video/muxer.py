@@ -18,7 +18,7 @@ import av
 import av.container
 
 from vidinvert.errors import VideoError
-from vidinvert.video.encoding import EncodeSettings, VideoEncoder, add_video_stream
+from vidinvert.video.encoding import EncodeSettings, VideoEncoder, add_video_stream, frame_time_base
 from vidinvert.video.inputs import av_reason
 from vidinvert.video.records import FrameRecord
 from vidinvert.video.streams import PassThroughStream, copy_metadata
@@ -146,7 +146,11 @@ class VideoMuxer(FrameSink):
         sar = self.reader.sample_aspect_ratio
         if sar and self.reader.rotation % 180:
             sar = 1 / sar
-        self.video = VideoEncoder(self.container, self.settings, first, self.reader.rate, self.reader.color, sar,
+        rate = self.reader.rate
+        stream = getattr(self.reader, "stream", None)
+        if frame_time_base(self.container, rate) is not None and stream is not None:
+            rate = stream.guessed_rate or rate  # frames counted at the stream's own rate
+        self.video = VideoEncoder(self.container, self.settings, first, rate, self.reader.color, sar,
                                   stream=self.video_stream, depth=self.reader.depth)
 
     def _mux_others(self, packets: list[av.Packet]) -> None:

@@ -32,7 +32,7 @@ import av.container
 
 from vidinvert.concurrency import Handoffs
 from vidinvert.stage_timing import StageTimes
-from vidinvert.video.encoding import EncodeSettings, check_container_holds
+from vidinvert.video.encoding import FRAME_COUNTED_FORMATS, EncodeSettings, check_container_holds
 from vidinvert.video.muxer import FrameSink, PacketLog, VideoMuxer
 from vidinvert.video.outputs import atomic_output, output_container
 from vidinvert.video.records import FrameRange, FrameRecord, parse_frame_range
@@ -120,6 +120,7 @@ def _sink(reader, target: Path, settings: EncodeSettings, overwrite: bool) -> It
         settings = settings.resolved(reader.codec_name, reader.profile, container)
         check_container_holds(container, settings, target.name)
         _exact_movie_timescale(container, reader)
+        _frame_counted_timing(container)
         yield VideoMuxer(reader, container, settings, target)
 
 
@@ -150,6 +151,13 @@ def _exact_movie_timescale(container: av.container.OutputContainer, reader) -> N
     if scale >= 2**31:
         scale = max(time_base.denominator for time_base in reader.time_bases)
     container.options["movie_timescale"] = str(scale)
+
+
+def _frame_counted_timing(container: av.container.OutputContainer) -> None:
+    """A container that counts frames (AVI) would shift every stream by an audio stream's negative
+    start (encoder priming) and so drop the video a frame late; keep the video's frames where they are."""
+    if container.format.name in FRAME_COUNTED_FORMATS:
+        container.options["avoid_negative_ts"] = "disabled"
 
 
 @dataclass

@@ -10,17 +10,25 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from vidinvert.edit.directions import Direction, apply_edits
+from vidinvert.device import resolve_device
 from vidinvert.files import atomic_path
 from vidinvert.images import to_uint8
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.models import Generator, load_generator
-from vidinvert.weights import DEFAULT_GENERATOR, require_weights
+from vidinvert.weights import require_weights
 
-def resolve_generator(generator: str | Path | Generator = DEFAULT_GENERATOR, weights_dir: str | Path | None = None,
-                      device: str = "cpu") -> Generator:
-    """A Generator object, a path to a generator file, or a file name looked up in the weights store."""
+
+def resolve_generator(generator: str | Path | Generator | None = None, weights_dir: str | Path | None = None,
+                      device: str = "auto") -> Generator:
+    """A Generator object, a path to a generator file, a file name looked up in the weights store,
+    or (None) the generator `vidinvert edit` would use with no model options."""
     if isinstance(generator, Generator):
         return generator
+    if generator is None:
+        from vidinvert.loading import load_models
+
+        return load_models(weights_dir=weights_dir, device=device).G
+    device = resolve_device(device)
     path = Path(generator)
     if not path.is_file():
         if path.parent != Path("."):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vidinvert.edit.scorers import ATTRIBUTES, landmark_scores
+from vidinvert.face.expression import ATTRIBUTES, landmark_scores
 from vidinvert.face.detect import MeshDetector
 from vidinvert.invert import InversionResult, Inverter
 from vidinvert.models import Generator, InversionEncoder

@@ -21,11 +21,11 @@ import numpy as np
 import torch
 
 from vidinvert.config import RenderConfig
-from vidinvert.edit import scorers as sc
+from vidinvert.face import expression as sc
 from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.directions import Direction
 from vidinvert.edit.feature_edit import render_edited
-from vidinvert.edit.real_faces import attribute_scores, mesh_landmarks
+from vidinvert.discover.real_faces import attribute_scores, mesh_landmarks
 from vidinvert.images import to_uint8
 from vidinvert.errors import VidinvertError
 from vidinvert.invert import InversionResult

@@ -19,10 +19,10 @@ import torch
 
 from vidinvert.config import RenderConfig
 from vidinvert.edit.directions import Direction, parse_layers, save_direction
-from vidinvert.edit.fit import FitResult, fit_linear_direction
-from vidinvert.edit.real_check import GAP_POINTS, edit_motion
-from vidinvert.edit.real_faces import SCORE_SIZE, load_real_faces
-from vidinvert.edit.scorers import ATTRIBUTES
+from vidinvert.discover.fit import FitResult, fit_linear_direction
+from vidinvert.discover.real_check import GAP_POINTS, edit_motion
+from vidinvert.discover.real_faces import SCORE_SIZE, load_real_faces
+from vidinvert.face.expression import ATTRIBUTES
 from vidinvert.errors import VidinvertError
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def fit_real_directions(data: str | Path, attributes: Sequence[str], output: str
                         quantile: float = 0.3, held_out: float = 0.2, seed: int = 0,
                         test_data: str | Path | None = None, strengths: Sequence[float] = (1.0, 2.0),
                         cache_dir: str | Path | None = None, limit: int | None = None,
-                        score_size: int = SCORE_SIZE, device: str = "cpu") -> dict[str, FitResult]:
+                        score_size: int = SCORE_SIZE, device: str = "auto") -> dict[str, FitResult]:
     """Fit one direction per attribute on the real faces of `data`; write OUTPUT/<attribute>.npz and .json.
 
     `default_strength` is stored with each direction (the strength of an edit that names none).

@@ -21,9 +21,9 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.svm import LinearSVC
 
 from vidinvert.edit.directions import Direction, load_direction, parse_layers, save_direction
-from vidinvert.edit.render import DEFAULT_GENERATOR, contact_sheet, parse_strengths, resolve_generator, save_image
+from vidinvert.discover.render import contact_sheet, parse_strengths, resolve_generator, save_image
 from vidinvert.images import to_uint8
-from vidinvert.edit.scorers import FaceMeshScorer, Scorer
+from vidinvert.face.expression import FaceMeshScorer, Scorer
 from vidinvert.errors import VidinvertError
 from vidinvert.models import Generator
 
@@ -111,13 +111,13 @@ def direction_vector(direction: Direction) -> torch.Tensor:
     return direction.offset[0]
 
 
-def fit_direction(generator: str | Path | Generator = DEFAULT_GENERATOR, attribute: str = "smile",
+def fit_direction(generator: str | Path | Generator | None = None, attribute: str = "smile",
                   output: str | Path | None = None, scorer: Scorer | None = None, samples: int = 2000,
                   batch_size: int = 16, quantile: float = 0.3, held_out: float = 0.2,
                   condition: Sequence[str | Path] = (), layers: str | None = None, truncation: float = 1.0,
                   seed: int = 0, strengths: str = "-3,-1.5,0,1.5,3", sheet: bool = True,
                   std_scale: float | None = None, default_strength: float = 1.0,
-                  weights_dir: str | Path | None = None, device: str = "cpu") -> FitResult:
+                  weights_dir: str | Path | None = None, device: str = "auto") -> FitResult:
     """Fit an attribute direction for a generator; write OUTPUT (.npz) and OUTPUT's .png/.json beside it.
 
     scorer defaults to the face-mesh scorer of `attribute`; any callable images -> scores works.

@@ -1,7 +1,10 @@
-"""JSON and text files written atomically, with non-finite floats kept JSON-safe."""
+"""Record and report files of batch and eval: JSON written atomically with non-finite floats kept
+JSON-safe, and CSV tables whose cells keep floats in full precision."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -38,3 +41,27 @@ def write_json_atomic(path: Path, data: Any) -> None:
 def read_json(path: Path) -> Any:
     """Parse a JSON file."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def format_cell(value: Any) -> str:
+    """CSV text of a value: NaN empty, infinities as "inf"/"-inf", floats in full precision."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return repr(value)
+    return "" if value is None else str(value)
+
+
+def parse_cell(text: str) -> float:
+    """Inverse of :func:`format_cell` for numbers."""
+    return math.nan if text == "" else float(text)
+
+
+def csv_text(columns: tuple[str, ...] | list[str], rows: list[dict[str, Any]]) -> str:
+    """CSV of ``rows`` with a header, cells through :func:`format_cell`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([format_cell(row.get(column)) for column in columns])
+    return buffer.getvalue()

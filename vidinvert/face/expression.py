@@ -18,13 +18,12 @@ from typing import Callable
 
 import numpy as np
 
-from vidinvert.config import FACE_ATTRIBUTES as ATTRIBUTES
 from vidinvert.errors import VidinvertError
 from vidinvert.face import mesh_indices as mi
+from vidinvert.face.mesh_indices import ATTRIBUTES
 from vidinvert.face.detect import MeshDetector
 
 Scorer = Callable[[np.ndarray], np.ndarray]
-
 # face mesh (468 points) indices; "right"/"left" are the subject's (the subject's right is the image's left)
 MOUTH_RIGHT, MOUTH_LEFT = mi.MOUTH_IMAGE_LEFT, mi.MOUTH_IMAGE_RIGHT
 NOSE_TIP = mi.NOSE_TIP
