@@ -233,6 +233,9 @@ def test_directions_list_command(tmp_path: Path, unit: np.ndarray, monkeypatch: 
     assert main(["directions", "list", "--directions-dir", str(tmp_path / "user")]) == 0
     out = capsys.readouterr()
     rows = [line.split("\t") for line in out.out.splitlines()]
+    motion = [r for r in rows if r[1].startswith("solved from its motion")]
+    assert [r[0] for r in motion] == ["smile", "mouth_open", "eyes_closed", "brows_raised"]
+    rows = [r for r in rows if r not in motion]
     assert [r[0] for r in rows if len(r) == 2] == [
         "boundaries_ours/smile", "editing_directions/smile", "interfacegan/smile",
         "interfacegan_directions/pose", "interfacegan_directions/smile", "w_directions/smile"]

@@ -21,6 +21,8 @@ CODEC_NAMES = ("dnxhr", "ffv1", "h264", "lossless", "prores", "prores4444", "sam
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                 "placebo")
 LANDMARK_BACKENDS = ("mediapipe", "face-alignment")
+#: The expressions defined by their motion (`vidinvert.face.expression_targets.EXPRESSIONS`).
+MOTION_EXPRESSIONS = ("smile", "mouth_open", "eyes_closed", "brows_raised")
 #: Arithmetic of the generator and encoders on CUDA (the CPU always computes in float32).
 PRECISIONS = ("fp32", "fp16", "bf16")
 #: How an edit reaches the frame (vidinvert.face.transfer, docs/rendering.md).

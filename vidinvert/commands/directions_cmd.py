@@ -26,6 +26,7 @@ def directions() -> None:
 def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
     """Show the direction names --attr accepts and the folders searched (the bundled demo model's
     directions apply to that model only)."""
+    from vidinvert.config import MOTION_EXPRESSIONS
     from vidinvert.edit.registry import available_directions, direction_search_dirs, directions_in
 
     found = available_directions(weights_dir, directions_dir)
@@ -33,6 +34,9 @@ def list_cmd(weights_dir: Path | None, directions_dir: Path | None) -> None:
         click.echo(f"{name}\t{path}")
     for name, path in sorted(directions_in(DIRECTIONS_DIR).items()):
         click.echo(f"{name}\t{path}\t(bundled demo model only)")
+    for name in MOTION_EXPRESSIONS:
+        where = "a file of that name above is used instead" if name in found else "any generator"
+        click.echo(f"{name}\tsolved from its motion at the clip's first face\t({where}; motion:{name} always solves)")
     click.echo("searched: " + ", ".join(str(d) for d in direction_search_dirs(weights_dir, directions_dir)), err=True)
 
 

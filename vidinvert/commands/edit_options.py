@@ -9,7 +9,7 @@ import click
 
 from vidinvert.commands.run_options import apply_options
 from vidinvert.demo.paths import demo_direction_names
-from vidinvert.config import INTERPOLATIONS, RENDER_MODES, default
+from vidinvert.config import INTERPOLATIONS, MOTION_EXPRESSIONS, RENDER_MODES, default
 from vidinvert.edit.change_source import ChangeSource
 from vidinvert.edit.direction_formats import FORMATS
 from vidinvert.errors import VidinvertError
@@ -20,6 +20,8 @@ SMOOTH_HELP = ("none | gaussian:SIGMA | ema:ALPHA | one-euro:MIN_CUTOFF[:beta=B]
 EDIT_OPTIONS = (
     click.option("--attr", multiple=True, metavar="NAME[=STRENGTH]",
                  help="Named direction and strength, e.g. smile=1.5 or smile=0s:0,1s:1.5 (repeatable). "
+                      f"{', '.join(MOTION_EXPRESSIONS)}: expressions defined by their motion, solved for any "
+                      "generator at the clip's first face (motion:NAME even where a file has that name). "
                       f"The bundled demo model has: {', '.join(demo_direction_names()) or 'none'}; "
                       "`vidinvert directions list` shows every name there is."),
     click.option("--direction", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -27,7 +29,7 @@ EDIT_OPTIONS = (
     click.option("--strength", metavar="VALUE|KEYS|FILE",
                  help="Strength of --direction edits and of --attr NAME without one: a number, keyframes "
                       "such as 0s:0,1s:1.5,4s:1.5,5s:0 (s, ms or frame numbers), or a .json/.csv file. "
-                      "Without it, each direction's own default (2 for the bundled smile, 1 for files "
+                      "Without it, each direction's own default (2 for the bundled smile_labels, 1 for files "
                       "that name none)."),
     click.option("--layers", help="Latent layers every edit applies to, e.g. 0-7 or 0,2,4-6."),
     click.option("--direction-format", type=click.Choice(sorted(FORMATS)), help="Format of --direction files."),

@@ -27,14 +27,13 @@ import platformdirs
 from vidinvert.edit.direction_formats import DIRECTION_SUFFIXES
 from vidinvert.edit.directions import Direction, load_direction, parse_layers
 from vidinvert.edit.keyframes import Strength, parse_strength
+from vidinvert.config import MOTION_EXPRESSIONS
 from vidinvert.errors import VidinvertError
 from vidinvert.weights import search_dirs
 
 APP_NAME = "vidinvert"
 #: ``--attr motion:NAME``: the expression's direction solved from its motion, never a file.
 MOTION_PREFIX = "motion:"
-#: The expressions defined by their motion (`vidinvert.face.expression_targets.EXPRESSIONS`).
-MOTION_EXPRESSIONS = ("smile", "mouth_open", "eyes_closed", "brows_raised")
 
 
 @dataclass(frozen=True)
