@@ -28,7 +28,7 @@ import torch
 from vidinvert.api import invert_video, load_default_models
 from vidinvert.face.expression_targets import EXPRESSIONS, face_axes, target_motion
 from vidinvert.face.render_motion import RenderMesh, expression_displacement, motion_field
-from vidinvert.face.transfer import hull_mask, work_size
+from vidinvert.face.transfer import work_size
 from vidinvert.metrics.edit_artifacts import skin_cast, skin_mask
 from vidinvert.pipeline.expression_directions import MAX_DRIFT, expression_direction, pulled, render
 

@@ -7,7 +7,6 @@ import json
 import logging
 from pathlib import Path
 
-import torch
 
 from vidinvert.edit.directions import parse_layers, save_direction
 from vidinvert.edit.factorisation import SefaResult, modulation_keys, sefa  # noqa: F401 (the names live on here)
