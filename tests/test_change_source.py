@@ -80,7 +80,7 @@ def test_renderer_draws_the_pair_from_the_moved_latents(models, tmp_path):
     G, E = models
     clip = render_demo_clip(G, tmp_path / "demo.mp4", seconds=0.4, fps=10, size=192)
     inversion = invert_faces(G, E, video_face_crops(clip, G.size, 4), steps=2)
-    offset = load_direction(DIRECTIONS_DIR / "smile.npz").delta(G.n_latent, G.style_dim) * 2
+    offset = load_direction(DIRECTIONS_DIR / "smile_labels.npz").delta(G.n_latent, G.style_dim) * 2
     renderer = Renderer(G, E.feature_index, batch_size=3, with_before=True, change_from=ChangeSource("latents", 0.7))
     frames = list(renderer(_frames(inversion, offset)))
     moved = ChangeSource("latents", 0.7).wplus(inversion.wplus, G.latent_avg)
@@ -114,7 +114,7 @@ def test_the_default_source_makes_the_bundled_smile_act_on_real_faces(models, sh
     crops = torch.cat([video_face_crops(shared_data / "videos" / clip, G.size, 24)[::4]
                        for clip in ("talk_audio.mp4", "head_d18.mp4")])
     inversion = invert_faces(G, E, crops)
-    smile = load_direction(DIRECTIONS_DIR / "smile.npz", name="smile")
+    smile = load_direction(DIRECTIONS_DIR / "smile_labels.npz", name="smile")
     [moved] = edit_motion(G, inversion, crops, smile, "smile", (2.0,), E.feature_index)
     assert moved.faces == len(crops)
     # measured +0.07 with 100% of 45 frames rising; the bar leaves room for other CPUs' rounding
