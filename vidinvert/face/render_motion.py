@@ -37,12 +37,10 @@ TAPER_WIDTH = 0.1
 
 
 class RenderMesh:
-    """Face-mesh points of renders (S, S, 3) uint8, in render pixels. With `video`, the mesh tracks
-    the face from one render to the next (no detection per render): give it one stream of renders
-    in order, e.g. every frame's "before" render."""
+    """Face-mesh points of renders (S, S, 3) uint8, in render pixels, each render read on its own."""
 
-    def __init__(self, video: bool = False) -> None:
-        self._mesh = MeshDetector(video=video, max_faces=1)
+    def __init__(self) -> None:
+        self._mesh = MeshDetector(video=False, max_faces=1)
 
     def points(self, render: np.ndarray) -> np.ndarray | None:
         """(468, 2) points in render pixels, or None when the mesh finds no face."""
