@@ -87,7 +87,7 @@ def desaturate(image: np.ndarray) -> np.ndarray:
 
 class FaceScorer:
     """Scores a stream of (input frame, output frame) pairs of one video, given in frame order;
-    close it (or use `with`) to release the two face meshes."""
+    close it (or use `with`) to release its face meshes (colour and grey frames, input and output)."""
 
     def __init__(self) -> None:
         self.quality = FaceQuality()

@@ -3,15 +3,16 @@
 The generator renders the frame's inversion twice, before the edit, G(w), and after it, G(w + edit).
 Their difference is the change the edit asks for; the real pixels are kept wherever it is zero.
 
-- `warp`: the dense motion from the "after" render back to the "before" render (DIS optical flow)
-  moves the real pixels; the colour change the motion cannot explain (teeth appearing, a shadow)
-  is added on top, low-passed to the generator's resolution.
+- `warp`: the motion of the face between the two renders, read by the face mesh on each
+  (`vidinvert.face.render_motion`), moves the real pixels; the colour change the motion cannot
+  explain is added on top only inside the mouth opening (teeth appearing), as grey, low-passed to
+  the generator's resolution.
 - `delta`: only the colour change, after - before, low-passed, is added to the real pixels.
 - `generated`: the "after" render itself is pasted (`vidinvert.face.composite.paste`).
 
 Both fields, motion and residual colour, live in crop coordinates (the aligned crop at
-`work_size` px) and are confined to an edit mask: where the two renders differ, inside the hull of
-the face mesh. The frame is then resampled once, in frame coordinates, only where the field moves
+`work_size` px) and fade to zero at the hull of the real face's mesh (`delta`: where the two
+renders differ, inside that hull). The frame is then resampled once, in frame coordinates, only where the field moves
 a pixel; everything else, and every pixel of a frame whose renders are equal, is kept bit for bit.
 """
 
@@ -30,17 +31,16 @@ from vidinvert.face import mesh_indices as mi
 from vidinvert.face.landmarks import FaceLandmarks
 from vidinvert.face.render_motion import motion_field, mouth_opening, taper
 
-#: The crop grid the change fields are estimated and stored on: twice the generator's side (optical
-#: flow needs a few pixels per feature), within these bounds (large generators are reduced).
+#: The crop grid the change fields are estimated and stored on: twice the generator's side, within
+#: these bounds (large generators are reduced).
 WORK_MIN, WORK_MAX = 128, 256
 #: The edit mask rises from 0 to 1 as the renders' blurred mean RGB difference goes from LOW to HIGH
 #: (0..255 levels).
 CHANGE_LOW = 6.0
 CHANGE_HIGH = 20.0
-#: Sizes in generator pixels: growth of the edit mask around the change, the Gaussian that smooths
-#: the motion (weighted by the mask) and the one that low-passes the residual colour.
+#: Sizes in generator pixels: growth of the edit mask around the change (its feathering is half
+#: that) and the Gaussian that low-passes the residual colour.
 MASK_GROW = 2.0
-FLOW_SIGMA = 1.5
 RESIDUAL_SIGMA = 0.75
 #: Channels of a change field: motion (x, y) in work-grid pixels, then residual RGB in levels.
 FIELD_CHANNELS = 5
@@ -131,9 +131,10 @@ def estimate_change(before: np.ndarray, after: np.ndarray, hull: np.ndarray,
     levels. Zero everywhere when the renders are equal.
 
     `warp` needs `points`, the face mesh (468, 2) of the "before" and the "after" render in render
-    pixels, and optionally the real face's mesh in the same pixels (where the motion is placed): the motion is the mesh's (`render_motion.motion_field`) and the residual colour is kept
-    only inside the "after" mouth opening (teeth appearing), as luminance: an edit's tint of the
-    skin is never carried. Without points (the mesh found no face) the field is zero. `delta`
+    pixels, and optionally the real face's mesh in the same pixels (where the motion is placed):
+    the motion is the mesh's (`render_motion.motion_field`) and the residual colour is kept only
+    inside the "after" mouth opening (teeth appearing), as luminance: an edit's tint of the skin is
+    never carried. Without points (the mesh found no face) the field is zero. `delta`
     carries the colour difference where the renders differ, tapered to zero at the hull's edge.
     """
     work = hull.shape[0]

@@ -53,12 +53,11 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
     # difference of their readings is the motion (static: smile rose in 70% of single_face's
     # frames, tracked: 47%)
     mesh = RenderMesh() if options.mode == "warp" else None
-    meshes = (mesh, mesh) if mesh is not None else None
     try:
         for _, group in itertools.groupby(_segments(frames), key=lambda item: item[0]):
             a, b = tee(frame for _, frame in group)
             sizes: dict[int, float] = {}
-            weighted = (_weighted_field(frame, options, default_offset_size, meshes, sizes) for frame in a)
+            weighted = (_weighted_field(frame, options, default_offset_size, mesh, sizes) for frame in a)
             for frame, field in zip(b, time_filter(weighted)):
                 if field is None:
                     yield frame
@@ -66,15 +65,14 @@ def change_fields(frames: Iterable[FaceFrame], options: ChangeOptions, smooth: s
                 size = sizes.pop(id(frame))
                 weight = field[..., -1:]
                 change = np.where(weight > 1e-6, field[..., :-1] / np.maximum(weight, 1e-6), 0.0) * size
-                yield replace(frame, change=change.astype(np.float32) if size > 0 else np.zeros_like(change,
-                                                                                                      np.float32))
+                yield replace(frame, change=change.astype(np.float32))  # size 0: all zero
     finally:
         if mesh is not None:
             mesh.close()
 
 
 def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_size: float | None,
-                    meshes: tuple[RenderMesh, RenderMesh] | None, sizes: dict[int, float]) -> np.ndarray | None:
+                    mesh: RenderMesh | None, sizes: dict[int, float]) -> np.ndarray | None:
     """The frame's change per unit of edit with a last channel of weight (1, or 0 where unknown)."""
     if frame.before is None:
         return None
@@ -85,8 +83,8 @@ def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_siz
     if size == 0:
         return out
     points = None
-    if meshes is not None and not np.array_equal(frame.before, frame.face):
-        before, after = meshes[0].points(frame.before), meshes[1].points(frame.face)
+    if mesh is not None and not np.array_equal(frame.before, frame.face):
+        before, after = mesh.points(frame.before), mesh.points(frame.face)
         if before is None or after is None:
             return out
         points = (before, after) + _real_points(frame)
