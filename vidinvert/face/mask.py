@@ -70,3 +70,34 @@ def face_mask(landmarks: FaceLandmarks, shape: tuple[int, ...], *, forehead: flo
         soft = cv2.GaussianBlur(soft, (2 * r_blur + 1, 2 * r_blur + 1), sigma, borderType=cv2.BORDER_CONSTANT)
     mask[y0:y1, x0:x1] = soft
     return mask
+
+
+def polygon_mask(points: np.ndarray, shape: tuple[int, ...], *, convex: bool = False,
+                 antialiased: bool = False) -> np.ndarray:
+    """uint8 (H, W) mask, 1 inside the polygon of `points` (N, 2) in pixels (sub-pixel vertices);
+    `convex`: their convex hull; `antialiased`: OpenCV's anti-aliased edge."""
+    mask = np.zeros(shape[:2], np.uint8)
+    shift = 4
+    vertices = np.rint(np.asarray(points, np.float64)[:, :2] * (1 << shift)).astype(np.int32)
+    line = cv2.LINE_AA if antialiased else cv2.LINE_8
+    if convex:
+        cv2.fillConvexPoly(mask, cv2.convexHull(vertices), 1, lineType=line, shift=shift)
+    else:
+        cv2.fillPoly(mask, [vertices], 1, lineType=line, shift=shift)
+    return mask
+
+
+def grow(mask: np.ndarray, radius: float) -> np.ndarray:
+    """The mask dilated by a disc of `radius` pixels (rounded; 0: unchanged)."""
+    r = max(int(round(radius)), 0)
+    if r == 0:
+        return mask
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+
+
+def shrink(mask: np.ndarray, radius: float) -> np.ndarray:
+    """The mask eroded by a disc of `radius` pixels (rounded; 0: unchanged)."""
+    r = max(int(round(radius)), 0)
+    if r == 0:
+        return mask
+    return cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))

@@ -15,6 +15,7 @@ import numpy as np
 
 from vidinvert.face import mesh_indices as mi
 from vidinvert.face.detect import MeshDetector
+from vidinvert.face.mask import grow, polygon_mask
 
 #: Renders are upscaled to this side before the mesh reads them (its input is 192 px).
 MESH_SIDE = 256
@@ -135,15 +136,9 @@ def motion_field(before: np.ndarray, after: np.ndarray, hull: np.ndarray, render
     return dense * taper(hull)[..., None]
 
 
-def mouth_opening(points: np.ndarray, size: int, render_size: int, grow: float,
+def mouth_opening(points: np.ndarray, size: int, render_size: int, grow_by: float,
                   contour: tuple[int, ...] = mi.LIPS_INNER) -> np.ndarray:
     """Float32 (size, size) 0/1 mask of the lips' inner contour (or another closed `contour`) on a
-    work grid, grown by `grow` pixels."""
+    work grid, grown by `grow_by` pixels."""
     grid = (np.asarray(points, np.float64)[list(contour)] + 0.5) * (size / render_size) - 0.5
-    mask = np.zeros((size, size), np.uint8)
-    shift = 4
-    cv2.fillPoly(mask, [np.rint(grid * (1 << shift)).astype(np.int32)], 1, lineType=cv2.LINE_AA, shift=shift)
-    r = int(round(grow))
-    if r > 0:
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    return mask.astype(np.float32)
+    return grow(polygon_mask(grid, (size, size), antialiased=True), grow_by).astype(np.float32)

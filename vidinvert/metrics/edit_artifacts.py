@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from vidinvert.face import mesh_indices as mi
+from vidinvert.face.mask import grow, polygon_mask, shrink
 
 FEATURE_GROW = 0.08
 SKIN_BLUR = 0.1
@@ -29,41 +30,16 @@ OVAL_INSIDE, OVAL_OUTSIDE = 0.15, 0.6
 CROP_BAND = 0.05
 
 
-def _polygon_mask(points: np.ndarray, shape: tuple[int, ...], *, convex: bool = False) -> np.ndarray:
-    mask = np.zeros(shape[:2], np.uint8)
-    shift = 4
-    vertices = np.rint(np.asarray(points, np.float64) * (1 << shift)).astype(np.int32)
-    if convex:
-        cv2.fillConvexPoly(mask, cv2.convexHull(vertices), 1, shift=shift)
-    else:
-        cv2.fillPoly(mask, [vertices], 1, shift=shift)
-    return mask
-
-
-def _grow(mask: np.ndarray, radius: float) -> np.ndarray:
-    r = max(int(round(radius)), 0)
-    if r == 0:
-        return mask
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-
-
-def _shrink(mask: np.ndarray, radius: float) -> np.ndarray:
-    r = max(int(round(radius)), 0)
-    if r == 0:
-        return mask
-    return cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-
-
 def skin_mask(points: np.ndarray, shape: tuple[int, ...], eye_distance: float) -> np.ndarray:
     """Boolean (H, W): the face oval without the lips, eyes and brows (grown by FEATURE_GROW d)."""
     p = np.asarray(points, np.float64)[:, :2]
-    oval = _polygon_mask(p[list(mi.FACE_OVAL)], shape)
+    oval = polygon_mask(p[list(mi.FACE_OVAL)], shape)
     features = np.zeros_like(oval)
     for polygon in (mi.LIPS_OUTER, mi.EYE_IMAGE_LEFT, mi.EYE_IMAGE_RIGHT):
-        features |= _polygon_mask(p[list(polygon)], shape, convex=True)
+        features |= polygon_mask(p[list(polygon)], shape, convex=True)
     for brow in (mi.BROW_IMAGE_LEFT + mi.BROW_LOWER_IMAGE_LEFT, mi.BROW_IMAGE_RIGHT + mi.BROW_LOWER_IMAGE_RIGHT):
-        features |= _polygon_mask(p[list(brow)], shape, convex=True)
-    return (oval & (1 - _grow(features, FEATURE_GROW * eye_distance))).astype(bool)
+        features |= polygon_mask(p[list(brow)], shape, convex=True)
+    return (oval & (1 - grow(features, FEATURE_GROW * eye_distance))).astype(bool)
 
 
 def _box(mask: np.ndarray, pad: float) -> tuple[slice, slice]:
@@ -98,8 +74,8 @@ def skin_cast(source: np.ndarray, output: np.ndarray, skin: np.ndarray, eye_dist
 def seam_bands(points: np.ndarray, quad: np.ndarray | None, shape: tuple[int, ...],
                eye_distance: float) -> tuple[np.ndarray, np.ndarray | None]:
     """Boolean (H, W) bands where a seam is looked for: around the face oval, around the crop's edges."""
-    oval = _polygon_mask(np.asarray(points, np.float64)[list(mi.FACE_OVAL), :2], shape)
-    edit = _grow(oval, OVAL_OUTSIDE * eye_distance) & (1 - _shrink(oval, OVAL_INSIDE * eye_distance))
+    oval = polygon_mask(np.asarray(points, np.float64)[list(mi.FACE_OVAL), :2], shape)
+    edit = grow(oval, OVAL_OUTSIDE * eye_distance) & (1 - shrink(oval, OVAL_INSIDE * eye_distance))
     if quad is None:
         return edit.astype(bool), None
     lines = np.zeros(shape[:2], np.uint8)

@@ -32,6 +32,7 @@ import torch
 from vidinvert.face.expression import (CHIN, LEFT_EYE_INNER, LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_INNER,
                                     RIGHT_EYE_OUTER, landmark_scores)
 from vidinvert.face import mesh_indices as mi
+from vidinvert.face.mask import polygon_mask
 from vidinvert.metrics.edit_artifacts import seam, seam_bands, skin_cast, skin_mask
 from vidinvert.metrics.pixel import psnr_from_mse
 
@@ -61,11 +62,7 @@ def nan_median(values: Sequence[float]) -> float:
 
 def oval_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Boolean (H, W) mask of the face oval of mesh points (468, 2) in frame pixels."""
-    mask = np.zeros(shape[:2], np.uint8)
-    shift = 4
-    polygon = np.rint(np.asarray(points, np.float64)[list(mi.FACE_OVAL), :2] * (1 << shift)).astype(np.int32)
-    cv2.fillPoly(mask, [polygon], 1, shift=shift)
-    return mask.astype(bool)
+    return polygon_mask(np.asarray(points, np.float64)[list(mi.FACE_OVAL)], shape).astype(bool)
 
 
 def eye_distance(points: np.ndarray) -> float:

@@ -17,7 +17,6 @@ face (about 2 x BASIS x len(CLIP_PSIS) renders and meshes).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 
@@ -25,6 +24,7 @@ from vidinvert.edit.directions import Direction
 from vidinvert.edit.factorisation import sefa
 from vidinvert.errors import VidinvertError
 from vidinvert.face import mesh_indices as mi
+from vidinvert.face.mask import polygon_mask
 from vidinvert.face.expression_targets import EXPRESSIONS, face_axes, target_motion
 from vidinvert.face.render_motion import RenderMesh, expression_displacement
 from vidinvert.images import to_uint8
@@ -82,9 +82,8 @@ def render(G: Generator, wplus: torch.Tensor, noise: NoiseSpec) -> np.ndarray:
 
 
 def _mean_colour(render_image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    mask = np.zeros(render_image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.rint(points[list(mi.FACE_OVAL)] * 16).astype(np.int32)], 1, shift=4)
-    return render_image[mask.astype(bool)].astype(np.float64).mean(axis=0) if mask.any() else np.zeros(3)
+    mask = polygon_mask(points[list(mi.FACE_OVAL)], render_image.shape).astype(bool)
+    return render_image[mask].astype(np.float64).mean(axis=0) if mask.any() else np.zeros(3)
 
 
 def _solve(G: Generator, name: str, noise: NoiseSpec, anchors: torch.Tensor) -> Direction:
