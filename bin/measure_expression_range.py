@@ -27,6 +27,7 @@ import torch
 
 from vidinvert.api import invert_video, load_default_models
 from vidinvert.face.expression_targets import EXPRESSIONS, face_axes, target_motion
+from vidinvert.face.mask import polygon_mask
 from vidinvert.face.render_motion import RenderMesh, expression_displacement, motion_field
 from vidinvert.face.transfer import work_size
 from vidinvert.metrics.edit_artifacts import skin_cast, skin_mask
@@ -56,9 +57,8 @@ def measure(G, mesh: RenderMesh, name: str, anchor: torch.Tensor, delta: torch.T
     unit = target[chosen] / np.maximum(np.linalg.norm(target[chosen], axis=1, keepdims=True), 1e-9)
     side = images.shape[1]
     work = work_size(side)
-    hull = np.zeros((work, work), np.float32)
-    grid = np.rint(((before + 0.5) * (work / side) - 0.5) * 16).astype(np.int32)
-    cv2.fillConvexPoly(hull, cv2.convexHull(grid), 1.0, shift=4)
+    grid = (before + 0.5) * (work / side) - 0.5
+    hull = polygon_mask(grid, (work, work), convex=True).astype(np.float32)
     field = motion_field(before, after, hull, side)
     at = np.clip(np.rint((after[chosen] + 0.5) * (work / side) - 0.5).astype(int), 0, work - 1)
     carried = -field[at[:, 1], at[:, 0]] / (work / side)

@@ -60,6 +60,12 @@ def nan_median(values: Sequence[float]) -> float:
     return float(np.median(kept)) if kept.size else math.nan
 
 
+def _expressions(points: np.ndarray) -> dict[str, float]:
+    """The EXPRESSIONS scores of one mesh (all its scores computed once)."""
+    scores = landmark_scores(points)
+    return {name: scores[name] for name in EXPRESSIONS}
+
+
 def oval_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Boolean (H, W) mask of the face oval of mesh points (468, 2) in frame pixels."""
     return polygon_mask(np.asarray(points, np.float64)[list(mi.FACE_OVAL)], shape).astype(bool)
@@ -182,11 +188,11 @@ class FaceQuality:
         source_points = np.asarray(source_points, np.float64)[:, :2]
         oval = oval_mask(source_points, source.shape)
         nan_scores = {name: math.nan for name in EXPRESSIONS}
-        input_scores = {name: landmark_scores(source_points)[name] for name in EXPRESSIONS}
+        input_scores = _expressions(source_points)
         output_scores = nan_scores
         displacement = math.nan
         if output_points is not None:
-            output_scores = {name: landmark_scores(output_points)[name] for name in EXPRESSIONS}
+            output_scores = _expressions(output_points)
             displacement = rigid_displacement(source_points, output_points)
         sharp_in = laplacian_variance(source, oval)
         score = FrameScore(index, masked_psnr(source, output, oval),
@@ -200,7 +206,7 @@ class FaceQuality:
         score.artefacts["seam_crop"] = seam(source, output, crop_band, d)
         for points, scores in zip(grey_points, (score.input_grey, score.output_grey)):
             if points is not None:
-                scores.update({name: landmark_scores(points)[name] for name in EXPRESSIONS})
+                scores.update(_expressions(points))
         if self._previous is not None and self._previous[0] == index - 1:
             rows, cols = _box(source_points, source.shape, FLOW_MARGIN)
             _, prev_source, prev_output = self._previous
