@@ -33,6 +33,9 @@ SPLINE_POINTS = np.array(sorted(set(range(0, mi.MESH_POINT_COUNT, 2)) | set(
 #: Anchors of zero motion on a ring around the face, this many times the hull's radius.
 ANCHOR_RING = 1.25
 ANCHOR_COUNT = 40
+#: The most any mesh point may move between two renders, over the eye distance, for the reading to
+#: be taken as one face moving (the strongest expressions measured move the mouth corners by 12%).
+MAX_MOTION = 0.25
 #: The taper rises from 0 at the hull's edge to 1 at this fraction of the work grid inside it.
 TAPER_WIDTH = 0.1
 
@@ -77,6 +80,16 @@ def expression_displacement(before: np.ndarray, after: np.ndarray) -> tuple[np.n
     rigid = similarity(after[stable], before[stable])
     placed = after @ rigid[:, :2].T + rigid[:, 2]
     return placed, before - placed
+
+
+def plausible(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether two renders' meshes read one face moving: no point's motion (the head's own taken
+    out) beyond MAX_MOTION of the eye distance. A mesh that lost its hold on a strongly edited
+    render gives points far off, and that reading must not move the real face."""
+    from vidinvert.face.expression_targets import face_axes
+
+    _, motion = expression_displacement(before, after)
+    return float(np.linalg.norm(motion, axis=1).max()) <= MAX_MOTION * face_axes(before)[2]
 
 
 def taper(hull: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from vidinvert.concurrency import tee
 from vidinvert.config import RenderConfig
 from vidinvert.temporal import parse_filter
 from vidinvert.face.mesh_indices import MESH_POINT_COUNT
-from vidinvert.face.render_motion import RenderMesh
+from vidinvert.face.render_motion import RenderMesh, plausible
 from vidinvert.face.transfer import FIELD_CHANNELS, ChangeOptions, estimate_change, hull_mask, work_size
 from vidinvert.pipeline.frames import FaceFrame
 
@@ -85,7 +85,7 @@ def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_siz
     points = None
     if mesh is not None and not np.array_equal(frame.before, frame.face):
         before, after = mesh.points(frame.before), mesh.points(frame.face)
-        if before is None or after is None:
+        if before is None or after is None or not plausible(before, after):
             return out
         points = (before, after) + _real_points(frame)
     fraction = min(1.0, size / default_offset_size) if default_offset_size else 1.0
