@@ -29,7 +29,10 @@ from vidinvert.loading import load_configured_models, load_models
 from vidinvert.models import Generator, InversionEncoder, LoadedModels
 from vidinvert.pipeline.build import StageHook, build_pipeline
 from vidinvert.pipeline.face_stages import track_faces
-from vidinvert.pipeline.frames import FaceFrame
+from vidinvert.face.find_tracks import clip_tracks
+from vidinvert.face.tracks import FaceTracks
+from vidinvert.pipeline.face_plans import TrackChoice, choose_tracks, plan_tracks
+from vidinvert.pipeline.multi_face import FrameFaces, MultiFacePipeline
 from vidinvert.pipeline.latents_file import LatentsRecorder
 from vidinvert.pipeline.execution import model_threads
 from vidinvert.pipeline.precision import check_precision
@@ -41,7 +44,7 @@ from vidinvert.video.sources import check_source, check_target
 log = logging.getLogger(__name__)
 
 __all__ = ["RunConfig", "RunSummary", "ProbeReport", "edit_video", "invert_video", "load_default_models", "load_models",
-           "probe_video", "resolve_device"]
+           "probe_faces", "probe_video", "resolve_device"]
 
 
 @dataclass
@@ -57,6 +60,7 @@ class RunSummary:
     process_seconds: float = 0.0
     latents: Path | None = None
     stage_times: StageTimes | None = None  # busy time of each stage, decode and encode included
+    tracks: TrackChoice | None = None  # several faces: which tracks were edited, which were not
 
     @property
     def seconds(self) -> float:
@@ -76,8 +80,17 @@ class RunSummary:
         """Processing rate of the frames through the pipeline, model loading excluded."""
         return self.processed / self.process_seconds if self.process_seconds else 0.0
 
+    def _faces_edited(self) -> str:
+        if self.tracks is None:
+            return "the face edited"
+        choice = self.tracks
+        left = [f"{len(choice.too_small)} too small (--min-face)"] if choice.too_small else []
+        left += [f"{len(choice.not_chosen)} not chosen"] if choice.not_chosen else []
+        return (f"a face edited ({len(choice.edited)} track(s) edited"
+                + (", " + ", ".join(left) if left else "") + ")")
+
     def line(self) -> str:
-        return (f"{self.output}: {self.frames} frames, {self.edited} with the face edited, "
+        return (f"{self.output}: {self.frames} frames, {self.edited} with {self._faces_edited()}, "
                 f"{self.passed_through} passed through, {self.cold_starts} cold starts; "
                 f"models loaded in {self.load_seconds:.1f} s, processed in {self.process_seconds:.1f} s "
                 f"({self.frames_per_second:.2f} frames/s)" + (
@@ -127,19 +140,35 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     fps = info.frame_rate
     if models is None:
         check_precision(config.models.precision, resolve_device(config.models.device))
+    summary = RunSummary(Path(output))
+    tracks = photos = None
+    if config.track.several:
+        if out.save_latents:
+            raise VidinvertError("--save-latents records one face; it cannot be combined with --face all, --track "
+                                 "or --face-ref")
+        refs = config.track.face_ref
+        if refs:
+            from vidinvert.face.recognition import check_photo, photo_embedding
+
+            for photo in refs:  # one face each, before anything heavy
+                check_photo(photo)
+        tracks = clip_tracks(source, config.track, frames=out.frames, fps=parse_fps(out.fps), quiet=out.quiet,
+                             identity=True if refs else None)
+        tracks.check_ids(config.track.track)
+        photos = [photo_embedding(photo) for photo in refs]
     models = load_configured_models(config.models) if models is None else as_loaded(models)
     G, E = models.G, models.E
-    summary = RunSummary(Path(output))
     recorder = LatentsRecorder(config.render) if out.save_latents else None
 
-    def counted(frames: Iterator[FaceFrame]) -> Iterator[FaceFrame]:
-        for frame in frames:
-            if frame.has_face:
+    def counted(items: Iterator) -> Iterator:
+        for item in items:
+            faces = item.faces if isinstance(item, FrameFaces) else (item,)
+            if any(frame.has_face for frame in faces):
                 summary.edited += 1
-                summary.cold_starts += frame.cold
+            summary.cold_starts += sum(frame.cold for frame in faces)
             if recorder is not None:
-                recorder.add(frame)
-            yield frame
+                recorder.add(item)
+            yield item
 
     times = StageTimes()
 
@@ -147,7 +176,18 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
         items = observe(name, items) if observe is not None else items
         return items if name == "decode" else times.observe(name, items)  # the transcode times decoding
 
-    with build_pipeline(models, config, fps, observe=timed) as pipeline, model_threads(config.execution), \
+    if tracks is None:
+        pipeline = build_pipeline(models, config, fps, observe=timed)
+        composite = pipeline.composite
+    else:
+        summary.tracks = choose_tracks(tracks, config, photos)
+        plans = plan_tracks(models, config, summary.tracks.edited, fps, observe=timed)
+        pipeline = MultiFacePipeline(tracks, plans, serial=config.execution.serial, observe=timed)
+
+        def composite(items):
+            return pipeline.composite(items, config.render.side_by_side)
+
+    with pipeline, model_threads(config.execution), \
             tqdm(total=_frames_selected(info, selection), unit="frame", disable=out.quiet, desc=Path(input).name,
                  leave=False) as bar:
         summary.load_seconds = time.perf_counter() - started
@@ -156,7 +196,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
         def process(records: Iterator[FrameRecord]) -> Iterator[FrameRecord]:
             faces = pipeline.faces(records)
             with contextlib.closing(faces):  # stops the chain's threads on any error
-                for record in pipeline.composite(counted(faces)):
+                for record in composite(counted(faces)):
                     bar.update(1)
                     yield record
             if summary.edited == 0:
@@ -279,3 +319,12 @@ def probe_video(input: str | os.PathLike, track: TrackConfig | None = None, *, f
         detector.close()
     return ProbeReport(info, count, face_frames, interpolated, segments,
                        float(np.median(sizes)) if sizes else None)
+
+
+def probe_faces(input: str | os.PathLike, track: TrackConfig | None = None, *, frames: str | None = None,
+                fps: str | None = None, quiet: bool = True, **track_options) -> FaceTracks:
+    """Every face track of a video or image sequence (no models needed): the ids `--track` takes,
+    with first and last frame, frame count and median face size (`FaceTracks.tracks`)."""
+    track = dataclasses.replace(track or TrackConfig(), **track_options)
+    source = check_source(input)
+    return clip_tracks(source, track, frames=frames, fps=parse_fps(fps), quiet=quiet)

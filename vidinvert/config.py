@@ -100,18 +100,40 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrackConfig:
-    """Finding the face and smoothing its crop over time."""
+    """Finding the faces, choosing which are edited, and smoothing their crops over time.
+
+    `face` "all", any `track` id or any `face_ref` photo edits every chosen face on its own track;
+    otherwise one face is followed (`face` as a size rank, position or point)."""
 
     face: str = "0"
     max_gap: int = 5
     landmarks: str = "mediapipe"
     smooth: float | str = 3.0
+    min_face: float = 48.0  # several faces: tracks whose median face size is smaller pass through
+    track: tuple[int, ...] = ()
+    face_ref: tuple[PathLike, ...] = ()
+    face_ref_threshold: float = 0.6
 
     def __post_init__(self) -> None:
         check_choice("--landmarks", self.landmarks, LANDMARK_BACKENDS)
         if self.max_gap < 0:
             raise VidinvertError(f"--max-gap must be 0 or more, got {self.max_gap}")
         object.__setattr__(self, "smooth", parse_smooth(self.smooth))
+        if self.min_face < 0:
+            raise VidinvertError(f"--min-face must be 0 or more pixels, got {self.min_face}")
+        if not 0 < self.face_ref_threshold <= 2:
+            raise VidinvertError(f"--face-ref-threshold must be in (0, 2], got {self.face_ref_threshold}")
+        track = (self.track,) if isinstance(self.track, int) else tuple(self.track)
+        if any(not isinstance(t, int) or t < 0 for t in track):
+            raise VidinvertError(f"--track takes track ids (0, 1, ...; see `vidinvert probe IN --faces`), got {track}")
+        object.__setattr__(self, "track", track)
+        refs = self.face_ref
+        object.__setattr__(self, "face_ref", (refs,) if isinstance(refs, (str, os.PathLike)) else tuple(refs))
+
+    @property
+    def several(self) -> bool:
+        """Whether faces are followed on tracks of their own (every face, or the chosen ones)."""
+        return self.face.strip().lower() == "all" or bool(self.track) or bool(self.face_ref)
 
 
 @dataclass(frozen=True)

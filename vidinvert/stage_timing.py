@@ -95,10 +95,9 @@ class StageTimes:
         self.stages: dict[str, StageTime] = {}
 
     def observe(self, name: str, items: Iterable[X]) -> Iterator[X]:
-        """``items`` (a stage's output) with its own time added to the stage ``name``."""
-        if name in self.stages:
-            raise ValueError(f"stage {name!r} is already observed")
-        record = self.stages[name] = StageTime(name)
+        """``items`` (a stage's output) with its own time added to the stage ``name``. A name observed
+        again (the same stage of each face's chain) adds up: its items are then faces, not frames."""
+        record = self.stages.setdefault(name, StageTime(name))
         return self._measured(record, iter(items))
 
     def timed(self, name: str, stage: Callable[[Iterable[X]], Iterable[Y]]) -> Callable[[Iterable[X]], Iterator[Y]]:

@@ -53,13 +53,28 @@ SMOOTH_OPTION = click.option(
 #: Which face is followed and how it is found (`vidinvert.config.TrackConfig`; `probe` takes these too).
 FACE_TRACK_OPTIONS = (
     click.option("--face", default=default("face"), show_default=True,
-                 help="Which face to follow: size rank (0 = largest), left/right/top/bottom/center, or X,Y."),
+                 help="Which face to follow: size rank (0 = largest), left/right/top/bottom/center, or X,Y; "
+                      "'all' edits every face, each on its own track (edit, invert, batch)."),
     click.option("--max-gap", type=click.IntRange(min=0), default=default("max_gap"), show_default=True,
                  help="Longest detection gap (frames) bridged by interpolation; longer gaps pass through."),
     click.option("--landmarks", type=click.Choice(LANDMARK_BACKENDS), default=default("landmarks"),
                  show_default=True, help="Landmark detector."),
 )
 TRACK_OPTIONS = (SMOOTH_OPTION, *FACE_TRACK_OPTIONS)
+
+#: Choosing among several faces (`--face all`, `--track`, `--face-ref`; docs/faces.md).
+SEVERAL_FACES_OPTIONS = (
+    click.option("--track", type=click.IntRange(min=0), multiple=True,
+                 help="Edit only this face track (repeatable; ids from `vidinvert probe IN --faces`)."),
+    click.option("--face-ref", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+                 help="Edit only the tracks of the person in this photo (one face in it; repeatable; needs the "
+                      "identity extra)."),
+    click.option("--face-ref-threshold", type=click.FloatRange(min=0, min_open=True, max=2),
+                 default=default("face_ref_threshold"), show_default=True,
+                 help="Largest identity distance (dlib's 128-D embedding) of a track to a --face-ref photo."),
+    click.option("--min-face", type=click.FloatRange(min=0), default=default("min_face"), show_default=True,
+                 help="With several faces: tracks whose median face size (px) is smaller pass through untouched."),
+)
 
 RENDER_OPTIONS = (
     click.option("--batch-size", type=click.IntRange(min=1), default=default("batch_size"), show_default=True,
@@ -104,8 +119,8 @@ EXECUTION_OPTIONS = (
 #: Every option that shapes a frame's face (`edit` and `eval` alike); `edit_options` and
 #: `render_options` (vidinvert.commands.edit_options) add the edit and how it reaches the frame.
 FRAME_OPTIONS = (*MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *RENDER_OPTIONS, *EXECUTION_OPTIONS)
-RUN_OPTIONS = (OUTPUT_OPTION, *MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *RENDER_OPTIONS, SIDE_BY_SIDE_OPTION,
-               *OUTPUT_OPTIONS, *EXECUTION_OPTIONS)
+RUN_OPTIONS = (OUTPUT_OPTION, *MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *SEVERAL_FACES_OPTIONS,
+               *RENDER_OPTIONS, SIDE_BY_SIDE_OPTION, *OUTPUT_OPTIONS, *EXECUTION_OPTIONS)
 
 
 def apply_options(options: tuple) -> Callable[[Callable], Callable]:

@@ -50,13 +50,17 @@ class MeshDetector:
     def __init__(self, *, video: bool = False, max_faces: int = 4, min_confidence: float = 0.5) -> None:
         import mediapipe as mp
 
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=not video,
-            max_num_faces=max_faces,
-            refine_landmarks=False,
-            min_detection_confidence=min_confidence,
-            min_tracking_confidence=min_confidence,
-        )
+        self._options = dict(static_image_mode=not video, max_num_faces=max_faces, refine_landmarks=False,
+                             min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence)
+        self._mesh = mp.solutions.face_mesh.FaceMesh(**self._options)
+
+    def reset(self) -> None:
+        """Forget the faces followed so far (at a shot cut: the tracking mode would look for them
+        where they were in the last shot)."""
+        import mediapipe as mp
+
+        self._mesh.close()
+        self._mesh = mp.solutions.face_mesh.FaceMesh(**self._options)
 
     def detect(self, image: np.ndarray) -> list[FaceLandmarks]:
         """Landmarks of every face found in the image, largest first."""

@@ -45,21 +45,67 @@ def unobserved(name: str, items: Iterator) -> Iterator:
 
 
 @dataclass
-class Pipeline:
-    """The stages of one run over one video, built by `build_pipeline`; close it (or use `with`) to
-    release the landmark detector."""
+class FaceChain:
+    """One face's stages from the aligned crop on: inversion (its warm-start chain), editing, rendering
+    and the change. Each followed face needs its own: every stage keeps state along the face's frames."""
 
     G: Generator
     E: InversionEncoder
     config: RunConfig
     device: torch.device
-    detector: LandmarkDetector
-    tracker: FaceTracker
     inverter: SequenceInverter
     renderer: Renderer
     edit_stage: EditStage | None
     observe: StageHook = field(default=unobserved)
     fps: float = DEFAULT_FPS
+
+    def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
+        """Aligned face frames in, inverted, edited, rendered (and, for warp/delta, changed) ones out."""
+        observe = self.observe
+        frames = observe("inversion", invert_frames(frames, self.inverter, self.config.invert.warm_start, self.device,
+                                                    self.config.models.precision))
+        if self.edit_stage is not None:
+            frames = observe("edit", self.edit_stage(frames))
+        frames = observe("render", self.renderer(frames))
+        if self.renderer.with_before:
+            frames = observe("change", change_fields(frames, ChangeOptions(self.config.render.render),
+                                                     self.config.render.smooth_change, self.fps,
+                                                     self.edit_stage and self.edit_stage.default_offset_size))
+        return frames
+
+
+@dataclass
+class Pipeline:
+    """The stages of one run over one video, built by `build_pipeline`; close it (or use `with`) to
+    release the landmark detector."""
+
+    chain: FaceChain
+    detector: LandmarkDetector
+    tracker: FaceTracker
+
+    @property
+    def G(self) -> Generator:
+        return self.chain.G
+
+    @property
+    def E(self) -> InversionEncoder:
+        return self.chain.E
+
+    @property
+    def config(self) -> RunConfig:
+        return self.chain.config
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.chain.renderer
+
+    @property
+    def edit_stage(self) -> EditStage | None:
+        return self.chain.edit_stage
+
+    @property
+    def observe(self) -> StageHook:
+        return self.chain.observe
 
     def faces(self, records: Iterable[FrameRecord]) -> Iterator[FaceFrame]:
         """Decoded frames in, face frames out, in order: tracked, aligned, inverted, edited, rendered.
@@ -73,16 +119,7 @@ class Pipeline:
         frames = observe("landmarks", track_faces(observe("decode", iter(records)), self.tracker))
         frames = observe("crop smoothing", smooth_crops(frames, self.config.track.smooth))
         frames = handoffs.ahead(observe("align", align_crops(frames, self.E.input_size)), "face")
-        frames = observe("inversion", invert_frames(frames, self.inverter, self.config.invert.warm_start, self.device,
-                                                          self.config.models.precision))
-        if self.edit_stage is not None:
-            frames = observe("edit", self.edit_stage(frames))
-        frames = observe("render", self.renderer(frames))
-        if self.renderer.with_before:
-            frames = observe("change", change_fields(frames, ChangeOptions(self.config.render.render),
-                                                     self.config.render.smooth_change, self.fps,
-                                                     self.edit_stage and self.edit_stage.default_offset_size))
-        return handoffs.output(handoffs.ahead(frames, "model"))
+        return handoffs.output(handoffs.ahead(self.chain(frames), "model"))
 
     def composite(self, frames: Iterable[FaceFrame]) -> Iterator[FrameRecord]:
         """Face frames in, output frames out: each face pasted back into its frame."""
@@ -103,6 +140,15 @@ def build_pipeline(models: LoadedModels, config: RunConfig, fps: float, *,
     """The stages for the loaded models, a run configuration and the video's frame rate (keyframe
     times and filter cut-offs need it). Edits and directions are checked here, before any frame;
     named directions are looked up in the models' own folder first."""
+    chain = build_face_chain(models, config, fps, observe=observe)
+    detector = make_detector(config.track.landmarks, video=True, device=str(chain.device))
+    tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)
+    return Pipeline(chain, detector, tracker)
+
+
+def build_face_chain(models: LoadedModels, config: RunConfig, fps: float, *,
+                     observe: StageHook = unobserved) -> FaceChain:
+    """One face's stages from the aligned crop on, for the loaded models and a configuration."""
     G, E = models.G, models.E
     device = G.latent_avg.device
     check_precision(config.models.precision, device)
@@ -120,6 +166,4 @@ def build_pipeline(models: LoadedModels, config: RunConfig, fps: float, *,
                                      batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,
                                      model_dir=models.directions_dir, arithmetic=renderer.arithmetic)
     inverter = make_sequence_inverter(G, E, config.invert)
-    detector = make_detector(config.track.landmarks, video=True, device=str(device))
-    tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)
-    return Pipeline(G, E, config, device, detector, tracker, inverter, renderer, edit_stage, observe, fps)
+    return FaceChain(G, E, config, device, inverter, renderer, edit_stage, observe, fps)

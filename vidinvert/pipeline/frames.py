@@ -38,6 +38,7 @@ class FaceFrame:
     record: FrameRecord
     landmarks: FaceLandmarks | None = None
     interpolated: bool = False  # landmarks bridged over a detection gap
+    starts_segment: bool = False  # the face's first frame after a cut or a long gap (cold start)
     quad: np.ndarray | None = None  # smoothed FFHQ quad (4, 2) in frame pixels
     crop: np.ndarray | None = None  # aligned uint8 RGB crop at the encoder's input size
     transform: CropTransform | None = None

@@ -34,7 +34,7 @@ def invert_frames(frames: Iterable[FaceFrame], inverter: SequenceInverter, warm_
             inverter.reset()  # the face is gone: the next one starts cold
             yield frame
             continue
-        if not warm_start:
+        if not warm_start or frame.starts_segment:
             inverter.reset()
         x = to_model_input(frame.crop)
         if device.type == "cuda":  # a pinned copy is sent without waiting
