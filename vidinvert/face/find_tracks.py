@@ -26,7 +26,7 @@ def find_tracks(records: Iterable[FrameRecord], detector: LandmarkDetector, *, m
     """The clip's face tracks. `identity` joins segments across cuts and long gaps by dlib's face
     embedding (None: when the identity extra is installed)."""
     if identity is None:
-        recognition_available = lambda: False  # noqa: E731  (until the identity module lands)
+        from vidinvert.face.recognition import recognition_available
 
         identity = recognition_available()
         if not identity:
