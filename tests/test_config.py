@@ -12,7 +12,7 @@ from vidinvert.cli import cli
 from vidinvert.config import DEFAULTS, OPTION_GROUP, RunConfig
 from vidinvert.errors import VidinvertError
 
-NOT_CONFIG = {"input", "output"}  # command arguments, not settings
+NOT_CONFIG = {"input", "output", "spec"}  # command arguments and the spec file, not settings
 
 
 def command_params(name: str) -> dict[str, click.Parameter]:

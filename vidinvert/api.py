@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 __all__ = ["RunConfig", "RunSummary", "ProbeReport", "edit_video", "invert_video", "load_default_models", "load_models",
            "probe_faces", "probe_video", "resolve_device"]
 
+#: The track id of the one face a run follows (`--face`), as an edit spec names it.
+SINGLE_TRACK = 0
+
 
 @dataclass
 class RunSummary:
@@ -111,10 +114,15 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunC
     must yield the same items. With no edits and no latent smoothing this is `invert_video`.
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
     appears only when complete and the input is never modified.
+
+    `spec` (a vidinvert.edit.spec.EditSpec, `--spec`) edits the face as the spec's entries for track 0
+    say, these settings being the defaults they override; a spec that selects no entry for it leaves
+    the video as it was (re-encoded).
     """
     require_edit = options.pop("_require_edit", True)
+    spec = options.pop("spec", None)
     config = (config or RunConfig()).with_options(**options)
-    return _run(input, output, config, models, observe, require_edit)
+    return _run(input, output, config, models, observe, require_edit, spec)
 
 
 def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None,
@@ -126,16 +134,25 @@ def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: Ru
     return edit_video(input, output, config, _require_edit=False, **options)
 
 
-def _run(input, output, config: RunConfig, models, observe, require_edit: bool) -> RunSummary:
+def _run(input, output, config: RunConfig, models, observe, require_edit: bool, spec=None) -> RunSummary:
     started = time.perf_counter()
     out = config.output
-    if require_edit:
-        config.edit.require_edits()
+    face_config = config if spec is None else spec.config_for(config, SINGLE_TRACK)
+    if require_edit and face_config is not None and not face_config.edit.edits:
+        if spec is not None:
+            raise VidinvertError(f"nothing to edit: neither the edit spec's entries for track {SINGLE_TRACK} nor "
+                                 "the command line give attr or direction")
+        face_config.edit.require_edits()
     if config.render.side_by_side and out.frames:
         raise VidinvertError("--side-by-side writes every frame twice as wide; it cannot be combined with --frames")
     selection = parse_frame_range(out.frames)
     source = check_source(input)
     check_target(source, output, out.overwrite)
+    if face_config is None:
+        log.warning("the edit spec has no entry for track %d (the face followed): the output is %s re-encoded",
+                    SINGLE_TRACK, input)
+        return _copy_unedited(source, output, config)
+    config = face_config
     info = probe(source, fps=parse_fps(out.fps))
     fps = info.frame_rate
     if models is None:
@@ -215,6 +232,16 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool) 
     summary.process_seconds = time.perf_counter() - processing
     summary.stage_times = times
     return summary
+
+
+def _copy_unedited(source, output, config: RunConfig) -> RunSummary:
+    """The input re-encoded as a run with this configuration writes it, no model loaded."""
+    started = time.perf_counter()
+    out = config.output
+    result = transcode(source, output, None, frames=out.frames, codec=out.codec, crf=out.crf, preset=out.preset,
+                       overwrite=out.overwrite, serial=config.execution.serial, fps=out.fps)
+    return RunSummary(result.output, frames=result.frames, processed=result.processed,
+                      process_seconds=time.perf_counter() - started)
 
 
 def as_loaded(models: LoadedModels | tuple[Generator, InversionEncoder]) -> LoadedModels:

@@ -37,14 +37,13 @@ def load_models(generator: str | os.PathLike | None = None, encoder: str | os.Pa
     """
     device = resolve_device(device)
     if encoder is None:
-        found = [p for p in (find_weights(name, weights_dir) for name in DEFAULT_ENCODERS) if p is not None]
-        if not found and generator is None and demo_model_present():
+        encoder = _store_encoder(weights_dir)
+        if encoder is None and generator is None and demo_model_present():
             return load_default_models(device)
-        if not found:
+        if encoder is None:
             where = ", ".join(str(d) for d in search_dirs(weights_dir))
             raise WeightsError(f"no encoder given and none of {', '.join(DEFAULT_ENCODERS)} found in {where}; "
                                "pass --encoder PATH or place one there")
-        encoder = found[0]
     encoder = Path(encoder)
     encoder_file = load_checkpoint(encoder, what="encoder")
     E = load_encoder(encoder, device=device, checkpoint=encoder_file)
@@ -58,6 +57,23 @@ def load_models(generator: str | os.PathLike | None = None, encoder: str | os.Pa
     log.info("generator %s (%d px), encoder %s (%s)", generator, G.size, encoder, E.kind)
     directions = DIRECTIONS_DIR if is_demo_generator_file(generator) else None
     return LoadedModels(G, E, directions, f"generator {generator}, encoder {encoder}")
+
+
+def _store_encoder(weights_dir: str | os.PathLike | None) -> Path | None:
+    """The first of DEFAULT_ENCODERS in the weights store."""
+    return next((p for p in (find_weights(name, weights_dir) for name in DEFAULT_ENCODERS) if p is not None), None)
+
+
+def configured_directions_dir(models: ModelConfig) -> Path | None:
+    """The folder of directions that belong to the generator `load_models` picks for these settings,
+    found without loading anything, to check direction names before the models load (an encoder
+    that carries its own generator is not opened: the store's generator is taken as the one used)."""
+    generator = models.generator
+    if generator is None and models.encoder is None and _store_encoder(models.weights_dir) is None:
+        return DIRECTIONS_DIR if demo_model_present() else None
+    if generator is None:
+        generator = find_weights(DEFAULT_GENERATOR, models.weights_dir)
+    return DIRECTIONS_DIR if generator is not None and is_demo_generator_file(generator) else None
 
 
 def load_configured_models(models: ModelConfig) -> LoadedModels:

@@ -70,5 +70,26 @@ RENDER_OPTIONS = (
                       "tensor as inverted) | latents[:PSI] (W+ alone, pulled towards the average latent by PSI)."),
 )
 
+
+def print_spec_example(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """`--spec-example`: print the example and stop, before the input and -o are asked for."""
+    if not value or ctx.resilient_parsing:
+        return
+    from vidinvert.edit.spec import spec_example
+
+    click.echo(spec_example(), nl=False)
+    ctx.exit(0)
+
+
+#: The edit spec file (`vidinvert edit` only: one video's faces).
+SPEC_OPTIONS = (
+    click.option("--spec", type=click.Path(dir_okay=False, path_type=Path), metavar="EDIT.json",
+                 help="Edit spec: per face (all, a track id, ref:PHOTO) its edits and render options; the options "
+                      "given here are the defaults it overrides (docs/edit-spec.md)."),
+    click.option("--spec-example", is_flag=True, is_eager=True, expose_value=False, callback=print_spec_example,
+                 help="Print an example edit spec and exit."),
+)
+
 edit_options = apply_options(EDIT_OPTIONS)
 render_options = apply_options(RENDER_OPTIONS)
+spec_options = apply_options(SPEC_OPTIONS)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 import platformdirs
 
@@ -70,12 +70,30 @@ def find_direction(name: str, weights_dir: str | Path | None = None, directions_
                 candidate = folder / f"{stem}{suffix}"
                 if candidate.is_file():
                     return candidate
-    known = sorted(available_directions(weights_dir, directions_dir, model_dir))
-    hint = f"known names: {', '.join(known)}" if known else "no direction files found there"
+    hint = known_names_hint(available_directions(weights_dir, directions_dir, model_dir))
     raise VidinvertError(
         f"no direction named {name!r} in {', '.join(str(d) for d in dirs)} ({hint}); "
         "put NAME.npy/.pt/.npz there or pass --direction FILE"
     )
+
+
+def known_names_hint(known: Collection[str]) -> str:
+    """The one wording of the names that resolve, for messages about a name that does not."""
+    return f"known names: {', '.join(sorted(known))}" if known else "no direction files found there"
+
+
+def known_direction_names(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
+                          model_dir: Path | None = None) -> set[str]:
+    """Every name an edit may give: the direction files that resolve and the expressions solved from
+    their motion (``motion:NAME`` is checked by :func:`is_known_direction`)."""
+    return set(available_directions(weights_dir, directions_dir, model_dir)) | set(MOTION_EXPRESSIONS)
+
+
+def is_known_direction(name: str, known: Collection[str]) -> bool:
+    """Whether `name` resolves among `known` names, ``motion:NAME`` of a motion expression included."""
+    if name.startswith(MOTION_PREFIX):
+        return name[len(MOTION_PREFIX):] in MOTION_EXPRESSIONS
+    return name in known
 
 
 def available_directions(weights_dir: str | Path | None = None, directions_dir: str | Path | None = None,
