@@ -215,7 +215,7 @@ def test_spec_example_prints_a_spec_that_loads_back_as_the_example(tmp_path, cap
 @pytest.mark.parametrize("spec, args, expected", [
     ({"faces": {"1": {"atr": {"smile": 1}}}}, [], "unknown key(s) faces.1.atr"),
     ({"faces": {"all": {"attr": {"smiel": 1}}}}, [], "unknown direction name(s) at faces.all.attr.smiel"),
-    ({"faces": {"0": {"render": "delta"}}}, [], "nothing to edit: neither the edit spec's entries for track 0"),
+    ({"faces": {"0": {"render": "delta"}}}, [], "nothing to edit for track 0"),
     (None, [], "edit spec not found: "),
     ("{", [], "not valid JSON"),
 ])
@@ -252,13 +252,12 @@ def test_a_spec_for_track_0_edits_frame_for_frame_as_attr_does(shared_data, tmp_
         assert all(not np.array_equal(spec_frames[i], src[i]) for i in src)  # the smile reached every frame
 
 
-def test_a_spec_without_an_entry_for_the_face_copies_the_video(shared_data, tmp_path, caplog):
+def test_a_spec_naming_a_track_the_clip_lacks_is_refused_before_models_load(shared_data, tmp_path, capsys):
     source = shared_data / "videos" / "single_face.mp4"
     spec = write_spec(tmp_path / "edit.json", {"faces": {"3": {"attr": {"smile": 2}}}})
     out = tmp_path / "out.mkv"
     missing = str(tmp_path / "missing.pt")  # no model loads: a missing encoder is never looked for
-    assert main(["edit", str(source), "--spec", str(spec), "-o", str(out), "--encoder", missing, *FAST]) == 0
-    assert "no entry for track 0" in caplog.text
-    _, written = decode_all(out)
-    _, src = decode_all(source)
-    assert len(written) == 72 and all(np.array_equal(written[i], src[i]) for i in src)
+    assert main(["edit", str(source), "--spec", str(spec), "-o", str(out), "--encoder", missing, *FAST]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: no track 3 in this clip; its tracks: 0"]
+    assert not out.exists() and partial_files(out) == []

@@ -29,9 +29,9 @@ from vidinvert.loading import load_configured_models, load_models
 from vidinvert.models import Generator, InversionEncoder, LoadedModels
 from vidinvert.pipeline.build import StageHook, build_pipeline
 from vidinvert.pipeline.face_stages import track_faces
-from vidinvert.face.find_tracks import clip_tracks
+from vidinvert.pipeline.find_tracks import clip_tracks
 from vidinvert.face.tracks import FaceTracks
-from vidinvert.pipeline.face_plans import TrackChoice, choose_tracks, plan_tracks
+from vidinvert.pipeline.face_plans import TrackChoice, find_and_choose, plan_tracks
 from vidinvert.pipeline.multi_face import FrameFaces, MultiFacePipeline
 from vidinvert.pipeline.latents_file import LatentsRecorder
 from vidinvert.pipeline.execution import model_threads
@@ -45,9 +45,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["RunConfig", "RunSummary", "ProbeReport", "edit_video", "invert_video", "load_default_models", "load_models",
            "probe_faces", "probe_video", "resolve_device"]
-
-#: The track id of the one face a run follows (`--face`), as an edit spec names it.
-SINGLE_TRACK = 0
 
 
 @dataclass
@@ -115,9 +112,9 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunC
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
     appears only when complete and the input is never modified.
 
-    `spec` (a vidinvert.edit.spec.EditSpec, `--spec`) edits the face as the spec's entries for track 0
-    say, these settings being the defaults they override; a spec that selects no entry for it leaves
-    the video as it was (re-encoded).
+    `spec` (a vidinvert.edit.spec.EditSpec, `--spec`) edits each face track (`probe_faces`' ids) as
+    the spec's entries for it say, these settings being the defaults they override; a track no entry
+    selects is left as it was (docs/edit-spec.md, docs/faces.md).
     """
     require_edit = options.pop("_require_edit", True)
     spec = options.pop("spec", None)
@@ -137,42 +134,27 @@ def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: Ru
 def _run(input, output, config: RunConfig, models, observe, require_edit: bool, spec=None) -> RunSummary:
     started = time.perf_counter()
     out = config.output
-    face_config = config if spec is None else spec.config_for(config, SINGLE_TRACK)
-    if require_edit and face_config is not None and not face_config.edit.edits:
-        if spec is not None:
-            raise VidinvertError(f"nothing to edit: neither the edit spec's entries for track {SINGLE_TRACK} nor "
-                                 "the command line give attr or direction")
-        face_config.edit.require_edits()
+    if require_edit and spec is None:
+        config.edit.require_edits()
     if config.render.side_by_side and out.frames:
         raise VidinvertError("--side-by-side writes every frame twice as wide; it cannot be combined with --frames")
     selection = parse_frame_range(out.frames)
     source = check_source(input)
     check_target(source, output, out.overwrite)
-    if face_config is None:
-        log.warning("the edit spec has no entry for track %d (the face followed): the output is %s re-encoded",
-                    SINGLE_TRACK, input)
-        return _copy_unedited(source, output, config)
-    config = face_config
     info = probe(source, fps=parse_fps(out.fps))
     fps = info.frame_rate
     if models is None:
         check_precision(config.models.precision, resolve_device(config.models.device))
     summary = RunSummary(Path(output))
-    tracks = photos = None
-    if config.track.several:
+    tracks = None
+    if config.track.several or spec is not None:  # every face on a track of its own, chosen before models load
         if out.save_latents:
-            raise VidinvertError("--save-latents records one face; it cannot be combined with --face all, --track "
-                                 "or --face-ref")
-        refs = config.track.face_ref
-        if refs:
-            from vidinvert.face.recognition import check_photo, photo_embedding
-
-            for photo in refs:  # one face each, before anything heavy
-                check_photo(photo)
-        tracks = clip_tracks(source, config.track, frames=out.frames, fps=parse_fps(out.fps), quiet=out.quiet,
-                             identity=True if refs else None)
-        tracks.check_ids(config.track.track)
-        photos = [photo_embedding(photo) for photo in refs]
+            raise VidinvertError("--save-latents records one face; it cannot be combined with --face all, --track, "
+                                 "--face-ref or --spec")
+        tracks, summary.tracks = find_and_choose(source, config, spec, require_edit=require_edit)
+        if not summary.tracks.edited:
+            log.warning("no face track is chosen for editing in %s: the output is the input re-encoded", input)
+            return _copy_unedited(source, output, config, summary, started)
     models = load_configured_models(config.models) if models is None else as_loaded(models)
     G, E = models.G, models.E
     recorder = LatentsRecorder(config.render) if out.save_latents else None
@@ -197,8 +179,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
         pipeline = build_pipeline(models, config, fps, observe=timed)
         composite = pipeline.composite
     else:
-        summary.tracks = choose_tracks(tracks, config, photos)
-        plans = plan_tracks(models, config, summary.tracks.edited, fps, observe=timed)
+        plans = plan_tracks(models, summary.tracks, fps, observe=timed)
         pipeline = MultiFacePipeline(tracks, plans, serial=config.execution.serial, observe=timed)
 
         def composite(items):
@@ -234,14 +215,14 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
     return summary
 
 
-def _copy_unedited(source, output, config: RunConfig) -> RunSummary:
+def _copy_unedited(source, output, config: RunConfig, summary: RunSummary, started: float) -> RunSummary:
     """The input re-encoded as a run with this configuration writes it, no model loaded."""
-    started = time.perf_counter()
     out = config.output
     result = transcode(source, output, None, frames=out.frames, codec=out.codec, crf=out.crf, preset=out.preset,
                        overwrite=out.overwrite, serial=config.execution.serial, fps=out.fps)
-    return RunSummary(result.output, frames=result.frames, processed=result.processed,
-                      process_seconds=time.perf_counter() - started)
+    summary.output, summary.frames, summary.processed = result.output, result.frames, result.processed
+    summary.process_seconds = time.perf_counter() - started
+    return summary
 
 
 def as_loaded(models: LoadedModels | tuple[Generator, InversionEncoder]) -> LoadedModels:

@@ -1,6 +1,6 @@
 """Several faces of a clip edited at once, each on its own track with its own chain of stages.
 
-The clip's tracks come from a tracking pass (vidinvert.face.find_tracks). Each edited track gets
+The clip's tracks come from a tracking pass (vidinvert.pipeline.find_tracks). Each edited track gets
 its crops smoothed along each of its segments (exactly as the one-face pipeline smooths its
 track), and a FaceChain of its own: its own warm-start chain (cold at each segment's start), edit
 smoothing, change smoothing and render settings. The chains run side by side over the decoded
