@@ -172,11 +172,25 @@ def test_every_face_is_edited_like_alone_and_nothing_between_them_changes(two_fa
         assert np.abs(out[:, :, columns] - plain).mean() > change / 2
 
 
-def test_every_face_of_a_one_face_clip_is_the_one_face_edit(two_faces, demo_models, tmp_path):
-    _, left, _ = two_faces
-    edit(left, tmp_path / "all.mkv", demo_models, face="all")
-    edit(left, tmp_path / "one.mkv", demo_models)
+@pytest.mark.parametrize("wide", [False, True])
+def test_every_face_of_a_one_face_clip_is_the_one_face_edit(two_faces, shared_data, demo_models, tmp_path, wide):
+    # a 640x360 clip is searched in tiles as well: the face the whole frame finds is read from it
+    source, frames = (shared_data / "videos" / "single_face.mp4", "0:12") if wide else (two_faces[1], None)
+    edit(source, tmp_path / "all.mkv", demo_models, face="all", frames=frames)
+    edit(source, tmp_path / "one.mkv", demo_models, frames=frames)
     assert np.array_equal(decoded(tmp_path / "all.mkv"), decoded(tmp_path / "one.mkv"))
+
+
+def test_a_small_face_in_a_wide_frame_is_found_in_a_tile(shared_data, tmp_path):
+    # three people side by side, 704x224: the smallest face is about 80 px, 11 px at the detector's
+    # 128 px view of the whole frame, where it is missed
+    people = [person(shared_data, clip, 6) for clip in ("head_d18.mp4", "head_d19.mp4", "talk_audio.mp4")]
+    gap = np.full((SIDE, GAP, 3), 90, np.uint8)
+    clip = write_lossless(tmp_path / "three.mkv", [np.concatenate([a, gap, b, gap, c], 1) for a, b, c in zip(*people)])
+    tracks = api.probe_faces(clip)
+    centres = sorted(t.segments[0].landmarks_at(0).centre[0] for t in tracks.tracks)
+    assert len(centres) == 3 and all(t.frames == 6 for t in tracks.tracks)
+    assert [int(c // (SIDE + GAP)) for c in centres] == [0, 1, 2]
 
 
 def test_track_edits_only_that_track(two_faces, demo_models, tmp_path):
@@ -212,3 +226,66 @@ def test_save_latents_is_refused_with_several_faces(two_faces, tmp_path):
     with pytest.raises(VidinvertError, match="--save-latents records one face"):
         api.edit_video(two_faces[0], tmp_path / "out.mkv", attr=["smile"], face="all",
                        save_latents=tmp_path / "l.npz", quiet=True)
+
+
+# -- identity (the `identity` extra) -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def identity_extra():
+    from vidinvert.face.recognition import recognition_available, unavailable_reason
+
+    if not recognition_available():
+        pytest.skip(f"the identity extra is not installed ({unavailable_reason()})")
+
+
+def test_a_person_seen_again_after_another_gets_the_same_id(shared_data, tmp_path, identity_extra):
+    first, other = person(shared_data, "head_d18.mp4", 14), person(shared_data, "talk_audio.mp4", 8)
+    clip = write_lossless(tmp_path / "aba.mkv", first[:8] + other + first[8:])  # A, cut, B, cut, A
+    tracks = api.probe_faces(clip)
+    assert tracks.identity and tracks.ids() == [0, 1]
+    assert [(s.first, s.last) for s in tracks.get(0).segments] == [(0, 7), (16, 21)]
+    assert tracks.at(16)[0].starts_segment  # the person's chain starts cold when they come back
+
+
+def photo(path: Path, height: int = 320) -> np.ndarray:
+    from vidinvert.images import read_rgb
+
+    image = read_rgb(path)
+    width = round(image.shape[1] * height / image.shape[0])
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+
+
+@pytest.fixture(scope="module")
+def two_people(shared_data, tmp_path_factory):
+    people = shared_data / "faces" / "people"
+    a, b = photo(people / "obama.jpg"), photo(people / "biden.jpg")
+    frame = np.concatenate([a, np.full((320, GAP, 3), 90, np.uint8), b], 1)
+    return write_lossless(tmp_path_factory.mktemp("people") / "people.mkv", [frame] * 6), a.shape[1]
+
+
+def test_face_ref_edits_only_the_person_in_the_photo(shared_data, two_people, demo_models, tmp_path,
+                                                      identity_extra):
+    clip, split = two_people
+    summary = edit(clip, tmp_path / "out.mkv", demo_models, face_ref=[shared_data / "faces/people/obama2.jpg"])
+    assert len(summary.tracks.edited) == 1 and len(summary.tracks.not_chosen) == 1
+    out, source = decoded(tmp_path / "out.mkv"), decoded(clip)
+    assert np.array_equal(out[:, :, split:], source[:, :, split:])  # the other person, untouched
+    assert np.abs(out[:, :, :split] - source[:, :, :split]).mean() > 0.05
+
+
+@pytest.mark.parametrize("name, expected", [("two_people.jpg", "2 faces"), ("multi_face.jpg", "faces")])
+def test_a_reference_photo_of_several_people_is_refused_before_models_load(shared_data, two_people, tmp_path,
+                                                                         monkeypatch, name, expected):
+    monkeypatch.setattr(api, "load_configured_models", lambda *a, **k: pytest.fail("models loaded"))
+    with pytest.raises(VidinvertError, match=expected):
+        api.edit_video(two_people[0], tmp_path / "out.mkv", attr=["smile"],
+                       face_ref=[shared_data / "faces/people" / name], quiet=True)
+    assert not (tmp_path / "out.mkv").exists()
+
+
+def test_a_reference_photo_without_a_face_is_refused(two_people, tmp_path):
+    blank = tmp_path / "wall.png"
+    cv2.imwrite(str(blank), np.full((200, 200, 3), 128, np.uint8))
+    with pytest.raises(VidinvertError, match="no face"):
+        api.edit_video(two_people[0], tmp_path / "out.mkv", attr=["smile"], face_ref=[blank], quiet=True)

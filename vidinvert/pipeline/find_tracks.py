@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from vidinvert.config import TrackConfig
 from vidinvert.face.detect import LandmarkDetector, make_detector
+from vidinvert.face.tiled_detect import TiledDetector
 from vidinvert.face.tracks import FaceTracks, TrackBuilder
 from vidinvert.video import FrameRecord
 from vidinvert.video.shots import CutDetector
@@ -53,7 +54,7 @@ def find_tracks(records: Iterable[FrameRecord], detector: LandmarkDetector, *, m
 def clip_tracks(source, track: TrackConfig, *, frames: str | None = None, fps: Fraction | None = None,
                 quiet: bool = True, identity: bool | None = None) -> FaceTracks:
     """The face tracks of a video or image sequence (the `frames` range), found as `track` says."""
-    detector = make_detector(track.landmarks, video=True, max_faces=MAX_FACES)
+    detector = TiledDetector(lambda: make_detector(track.landmarks, video=True, max_faces=MAX_FACES))
     try:
         with open_video(source, frames=frames, fps=fps) as video, \
                 tqdm(unit="frame", disable=quiet, leave=False, desc="finding faces") as bar:

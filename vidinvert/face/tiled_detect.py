@@ -1,0 +1,85 @@
+"""Faces that are small in a wide frame: the detector run on the whole frame and on square tiles.
+
+mediapipe's face detector sees the frame squeezed to 128x128, so in a wide shot with several
+people a face of 70 px in a 700 px wide frame is about 13 px there and is missed. Square tiles
+the height of the frame, half a tile apart, show every face under half the frame's height whole
+in at least one tile, at the detector's usual scale; the whole frame still finds the large faces,
+and a face it finds is taken from it (a tile's reading of the same face is dropped). A tile's face
+that touches the tile's inner edge is cut off there and is left to the tile that holds it whole;
+one face found in several tiles counts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from vidinvert.face.detect import LandmarkDetector
+from vidinvert.face.landmarks import FaceLandmarks
+from vidinvert.face.track import iou
+from vidinvert.face.tracks import DUPLICATE_IOU, distinct
+
+#: Frames at least this much wider (or taller) than square are searched in tiles too.
+TILE_ASPECT = 1.5
+#: A face within this fraction of the tile side from an inner tile edge is cut off by it.
+EDGE = 0.02
+
+
+def shifted(face: FaceLandmarks, dx: float, dy: float) -> FaceLandmarks:
+    """The face moved by (dx, dy) pixels."""
+    offset = np.array([dx, dy])
+    return FaceLandmarks(face.anchors + offset, face.points + offset, face.outline + offset,
+                         face.bbox + np.concatenate([offset, offset]), face.score)
+
+
+def tile_origins(width: int, height: int) -> list[tuple[int, int, int]]:
+    """(x, y, side) of the square tiles of a frame (none for a frame near square)."""
+    long_side, short = max(width, height), min(width, height)
+    if long_side < TILE_ASPECT * short:
+        return []
+    starts = list(range(0, long_side - short + 1, max(short // 2, 1)))
+    if starts[-1] != long_side - short:
+        starts.append(long_side - short)
+    return [(s, 0, short) if width >= height else (0, s, short) for s in starts]
+
+
+class TiledDetector:
+    """A LandmarkDetector over the whole frame and its tiles: one detector of `make` each (each
+    tile keeps its own tracking state in video mode)."""
+
+    def __init__(self, make: Callable[[], LandmarkDetector]) -> None:
+        self._make = make
+        self._whole = make()
+        self._tiles: dict[tuple[int, int, int], LandmarkDetector] = {}
+
+    def detect(self, image: np.ndarray) -> list[FaceLandmarks]:
+        h, w = image.shape[:2]
+        whole = self._whole.detect(image)
+        faces = []
+        for origin in tile_origins(w, h):
+            x, y, side = origin
+            detector = self._tiles.get(origin) or self._tiles.setdefault(origin, self._make())
+            for face in detector.detect(np.ascontiguousarray(image[y:y + side, x:x + side])):
+                face = shifted(face, x, y)
+                if not _cut_off(face, x, y, side, w, h) and all(iou(face.bbox, f.bbox) <= DUPLICATE_IOU
+                                                                 for f in whole):
+                    faces.append(face)
+        return sorted([*whole, *distinct(faces)], key=lambda f: f.area, reverse=True)
+
+    def reset(self) -> None:
+        for detector in (self._whole, *self._tiles.values()):
+            reset = getattr(detector, "reset", None)
+            if reset is not None:
+                reset()
+
+    def close(self) -> None:
+        for detector in (self._whole, *self._tiles.values()):
+            detector.close()
+
+
+def _cut_off(face: FaceLandmarks, x: int, y: int, side: int, width: int, height: int) -> bool:
+    x0, y0, x1, y1 = face.bbox - np.array([x, y, x, y])  # in the tile's pixels
+    margin = EDGE * side
+    return ((x > 0 and x0 < margin) or (x + side < width and x1 > side - margin)
+            or (y > 0 and y0 < margin) or (y + side < height and y1 > side - margin))
