@@ -96,7 +96,7 @@ def check_edits_given(config: RunConfig, spec: EditSpec | None) -> None:
     for track_id in [*spec.track_ids(), unnamed]:
         own = spec.config_for(config, track_id, lambda selector: True)
         if own is not None and not own.edit.edits:
-            which = f"track {track_id}" if track_id != unnamed else "the faces its \"all\" or photo entries select"
+            which = f"track {track_id}" if track_id != unnamed else 'the faces its "all" or photo entries select'
             raise VidinvertError(f"nothing to edit for {which}: give --attr NAME[=STRENGTH] or --direction FILE, "
                                  "or attr in the edit spec's entries for it")
 
