@@ -6,7 +6,8 @@ the height of the frame, half a tile apart, show every face under half the frame
 in at least one tile, at the detector's usual scale; the whole frame still finds the large faces,
 and a face it finds is taken from it (a tile's reading of the same face is dropped). A tile's face
 that touches the tile's inner edge is cut off there and is left to the tile that holds it whole;
-one face found in several tiles counts once.
+one face found in several tiles counts once. A tile that holds a face of its own is read every
+frame; the others are searched every SEARCH_EVERY frames and at each cut.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from vidinvert.face.tracks import DUPLICATE_IOU, distinct
 
 #: Frames at least this much wider (or taller) than square are searched in tiles too.
 TILE_ASPECT = 1.5
+#: A tile that gave no face of its own on its last search is searched again only every this many
+#: frames (a face that appears small in a wide shot is found within as many frames).
+SEARCH_EVERY = 5
 #: A face within this fraction of the tile side from an inner tile edge is cut off by it.
 EDGE = 0.02
 
@@ -52,22 +56,32 @@ class TiledDetector:
         self._make = make
         self._whole = make()
         self._tiles: dict[tuple[int, int, int], LandmarkDetector] = {}
+        self._holding: set[tuple[int, int, int]] = set()  # tiles whose last search gave a face of their own
+        self._frame = 0
 
     def detect(self, image: np.ndarray) -> list[FaceLandmarks]:
         h, w = image.shape[:2]
         whole = self._whole.detect(image)
         faces = []
+        searching = self._frame % SEARCH_EVERY == 0
+        self._frame += 1
         for origin in tile_origins(w, h):
+            if not (searching or origin in self._holding):
+                continue
             x, y, side = origin
             detector = self._tiles.get(origin) or self._tiles.setdefault(origin, self._make())
-            for face in detector.detect(np.ascontiguousarray(image[y:y + side, x:x + side])):
-                face = shifted(face, x, y)
-                if not _cut_off(face, x, y, side, w, h) and all(iou(face.bbox, f.bbox) <= DUPLICATE_IOU
-                                                                 for f in whole):
-                    faces.append(face)
+            own = [face for face in (shifted(f, x, y) for f in detector.detect(
+                np.ascontiguousarray(image[y:y + side, x:x + side])))
+                if not _cut_off(face, x, y, side, w, h) and all(iou(face.bbox, f.bbox) <= DUPLICATE_IOU for f in whole)]
+            faces += own
+            if own:
+                self._holding.add(origin)
+            else:
+                self._holding.discard(origin)
         return sorted([*whole, *distinct(faces)], key=lambda f: f.area, reverse=True)
 
     def reset(self) -> None:
+        self._frame = 0  # a new shot: every tile is searched at once
         for detector in (self._whole, *self._tiles.values()):
             reset = getattr(detector, "reset", None)
             if reset is not None:
