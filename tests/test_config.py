@@ -35,7 +35,7 @@ OWN_OPTIONS = {
              "gpus_per_video", "cpus_per_video", "retries"},
     "batch": {"source", "output", "quiet", "invert", "engine", "ray_address", "ray_workers", "gpus_per_video",
               "cpus_per_video", "retries"},
-    "probe": {"input", "quiet"},
+    "probe": {"input", "quiet", "faces", "faces_sheet", "as_json"},
 }
 
 

@@ -13,7 +13,9 @@ from vidinvert.config import RunConfig
 #: (there is none), whether the stages overlap (same results) and the machine they run on.
 NOT_FRAME_SHAPING = frozenset({"frames", "codec", "crf", "preset", "overwrite", "save_latents", "require_face",
                                "quiet", "serial", "threads", "device", "side_by_side",
-                               "fps"})  # fps: the rate of an image-sequence input; eval reads videos
+                               "fps",  # fps: the rate of an image-sequence input; eval reads videos
+                               # eval follows one face per video (the talking-face protocol)
+                               "track", "face_ref", "face_ref_threshold", "min_face"})
 
 
 @dataclass(frozen=True)
