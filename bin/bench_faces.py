@@ -49,6 +49,12 @@ def write(path: Path, images: list[np.ndarray]) -> Path:
     return path
 
 
+def side_by_side(frames: tuple[np.ndarray, ...]) -> np.ndarray:
+    """One frame of several people's frames, GAP grey columns between them."""
+    gap = np.full((SIDE, GAP, 3), 90, np.uint8)
+    return np.concatenate(sum(([f, gap] for f in frames), [])[:-1], 1)
+
+
 def timed(source: Path, out: Path, models, threads: int, **options) -> tuple[float, api.RunSummary]:
     started = time.perf_counter()
     summary = api.edit_video(source, out, attr=["smile=2"], models=models, codec="lossless", quiet=True,
@@ -63,7 +69,6 @@ def main() -> None:
     args = parser.parse_args()
     models = api.load_default_models(device="cpu")
     people = [person(clip, args.frames) for clip in PEOPLE]
-    gap = np.full((SIDE, GAP, 3), 90, np.uint8)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         timed(write(folder / "warm.mkv", people[0][:4]), folder / "out.mkv", models, args.threads)  # first-run costs
@@ -76,8 +81,7 @@ def main() -> None:
         print("single-face runs: " + ", ".join(f"{clip} {ms:.0f} ms/frame" for clip, ms in zip(PEOPLE, alone)))
         print(f"{'faces':>5}  {'frames/s':>8}  {'ms/face':>7}  {'vs single':>9}  tracks")
         for count in (1, 2, 3):
-            composed = [np.concatenate(sum(([f, gap] for f in row), [])[:-1], 1)
-                        for row in zip(*people[:count])]
+            composed = [side_by_side(row) for row in zip(*people[:count])]
             seconds, summary = timed(write(folder / f"faces{count}.mkv", composed), folder / "out.mkv", models,
                                      args.threads, face="all")
             per_face = 1000 * seconds / summary.frames / count

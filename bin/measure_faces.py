@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_faces import GAP, PEOPLE, SIDE, person, write
+from bench_faces import GAP, PEOPLE, SIDE, person, side_by_side, write
 from vidinvert import api
 from vidinvert.eval.face_score import score_videos
 
@@ -38,16 +38,14 @@ def main() -> None:
     args = parser.parse_args()
     models = api.load_default_models(device="cpu")
     people = [person(clip, args.frames) for clip in PEOPLE]
-    gap = np.full((SIDE, GAP, 3), 90, np.uint8)
     print(f"{args.frames} frames, bundled model, --face all --attr smile=2, lossless")
     print(f"{'clip':<8} {'person':<16} {'track':>5} {'id median':>9} {'id worst':>8} {'warp err':>8} "
           f"{'sharp':>6} {'smile rose':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for count in (2, 3):
-            rows = list(zip(*people[:count]))
-            source = write(folder / f"faces{count}.mkv",
-                           [np.concatenate(sum(([f, gap] for f in row), [])[:-1], 1) for row in rows])
+            composed = [side_by_side(row) for row in zip(*people[:count])]
+            source = write(folder / f"faces{count}.mkv", composed)
             edited = folder / f"faces{count}_out.mkv"
             summary = api.edit_video(source, edited, attr=["smile=2"], models=models, face="all", codec="lossless",
                                      quiet=True, overwrite=True)
@@ -58,8 +56,7 @@ def main() -> None:
             outputs = decoded(edited)
             for column in range(count):
                 x = column * (SIDE + GAP)
-                a = write(folder / "a.mkv", [f[:, x:x + SIDE] for f in (np.concatenate(
-                    sum(([f, gap] for f in row), [])[:-1], 1) for row in rows)])
+                a = write(folder / "a.mkv", [f[:, x:x + SIDE] for f in composed])
                 b = write(folder / "b.mkv", [f[:, x:x + SIDE] for f in outputs])
                 s = score_videos(a, b)
                 track = columns.get(column)
