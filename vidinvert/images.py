@@ -1,10 +1,24 @@
-"""Conversions between images at the edges (uint8 HWC RGB) and inside the models (float NCHW in [-1, 1])."""
+"""Images at the edges (uint8 HWC RGB: read from files, converted from and to the models' float NCHW in [-1, 1])."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
+
+from vidinvert.errors import VidinvertError
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """A photo as uint8 (H, W, 3) RGB; a VidinvertError when it cannot be read as an image."""
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"))
+    except (OSError, ValueError) as error:
+        raise VidinvertError(f"cannot read the photo {path}: {error}") from None
 
 
 def to_model_input(images: np.ndarray) -> torch.Tensor:

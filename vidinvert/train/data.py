@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from tqdm import tqdm
 
 from vidinvert.files import atomic_path
 from vidinvert.errors import VidinvertError
 from vidinvert.face.align import crop, ffhq_quad
 from vidinvert.face.detect import MeshDetector
+from vidinvert.images import read_rgb
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,6 @@ def file_list_hash(root: Path, files: list[Path]) -> str:
     for path in files:
         digest.update(f"{path.relative_to(root).as_posix()}\0{path.stat().st_size}\n".encode())
     return digest.hexdigest()[:12]
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    """A photo as uint8 (H, W, 3) RGB."""
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"))
 
 
 def detect_quads(files: list[Path], progress: bool = True) -> np.ndarray:
