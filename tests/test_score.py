@@ -9,10 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from _fixtures_recognition import recognizer  # noqa: F401  (fixture)
 from vidinvert.cli import main
 from vidinvert.errors import VidinvertError
 from vidinvert.eval.face_score import score_videos
 from vidinvert.face.detect import MeshDetector
+from vidinvert.face.recognition import SAME_PERSON
 from vidinvert.metrics.face_quality import (SUMMARY_KEYS, FaceQuality, FlowWarp, eye_distance, laplacian_variance,
                                             masked_psnr, oval_mask, rigid_displacement)
 from vidinvert.video import open_video, transcode
@@ -60,6 +62,43 @@ def test_blurred_face_loses_sharpness_and_fidelity(clip, tmp_path):
     assert 20 < s["psnr"] < 40
     # a blur of the whole frame keeps the flow-predictable part: the warp error falls, not rises
     assert s["warp_error_ratio"] < 1.0
+
+
+def test_identity_distance_of_a_clip_with_itself_is_zero(clip, recognizer, tmp_path):
+    report = score_videos(clip, clip, frames=FRAMES, json_path=tmp_path / "s.json")
+    # the same pixels and the same rectangle give the same embedding bits
+    assert report.identity["median"] == 0.0 and report.identity["worst"] == 0.0 and report.identity["frames"] == 12
+    assert [row["identity_distance"] for row in report.rows] == [0.0] * 12
+    assert report.lines()[-1].startswith("identity            distance in / out      0.0000 median, worst 0.0000 at frame")
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert saved["identity"]["available"] and saved["identity"]["backbone"] == "dlib ResNet (128-D)"
+    assert saved["per_frame"][0]["identity_distance"] == 0.0
+
+
+def test_a_blurred_face_stays_the_same_person(clip, recognizer, tmp_path):
+    def blur(records):
+        for record in records:
+            yield record.with_image(cv2.GaussianBlur(record.image, (0, 0), 3))
+
+    blurred = transcode(clip, tmp_path / "blur.mp4", blur, frames="0:4", codec="lossless").output
+    identity = score_videos(clip, blurred, frames="0:4").identity
+    # a sigma-3 blur of a 640x360 frame moves dlib's embedding by about 0.3: visibly, within one person
+    assert 0.1 < identity["median"] <= identity["worst"] < SAME_PERSON
+    assert identity["worst_frame"] in range(4)
+
+
+def test_identity_is_na_with_the_reason_without_recognition(clip, tmp_path, monkeypatch, capsys):
+    import vidinvert.eval.face_score as face_score
+
+    monkeypatch.setattr(face_score, "recognition_available", lambda: False)
+    monkeypatch.setattr(face_score, "unavailable_reason", lambda: "face recognition needs dlib (dlib-bin): pip ...")
+    report = score_videos(clip, clip, frames="0:2", json_path=tmp_path / "s.json")
+    assert report.lines()[-1] == "identity            n/a: face recognition needs dlib (dlib-bin): pip ..."
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert saved["identity"] == {"available": False, "reason": "face recognition needs dlib (dlib-bin): pip ..."}
+    assert "identity_distance" not in saved["per_frame"][0]
+    assert main(["score", str(clip), str(clip), "--frames", "0:2", "-q", "--no-identity"]) == 0
+    assert "identity            n/a: not measured (--no-identity)" in capsys.readouterr().out
 
 
 def test_score_cli_writes_json_and_refuses_mismatched_sizes(clip, tmp_path, capsys):

@@ -2,12 +2,15 @@
 
 `FaceScorer` takes (input frame, output frame) pairs in order: the face mesh runs on both (the
 input's largest face, and the output's face nearest to it) and `vidinvert.metrics.face_quality`
-measures each pair. `score_videos` feeds it two decoded videos side by side; the evaluation feeds
-it the pipeline's output frames as they are made (`vidinvert.eval.pipeline_frames`).
+measures each pair; given an `IdentityTrack`, it also measures the identity distance of that face
+(`vidinvert.eval.identity_score`). `score_videos` feeds it two decoded videos side by side, with the
+identity distance when face recognition is installed; the evaluation feeds it the pipeline's output
+frames as they are made (`vidinvert.eval.pipeline_frames`).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,20 +23,25 @@ from vidinvert.errors import VidinvertError
 from vidinvert.face.align import ffhq_quad
 from vidinvert.record_files import encode_float, write_json_atomic
 from vidinvert.face.detect import MeshDetector
+from vidinvert.eval.identity_score import IdentityTrack
 from vidinvert.face.landmarks import FaceLandmarks
+from vidinvert.face.recognition import FaceRecognizer, recognition_available, unavailable_reason
 from vidinvert.metrics.face_quality import EXPRESSIONS, SMILE_RISE, FaceQuality
 from vidinvert.video import open_video, probe
 
 
 @dataclass
 class ScoreReport:
-    """Per-frame rows and the summary of one input/output pair."""
+    """Per-frame rows and the summary of one input/output pair; `identity` is `IdentityTrack.summary`,
+    or None with the reason in `identity_unavailable`."""
 
     input: Path
     output: Path
     frames: int
     rows: list[dict[str, float]]
     summary: dict[str, float]
+    identity: dict | None = None
+    identity_unavailable: str = ""
 
     def lines(self) -> list[str]:
         s = self.summary
@@ -62,11 +70,21 @@ class ScoreReport:
                 f"{s['skin_delta_e_p95']:.2f})",
                 f"seams               step of the change     {s['seam_edit']:.2f} levels at the edit's border, "
                 f"{s['seam_crop']:.2f} at the crop's edges"]
-        return out
+        return out + [self._identity_line()]
+
+    def _identity_line(self) -> str:
+        if self.identity is None:
+            return f"identity            n/a: {self.identity_unavailable}"
+        i = self.identity
+        return (f"identity            distance in / out      {i['median']:.4f} median, worst {i['worst']:.4f} at "
+                f"frame {i['worst_frame']}  ({i['backbone']}; one person below {i['same_person']})")
 
     def as_json(self) -> dict:
         return {"input": str(self.input), "output": str(self.output), "frames": self.frames,
                 "summary": {k: encode_float(v) for k, v in self.summary.items()},
+                "identity": ({"available": False, "reason": self.identity_unavailable} if self.identity is None
+                             else {"available": True, **{k: encode_float(v) if isinstance(v, float) else v
+                                                          for k, v in self.identity.items()}}),
                 "per_frame": [{k: encode_float(v) for k, v in row.items()} for row in self.rows]}
 
 
@@ -87,10 +105,12 @@ def desaturate(image: np.ndarray) -> np.ndarray:
 
 class FaceScorer:
     """Scores a stream of (input frame, output frame) pairs of one video, given in frame order;
-    close it (or use `with`) to release its face meshes (colour and grey frames, input and output)."""
+    close it (or use `with`) to release its face meshes (colour and grey frames, input and output).
+    With `identity`, the input's face is also measured by it."""
 
-    def __init__(self) -> None:
+    def __init__(self, identity: IdentityTrack | None = None) -> None:
         self.quality = FaceQuality()
+        self.identity = identity
         self._source_mesh = MeshDetector(video=True)
         self._output_mesh = MeshDetector(video=True)
         self._source_grey_mesh = MeshDetector(video=True)
@@ -107,10 +127,16 @@ class FaceScorer:
                          for mesh, image in ((self._source_grey_mesh, source), (self._output_grey_mesh, output)))
         self.quality.add(index, source, output, _points(face), _points(out_face), grey_points=grey,
                          quad=None if face is None else ffhq_quad(face))
+        if self.identity is not None and face is not None:
+            self.identity.add(index, source, output, face)
 
     def rows(self) -> list[dict[str, float]]:
-        """The measurements of each frame with a face in the input."""
-        return [s.row() for s in self.quality.scores]
+        """The measurements of each frame with a face in the input (its identity distance last, when measured)."""
+        rows = [s.row() for s in self.quality.scores]
+        if self.identity is not None:
+            for row in rows:
+                row["identity_distance"] = self.identity.distances.get(int(row["frame"]), math.nan)
+        return rows
 
     def summary(self) -> dict[str, float]:
         """`FaceQuality.summary` of the frames so far (keys `SUMMARY_KEYS`)."""
@@ -127,19 +153,29 @@ class FaceScorer:
         self.close()
 
 
+def _identity_track(identity: bool) -> tuple[IdentityTrack | None, str]:
+    if not identity:
+        return None, "not measured (--no-identity)"
+    if not recognition_available():
+        return None, unavailable_reason()
+    return IdentityTrack(FaceRecognizer()), ""
+
+
 def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames: str | None = None,
-                 json_path: str | os.PathLike | None = None, quiet: bool = True) -> ScoreReport:
+                 json_path: str | os.PathLike | None = None, quiet: bool = True, identity: bool = True) -> ScoreReport:
     """Score OUTPUT (an edit of INPUT with the same frames) on the frames where INPUT has a face.
 
+    `identity`: also the identity distance of the face, when face recognition is installed.
     Raises VidinvertError when the videos differ in frame count or size.
     """
     info_in, info_out = probe(input), probe(output)
     if (info_in.width, info_in.height) != (info_out.width, info_out.height):
         raise VidinvertError(f"{output} is {info_out.width}x{info_out.height} but {input} is "
                              f"{info_in.width}x{info_in.height}: score compares frames of one size")
+    track, identity_unavailable = _identity_track(identity)
     count = 0
     with open_video(input, frames=frames) as source_video, open_video(output, frames=frames) as output_video, \
-            FaceScorer() as scorer, tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar:
+            FaceScorer(track) as scorer, tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar:
         sources, outputs = iter(source_video), iter(output_video)
         for source in sources:
             result = next(outputs, None)
@@ -153,7 +189,8 @@ def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames:
             bar.update(1)
         if next(outputs, None) is not None:
             raise VidinvertError(f"{output} has more frames than {input} ({count})")
-    report = ScoreReport(Path(input), Path(output), count, scorer.rows(), scorer.summary())
+    report = ScoreReport(Path(input), Path(output), count, scorer.rows(), scorer.summary(),
+                         None if track is None else track.summary(), identity_unavailable)
     if json_path is not None:
         write_json_atomic(Path(json_path), report.as_json())
     return report
