@@ -19,6 +19,7 @@ from _fixtures_video import write_clip
 from vidinvert.cli import main
 from vidinvert.config import RunConfig
 from vidinvert.eval.pipeline_frames import PipelineVideoFn
+from vidinvert.face.recognition import recognition_available
 from vidinvert.metrics.pixel import mse, to_unit_range
 
 FRAMES = 4
@@ -96,7 +97,8 @@ def test_report_of_an_inversion_run(inversion_report):
         assert (row["status"], row["n_frames"], row["frames_without_face"]) == ("ok", str(FRAMES), "0")
         assert 0 < float(row["ssim"]) < 1 and 0 < float(row["mse"]) < 1 and math.isfinite(float(row["psnr"]))
         assert float(row["flicker"]) > 0 and float(row["jitter"]) >= 0
-        assert row["id"] == row["tl_id"] == row["tg_id"] == ""
+        assert row["id"] == ""
+        assert (row["tl_id"] == "") == (row["tg_id"] == "") == (not recognition_available())  # dlib stands in
         assert row["emotion"] in {"3", "5"}
     missing = rows[key(NO_FACE_VIDEO)]
     assert missing["status"] == "failed" and missing["frames_without_face"] == str(FRAMES)
@@ -106,9 +108,13 @@ def test_report_of_an_inversion_run(inversion_report):
     assert summary["result_config"]["steps"] == 2 and summary["result_config"]["next_steps"] == 1
     assert summary["timing"]["frames_total"] == 2 * FRAMES
     assert summary["timing"]["frames_without_face_total"] == 0  # failed videos do not count
-    for metric in ("id", "tl_id", "tg_id"):
-        assert not summary["metrics"][metric]["available"]
-        assert "model_ir_se50.pth" in summary["metrics"][metric]["reason"]
+    assert not summary["metrics"]["id"]["available"] and "model_ir_se50.pth" in summary["metrics"]["id"]["reason"]
+    for metric in ("tl_id", "tg_id"):
+        assert summary["metrics"][metric]["available"] == recognition_available()
+        if recognition_available():
+            assert summary["models"]["tl_id/tg_id identity"] == "dlib ResNet (128-D)"
+        else:
+            assert "model_ir_se50.pth" in summary["metrics"][metric]["reason"]
     assert summary["metrics"]["ssim"]["available"] and summary["metrics"]["ssim"]["n"] == 2
     markdown = (inversion_report / "summary.md").read_text()
     assert "## Unavailable metrics" in markdown and "- id: no identity weights given" in markdown

@@ -46,7 +46,8 @@ def _choices(table: dict[int, str]) -> str:
                    "(face-oval PSNR, sharpness, expressions, warp error, displacement; docs/scoring.md). "
                    "Costs two face-mesh passes and an optical flow per frame.")
 @click.option("--identity-weights", type=click.Path(dir_okay=False), default=METRICS.identity_weights,
-              help="IR-SE50 / CurricularFace weights for ID, TL-ID, TG-ID (else searched in the weights store).")
+              help="IR-SE50 / CurricularFace weights for ID, TL-ID, TG-ID (else searched in the weights store; "
+                   "without any, dlib's embedding measures TL-ID and TG-ID when the identity extra is installed).")
 @click.option("--lpips/--no-lpips", default=METRICS.lpips, show_default=True,
               help="Measure LPIPS when its weights are present.")
 @click.option("--metric-batch-size", type=click.IntRange(min=1), default=METRICS.metric_batch_size,

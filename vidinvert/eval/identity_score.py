@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vidinvert.face.landmarks import FaceLandmarks
-from vidinvert.face.recognition import SAME_PERSON, FaceRecognizer, distance
+from vidinvert.face.recognition import BACKBONE, SAME_PERSON, FaceRecognizer, distance
 from vidinvert.metrics.face_quality import nan_median
-
-BACKBONE = "dlib ResNet (128-D)"
 
 
 def identity_distance(recognizer: FaceRecognizer, source: np.ndarray, output: np.ndarray,

@@ -31,7 +31,7 @@ PER_VIDEO_COLUMNS = (
 )
 TABLE2_HEADERS = {"ssim": "SSIM ↑", "psnr": "PSNR ↑", "mse": "MSE ↓", "lpips": "LPIPS ↓", "id": "ID ↑"}
 TEMPORAL_HEADERS = {"tl_id": "TL-ID (→1)", "tg_id": "TG-ID (→1)", "flicker": "flicker (→1)", "jitter": "jitter ↓"}
-_PACKAGES = ("torch", "numpy", "av", "scipy", "lpips", "torchvision")
+_PACKAGES = ("torch", "numpy", "av", "scipy", "lpips", "torchvision", "dlib-bin")
 
 
 def versions() -> dict[str, str]:
@@ -152,6 +152,9 @@ def _markdown(summary: dict[str, Any]) -> str:
         "| " + " | ".join(_format(metrics[m], digits=TEMPORAL_DIGITS[m]) for m in TEMPORAL_HEADERS) + " |",
         "",
     ]
+    temporal_identity = summary["models"].get("tl_id/tg_id identity")
+    if temporal_identity:
+        lines += [f"TL-ID and TG-ID identity: {temporal_identity}.", ""]
     if "face_scores" in summary:
         lines += _face_markdown(summary["face_scores"])
     unavailable = {m: e["reason"] for m, e in metrics.items() if not e["available"]}

@@ -1,4 +1,8 @@
-"""Metrics of one video from its frame records, streamed in batches (bounded memory)."""
+"""Metrics of one video from its frame records, streamed in batches (bounded memory).
+
+Identity embeddings come from the records when they carry them, else from the official identity
+model (ID, TL-ID, TG-ID), else from dlib's embedding (TL-ID and TG-ID only; ID stays unavailable).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from vidinvert.eval.suite import MetricSuite
 from vidinvert.metrics.face_quality import SUMMARY_KEYS
 from vidinvert.metrics.identity import IdentityModel, cosine_similarity
 from vidinvert.metrics.perceptual import Lpips
+from vidinvert.metrics.recognition_identity import RecognitionIdentity
 from vidinvert.metrics.pixel import mse, psnr_from_mse, ssim, to_unit_range
 from vidinvert.metrics.temporal import crop_jitter, crop_jitter_curve, flicker_ratio, frame_change, tg_id, tl_id
 
@@ -49,6 +54,7 @@ class _Accumulator:
         self.input_embeddings: list[torch.Tensor] = []
         self.output_embeddings: list[torch.Tensor] = []
         self.identity_missing = False
+        self.id_not_comparable = False
         self.previous: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @torch.no_grad()
@@ -83,6 +89,11 @@ class _Accumulator:
             result = torch.stack([torch.as_tensor(r.output_embedding).float().flatten() for r in batch])
         elif isinstance(self.suite.identity, IdentityModel):
             source, result = self.suite.identity.embed(inputs).cpu(), self.suite.identity.embed(outputs).cpu()
+        elif isinstance(self.suite.recognition, RecognitionIdentity):
+            self.input_embeddings.append(self.suite.recognition.embed(inputs))
+            self.output_embeddings.append(self.suite.recognition.embed(outputs))
+            self.id_not_comparable = True
+            return [math.nan] * len(batch)
         else:
             self.identity_missing = True
             return [math.nan] * len(batch)
@@ -110,14 +121,19 @@ class _Accumulator:
         values = {name: _mean([row[name] for row in self.rows]) for name in FRAME_METRICS}
         if "lpips" in unavailable_models:
             unavailable["lpips"] = unavailable_models["lpips"]
+        reason = unavailable_models.get("identity", "no identity embeddings")
         if self.identity_missing or not self.input_embeddings:
-            reason = unavailable_models.get("identity", "no identity embeddings")
             unavailable["id"] = reason
-            unavailable["tl_id"] = unavailable["tg_id"] = f"needs the identity model ({reason})"
+            reasons = "; ".join(filter(None, (reason, unavailable_models.get("recognition"))))
+            unavailable["tl_id"] = unavailable["tg_id"] = f"needs an identity model ({reasons})"
             values.update(id=math.nan, tl_id=math.nan, tg_id=math.nan)
         else:
             source, result = torch.cat(self.input_embeddings), torch.cat(self.output_embeddings)
             values.update(tl_id=tl_id(source, result), tg_id=tg_id(source, result))
+        if self.id_not_comparable:
+            unavailable["id"] = (f"{reason} ({RecognitionIdentity.source} measures TL-ID and TG-ID only: its similarity "
+                                 "is not on the published ID scale)")
+            values["id"] = math.nan
         pairs = [row for row in self.rows if not math.isnan(row["change_in"])]
         values["flicker"] = flicker_ratio(
             np.array([row["change_out"] for row in pairs]), np.array([row["change_in"] for row in pairs])

@@ -25,6 +25,7 @@ from vidinvert.face.landmarks import FaceLandmarks
 from vidinvert.images import read_rgb
 
 SAME_PERSON = 0.6
+BACKBONE = "dlib ResNet (128-D)"
 EMBEDDING_SIZE = 128
 RECT_DROP = 0.2
 RECT_HALF_SIDE = 0.6
