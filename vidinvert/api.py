@@ -27,7 +27,7 @@ from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.loading import load_configured_models, load_models
 from vidinvert.models import Generator, InversionEncoder, LoadedModels
-from vidinvert.pipeline.build import StageHook, build_pipeline
+from vidinvert.pipeline.build import StageHook, build_pipeline, make_compositor
 from vidinvert.pipeline.face_stages import track_faces
 from vidinvert.pipeline.find_tracks import clip_tracks
 from vidinvert.face.tracks import FaceTracks
@@ -38,6 +38,8 @@ from vidinvert.pipeline.execution import model_threads
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.stage_timing import StageTime, StageTimes
 from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
+from vidinvert.video.holdout import HoldoutMatte, check_holdout
+from vidinvert.video.matte_writer import MatteWriter, open_matte_out
 from vidinvert.video.sequence import parse_fps
 from vidinvert.video.sources import check_source, check_target
 
@@ -142,10 +144,26 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
     source = check_source(input)
     check_target(source, output, out.overwrite)
     info = probe(source, fps=parse_fps(out.fps))
-    fps = info.frame_rate
     if models is None:
         check_precision(config.models.precision, resolve_device(config.models.device))
     summary = RunSummary(Path(output))
+    with contextlib.ExitStack() as stack:
+        holdout = None
+        if config.render.holdout is not None:
+            holdout = stack.enter_context(check_holdout(config.render.holdout, source, info))
+        mattes = None
+        if out.matte_out is not None:
+            mattes = stack.enter_context(open_matte_out(out.matte_out, source, output, info, out.overwrite))
+        return _run_checked(input, output, config, models, observe, require_edit, spec, started, source, info,
+                            selection, summary, holdout, mattes)
+
+
+def _run_checked(input, output, config: RunConfig, models, observe, require_edit: bool, spec, started: float,
+                 source: Path, info: VideoInfo, selection, summary: RunSummary, holdout: HoldoutMatte | None,
+                 mattes: MatteWriter | None) -> RunSummary:
+    out = config.output
+    fps = info.frame_rate
+    written = None if mattes is None else (lambda record: mattes.write(record, record.matte))
     tracks = None
     if config.track.several or spec is not None:  # every face on a track of its own, chosen before models load
         if out.save_latents:
@@ -154,7 +172,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
         tracks, summary.tracks = find_and_choose(source, config, spec, require_edit=require_edit)
         if not summary.tracks.edited:
             log.warning("no face track is chosen for editing in %s: the output is the input re-encoded", input)
-            return _copy_unedited(source, output, config, summary, started)
+            return _copy_unedited(source, output, config, summary, started, written)
     models = load_configured_models(config.models) if models is None else as_loaded(models)
     G, E = models.G, models.E
     recorder = LatentsRecorder(config.render) if out.save_latents else None
@@ -176,11 +194,12 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
         return items if name == "decode" else times.observe(name, items)  # the transcode times decoding
 
     if tracks is None:
-        pipeline = build_pipeline(models, config, fps, observe=timed)
+        pipeline = build_pipeline(models, config, fps, observe=timed, holdout=holdout, matte=mattes is not None)
         composite = pipeline.composite
     else:
         plans = plan_tracks(models, summary.tracks, fps, observe=timed)
-        pipeline = MultiFacePipeline(tracks, plans, serial=config.execution.serial, observe=timed)
+        pipeline = MultiFacePipeline(tracks, plans, serial=config.execution.serial, observe=timed,
+                                     compositor=make_compositor(config, holdout, mattes is not None))
 
         def composite(items):
             return pipeline.composite(items, config.render.side_by_side)
@@ -204,7 +223,7 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
 
         result = transcode(source, output, process, frames=out.frames, codec=out.codec, crf=out.crf,
                            preset=out.preset, overwrite=out.overwrite, serial=config.execution.serial,
-                           stage_times=times, fps=out.fps)
+                           stage_times=times, fps=out.fps, written=written)
     summary.output = result.output
     summary.frames = result.frames
     summary.processed = result.processed
@@ -215,11 +234,12 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
     return summary
 
 
-def _copy_unedited(source, output, config: RunConfig, summary: RunSummary, started: float) -> RunSummary:
+def _copy_unedited(source, output, config: RunConfig, summary: RunSummary, started: float,
+                   written=None) -> RunSummary:
     """The input re-encoded as a run with this configuration writes it, no model loaded."""
     out = config.output
     result = transcode(source, output, None, frames=out.frames, codec=out.codec, crf=out.crf, preset=out.preset,
-                       overwrite=out.overwrite, serial=config.execution.serial, fps=out.fps)
+                       overwrite=out.overwrite, serial=config.execution.serial, fps=out.fps, written=written)
     summary.output, summary.frames, summary.processed = result.output, result.frames, result.processed
     summary.process_seconds = time.perf_counter() - started
     return summary

@@ -27,6 +27,8 @@ MOTION_EXPRESSIONS = ("smile", "mouth_open", "eyes_closed", "brows_raised")
 PRECISIONS = ("fp32", "fp16", "bf16")
 #: How an edit reaches the frame (vidinvert.face.transfer, docs/rendering.md).
 RENDER_MODES = ("warp", "delta", "generated")
+#: What `--occluders` keeps out of the edit (vidinvert.face.occluders).
+OCCLUDERS = ("hands", "auto", "none")
 #: File extensions `batch` and `eval` take for videos when they search a folder.
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 #: Interpolations between strength keyframes.
@@ -200,8 +202,11 @@ class RenderConfig:
     mask_feather: float = 0.04
     seamless: bool = False
     side_by_side: bool = False
+    occluders: str = "hands"  # what is kept out of the edit in front of faces: hands, auto (+ objects), none
+    holdout: PathLike | None = None  # the compositor's holdout matte (vidinvert.video.holdout)
 
     def __post_init__(self) -> None:
+        check_choice("--occluders", self.occluders, OCCLUDERS)
         if self.render not in RENDER_MODES:
             raise VidinvertError(f"unknown --render {self.render!r}; choose one of {', '.join(RENDER_MODES)}")
         if self.batch_size < 1:
@@ -223,6 +228,7 @@ class OutputConfig:
     preset: str = "medium"
     overwrite: bool = False
     save_latents: PathLike | None = None
+    matte_out: PathLike | None = None  # the alpha of every output frame (vidinvert.video.matte_writer)
     require_face: bool = False
     quiet: bool = False
 

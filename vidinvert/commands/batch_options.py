@@ -17,7 +17,7 @@ OUTDIR_OPTION = click.Option(["-o", "--output"], required=True, type=click.Path(
                              help="Output folder: the videos (under their names relative to SOURCE, or the "
                                   "manifest's output column), batch_report.csv and .json, batch_records/.")
 #: Options of `edit` that are not per video in a batch.
-NOT_PER_VIDEO = ("output", "quiet", "save_latents")
+NOT_PER_VIDEO = ("output", "quiet", "save_latents", "matte_out")
 
 
 def video_options(command: Callable) -> Callable:
@@ -26,8 +26,8 @@ def video_options(command: Callable) -> Callable:
 
 
 def batch_parameters(params: list[click.Parameter]) -> list[click.Parameter]:
-    """`params` with -o as the output folder and without --save-latents."""
-    return [OUTDIR_OPTION if p.name == "output" else p for p in params if p.name != "save_latents"]
+    """`params` with -o as the output folder and without --save-latents and --matte-out (one file each)."""
+    return [OUTDIR_OPTION if p.name == "output" else p for p in params if p.name not in ("save_latents", "matte_out")]
 
 
 def video_parameters() -> dict[str, click.Parameter]:

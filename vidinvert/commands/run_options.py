@@ -11,7 +11,8 @@ from typing import Callable
 import click
 
 from vidinvert.notices import NOTICE
-from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, PRECISIONS, X264_PRESETS, default
+from vidinvert.config import CODEC_NAMES, LANDMARK_BACKENDS, OCCLUDERS, PRECISIONS, X264_PRESETS, default
+
 
 def quiet_notices(ctx: click.Context, param: click.Parameter, quiet: bool) -> bool:
     """`-q`: the notes shown on every run (which model is used) are left out too; warnings stay."""
@@ -86,6 +87,18 @@ RENDER_OPTIONS = (
     click.option("--mask-feather", type=click.FloatRange(min=0), default=default("mask_feather"), show_default=True,
                  help="Mask feathering (face fraction)."),
     click.option("--seamless", is_flag=True, help="Poisson-blend the face into the frame (cv2.seamlessClone)."),
+    click.option("--occluders", type=click.Choice(OCCLUDERS), default=default("occluders"), show_default=True,
+                 help="What in front of a face the edit leaves exactly as it is: hands; auto: hands and held "
+                      "objects, glasses frames, hair (the bundled occluder segmenter); none (docs/occluders.md)."),
+)
+#: The compositor's mattes: one handed in, the edit's handed back (docs/occluders.md).
+MATTE_OPTIONS = (
+    click.option("--holdout", metavar="MATTE", type=click.Path(path_type=Path),
+                 help="Holdout matte the size of the input (an image, a video or an image sequence): white is "
+                      "never changed, grey in proportion, black is free; frame i goes with frame i."),
+    click.option("--matte-out", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Also write the alpha every output frame was blended with: a lossless grey video (.mkv: 16-bit "
+                      "FFV1; .mov/.mp4: 8-bit) or a 16-bit PNG sequence (matte.%04d.png)."),
 )
 SIDE_BY_SIDE_OPTION = click.option("--side-by-side", is_flag=True,
                                    help="Write the input and the result next to each other.")
@@ -120,7 +133,7 @@ EXECUTION_OPTIONS = (
 #: `render_options` (vidinvert.commands.edit_options) add the edit and how it reaches the frame.
 FRAME_OPTIONS = (*MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *RENDER_OPTIONS, *EXECUTION_OPTIONS)
 RUN_OPTIONS = (OUTPUT_OPTION, *MODEL_OPTIONS, *INVERT_OPTIONS, *TRACK_OPTIONS, *SEVERAL_FACES_OPTIONS,
-               *RENDER_OPTIONS, SIDE_BY_SIDE_OPTION, *OUTPUT_OPTIONS, *EXECUTION_OPTIONS)
+               *RENDER_OPTIONS, *MATTE_OPTIONS, SIDE_BY_SIDE_OPTION, *OUTPUT_OPTIONS, *EXECUTION_OPTIONS)
 
 
 def apply_options(options: tuple) -> Callable[[Callable], Callable]:

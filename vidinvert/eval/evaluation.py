@@ -15,7 +15,9 @@ NOT_FRAME_SHAPING = frozenset({"frames", "codec", "crf", "preset", "overwrite", 
                                "quiet", "serial", "threads", "device", "side_by_side",
                                "fps",  # fps: the rate of an image-sequence input; eval reads videos
                                # eval follows one face per video (the talking-face protocol)
-                               "track", "face_ref", "face_ref_threshold", "min_face"})
+                               "track", "face_ref", "face_ref_threshold", "min_face",
+                               # a compositor's mattes belong to one shot, not to a protocol's videos
+                               "holdout", "matte_out"})
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,22 @@ def paste(frame: np.ndarray, crop: np.ndarray, transform: CropTransform, mask: n
     rescaled to it); mask: float (H, W) in [0, 1]. seamless=True first matches the crop to its
     surroundings with Poisson blending (cv2.seamlessClone, on the 8-bit scale), then blends as usual.
     """
+    return paste_with_alpha(frame, crop, transform, mask, interpolation=interpolation, seamless=seamless)[0]
+
+
+def paste_with_alpha(frame: np.ndarray, crop: np.ndarray, transform: CropTransform, mask: np.ndarray, *,
+                     interpolation: str = "bicubic", seamless: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """`paste`'s frame and the alpha (H, W) float32 it was blended with: the mask where the crop
+    covers the frame."""
     if interpolation not in INTERPOLATIONS:
         raise VidinvertError(f"unknown interpolation {interpolation!r}; choose one of {', '.join(INTERPOLATIONS)}")
     if mask.shape != frame.shape[:2]:
         raise VidinvertError(f"mask shape {mask.shape} does not match frame shape {frame.shape[:2]}")
     out = frame.copy()
+    used = np.zeros(frame.shape[:2], np.float32)
     x0, y0, roi_w, roi_h = cv2.boundingRect((mask > 0).view(np.uint8))
     if roi_w == 0 or roi_h == 0:
-        return out
+        return out, used
     x1, y1 = x0 + roi_w, y0 + roi_h
     size = crop.shape[0]
     # crop pixels -> frame pixels (rescaled when the crop's size differs), shifted into the ROI
@@ -55,7 +63,8 @@ def paste(frame: np.ndarray, crop: np.ndarray, transform: CropTransform, mask: n
     if region.dtype != np.uint8:
         warped = from_8bit(warped, region.dtype)
     out[y0:y1, x0:x1] = blend(region, warped, alpha)
-    return out
+    used[y0:y1, x0:x1] = alpha
+    return out, used
 
 
 def blend(region: np.ndarray, source: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -169,12 +169,21 @@ def apply_change(frame: np.ndarray, field: np.ndarray, transform: CropTransform,
     real frame is resampled there once (bicubic), the residual colour is added, and the result is
     blended in under alpha. Pixels the field leaves alone, and those outside alpha, are unchanged.
     """
-    if not field.any():
-        return frame.copy()
+    return change_with_alpha(frame, field, transform, alpha)[0]
+
+
+def change_with_alpha(frame: np.ndarray, field: np.ndarray, transform: CropTransform, alpha: np.ndarray,
+                      still: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`apply_change`'s frame and the alpha (H, W) float32 it was blended with (`alpha` where the
+    field changes a pixel). `still` (H, W) in [0, 1] scales the motion down to 0 where it is 1:
+    what lies there (an occluder) is neither moved nor dragged into its surroundings."""
     out = frame.copy()
+    used = np.zeros(frame.shape[:2], np.float32)
+    if not field.any():
+        return out, used
     x0, y0, roi_w, roi_h = cv2.boundingRect((alpha > 0).view(np.uint8))
     if roi_w == 0 or roi_h == 0:
-        return out
+        return out, used
     # sample the field at every ROI pixel: ROI pixels -> frame pixels -> crop pixels -> work grid
     scale = field.shape[0] / transform.size
     to_grid = np.array([[scale, 0, (scale - 1) / 2], [0, scale, (scale - 1) / 2], [0, 0, 1]])
@@ -189,6 +198,9 @@ def apply_change(frame: np.ndarray, field: np.ndarray, transform: CropTransform,
     to_frame = (transform.inverse[:2, :2] / scale).astype(np.float32)
     dx = to_frame[0, 0] * motion[..., 0] + to_frame[0, 1] * motion[..., 1]
     dy = to_frame[1, 0] * motion[..., 0] + to_frame[1, 1] * motion[..., 1]
+    if still is not None:
+        free = 1.0 - still[y0:y0 + roi_h, x0:x0 + roi_w]
+        dx, dy = dx * free, dy * free
     region = frame[y0:y0 + roi_h, x0:x0 + roi_w]
     moved = (dx != 0) | (dy != 0)
     new = region.astype(np.float32)
@@ -201,4 +213,5 @@ def apply_change(frame: np.ndarray, field: np.ndarray, transform: CropTransform,
     changed = moved | residual.any(axis=-1)
     weight = np.where(changed, alpha[y0:y0 + roi_h, x0:x0 + roi_w], 0.0).astype(np.float32)
     out[y0:y0 + roi_h, x0:x0 + roi_w] = blend(region, new, weight)
-    return out
+    used[y0:y0 + roi_h, x0:x0 + roi_w] = weight
+    return out, used

@@ -24,7 +24,7 @@ from vidinvert.face.transfer import ChangeOptions
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.invert import SequenceInverter
 from vidinvert.models import Generator, InversionEncoder, LoadedModels
-from vidinvert.pipeline.composite_stage import composite_frames
+from vidinvert.pipeline.composite_stage import Compositor, composite_frames
 from vidinvert.pipeline.edit_stage import EditStage, make_edit_stage
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
 from vidinvert.pipeline.frames import FaceFrame
@@ -33,6 +33,7 @@ from vidinvert.pipeline.transfer_stages import change_fields
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.pipeline.render_stage import Renderer
 from vidinvert.video import DEFAULT_FPS, FrameRecord
+from vidinvert.video.holdout import HoldoutMatte
 
 #: Sees a stage's output by name and returns an iterator yielding the same items.
 StageHook = Callable[[str, Iterator], Iterator]
@@ -82,6 +83,7 @@ class Pipeline:
     chain: FaceChain
     detector: LandmarkDetector
     tracker: FaceTracker
+    compositor: Compositor = field(default_factory=Compositor)
 
     @property
     def G(self) -> Generator:
@@ -123,10 +125,11 @@ class Pipeline:
 
     def composite(self, frames: Iterable[FaceFrame]) -> Iterator[FrameRecord]:
         """Face frames in, output frames out: each face pasted back into its frame."""
-        return self.observe("composite", composite_frames(frames, self.config.render))
+        return self.observe("composite", composite_frames(frames, self.config.render, self.compositor))
 
     def close(self) -> None:
         self.detector.close()
+        self.compositor.close()
 
     def __enter__(self) -> Pipeline:
         return self
@@ -136,14 +139,22 @@ class Pipeline:
 
 
 def build_pipeline(models: LoadedModels, config: RunConfig, fps: float, *,
-                   observe: StageHook = unobserved) -> Pipeline:
+                   observe: StageHook = unobserved, holdout: HoldoutMatte | None = None,
+                   matte: bool = False) -> Pipeline:
     """The stages for the loaded models, a run configuration and the video's frame rate (keyframe
     times and filter cut-offs need it). Edits and directions are checked here, before any frame;
-    named directions are looked up in the models' own folder first."""
+    named directions are looked up in the models' own folder first. `holdout` and `matte`: see
+    `make_compositor`."""
     chain = build_face_chain(models, config, fps, observe=observe)
     detector = make_detector(config.track.landmarks, video=True, device=str(chain.device))
     tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)
-    return Pipeline(chain, detector, tracker)
+    return Pipeline(chain, detector, tracker, make_compositor(config, holdout, matte))
+
+
+def make_compositor(config: RunConfig, holdout: HoldoutMatte | None = None, matte: bool = False) -> Compositor:
+    """The compositing stage of a run: the configuration's occluders, the run's holdout matte, and
+    (`matte`) each output frame's blend alpha kept for `--matte-out`."""
+    return Compositor(config.render.occluders, holdout, matte)
 
 
 def build_face_chain(models: LoadedModels, config: RunConfig, fps: float, *,

@@ -18,7 +18,7 @@ from vidinvert.concurrency import Handoffs, tee
 from vidinvert.config import RunConfig
 from vidinvert.face.tracks import FaceTracks, Segment, Track
 from vidinvert.pipeline.build import FaceChain, StageHook, unobserved
-from vidinvert.pipeline.composite_stage import composited
+from vidinvert.pipeline.composite_stage import Compositor
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.video import FrameRecord
@@ -66,11 +66,12 @@ class MultiFacePipeline:
     """The chains of every edited track over one clip."""
 
     def __init__(self, tracks: FaceTracks, plans: list[TrackPlan], *, serial: bool = False,
-                 observe: StageHook = unobserved) -> None:
+                 observe: StageHook = unobserved, compositor: Compositor | None = None) -> None:
         self.tracks = tracks
         self.plans = plans
         self.serial = serial
         self.observe = observe
+        self.compositor = compositor or Compositor()
 
     def faces(self, records: Iterable[FrameRecord]) -> Iterator[FrameFaces]:
         """Decoded frames in, each with every edited track's face frame out, in order. Unless serial,
@@ -88,11 +89,12 @@ class MultiFacePipeline:
     def composite(self, frames: Iterable[FrameFaces], side_by_side: bool = False) -> Iterator[FrameRecord]:
         """Each frame with every face's edit in place."""
         renders = [plan.config.render for plan in self.plans]
-        return self.observe("composite", (composited(f.record, list(zip(f.faces, renders)), side_by_side)
+        return self.observe("composite", (self.compositor(f.record, list(zip(f.faces, renders)), side_by_side)
                                           for f in frames))
 
     def close(self) -> None:
-        """Nothing is held after the run (the tracking pass has closed its detector)."""
+        """Releases the compositor's occluder finder (the tracking pass has closed its detector)."""
+        self.compositor.close()
 
     def __enter__(self) -> MultiFacePipeline:
         return self

@@ -27,7 +27,8 @@ class FrameRecord:
     RGB on the 0..65535 scale, or float32 RGB), of which ``image`` is the 8-bit rounding
     (:mod:`vidinvert.video.depth`). ``alpha`` is the source's alpha plane (H, W, 1) at its depth, or
     None; it goes to the output as it came in. ``picture`` is what gets encoded: ``deep`` when
-    there is one, else ``image``.
+    there is one, else ``image``. ``matte`` is, when asked for (``--matte-out``), the alpha (H, W)
+    float32 the frame's edit was blended with (None: nothing changed).
     """
 
     index: int
@@ -37,6 +38,7 @@ class FrameRecord:
     image: np.ndarray
     deep: np.ndarray | None = None
     alpha: np.ndarray | None = None
+    matte: np.ndarray | None = None
 
     @property
     def time(self) -> float:

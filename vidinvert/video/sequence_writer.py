@@ -10,10 +10,12 @@ sound: the input's other streams are dropped with a warning.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -24,7 +26,7 @@ from vidinvert.video.encoding import IMAGE_SPECS, packed_frame, warn_lowered
 from vidinvert.video.depth import format_depth
 from vidinvert.video.muxer import FrameSink
 from vidinvert.video.records import FrameRecord
-from vidinvert.video.sequence import parse_pattern
+from vidinvert.video.sequence import SequencePattern, parse_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -47,21 +49,13 @@ class SequenceWriter(FrameSink):
         self.context: av.CodecContext | None = None
 
     def __enter__(self) -> SequenceWriter:
-        try:
-            self.folder = Path(tempfile.mkdtemp(prefix=f".{self.pattern.prefix or 'frames'}", suffix=".partial",
-                                                dir=self.pattern.folder))
-        except OSError as exc:
-            raise VideoError(f"cannot write in {self.pattern.folder} ({exc.strerror or exc})") from exc
+        self._staging = staged_frames(self.pattern, self.overwrite)
+        self.folder = self._staging.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        assert self.folder is not None
-        try:
-            if exc_type is None:
-                self._move_in()
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        self._staging.__exit__(exc_type, exc, tb)
 
     def write(self, record: FrameRecord) -> None:
         self.log.take(record.index)  # other streams' packets: nowhere to go
@@ -95,14 +89,25 @@ class SequenceWriter(FrameSink):
         context.open()
         self.context = context
 
-    def _move_in(self) -> None:
-        """Every written frame into the target folder, refusing frames that appeared meanwhile."""
-        assert self.folder is not None
-        names = sorted(os.listdir(self.folder))
-        if not self.overwrite:
-            clash = next((n for n in names if (self.pattern.folder / n).exists()), None)
+
+@contextlib.contextmanager
+def staged_frames(pattern: SequencePattern, overwrite: bool) -> Iterator[Path]:
+    """A hidden folder beside ``pattern``'s frames to write them in; when the block ends without an
+    error its files are moved into place (refusing frames that appeared meanwhile unless
+    ``overwrite``); the folder is removed in any case."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=f".{pattern.prefix or 'frames'}", suffix=".partial", dir=pattern.folder))
+    except OSError as exc:
+        raise VideoError(f"cannot write in {pattern.folder} ({exc.strerror or exc})") from exc
+    try:
+        yield folder
+        names = sorted(os.listdir(folder))
+        if not overwrite:
+            clash = next((n for n in names if (pattern.folder / n).exists()), None)
             if clash is not None:
-                raise VideoError(f"output frame {self.pattern.folder / clash} appeared while writing; "
+                raise VideoError(f"output frame {pattern.folder / clash} appeared while writing; "
                                  f"pass overwrite=True to replace it")
         for name in names:
-            os.replace(self.folder / name, self.pattern.folder / name)
+            os.replace(folder / name, pattern.folder / name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

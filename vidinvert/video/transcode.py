@@ -73,6 +73,7 @@ def transcode(
     serial: bool = False,
     stage_times: StageTimes | None = None,
     fps: str | float | Fraction | None = None,
+    written: Callable[[FrameRecord], None] | None = None,
 ) -> TranscodeResult:
     """Re-encode ``input``'s video into ``output`` through ``process``, keeping timing and other streams.
 
@@ -85,7 +86,8 @@ def transcode(
     appears only when complete; ``overwrite`` allows replacing an existing file. ``serial`` runs
     decoding, ``process`` and encoding on the caller's thread (same output, for debugging and
     comparison). ``stage_times`` gets the busy time of the stages "decode" and "encode" (encoding
-    and muxing). Raises VideoError for unusable input or output.
+    and muxing). ``written`` is called with every output record once it is encoded, in order.
+    Raises VideoError for unusable input or output.
     """
     settings = EncodeSettings(codec, crf, preset)
     selection = parse_frame_range(frames)
@@ -97,8 +99,9 @@ def transcode(
         handoffs = Handoffs(serial)
         records = handoffs.ahead(times.observe("decode", _tagged_decode(reader, sink.log)), "decode", DECODE_AHEAD)
         routed = handoffs.ahead(_route(records, process, selection, counter), "process", ENCODE_BEHIND)
-        for _ in handoffs.output(times.observe("encode", sink.encode(routed))):
-            pass
+        for record in handoffs.output(times.observe("encode", sink.encode(routed))):
+            if written is not None:
+                written(record)
         sink.finish()
     if counter.selected == 0:
         logger.warning("frame range %s selected no frame of %s (%d frames)", selection, source, sink.count)
