@@ -100,7 +100,7 @@ def test_a_hand_region_is_one_inside_the_grown_hull_and_feathered_outside():
     assert matte[50, 38] == 0.0 and matte[5, 5] == 0.0
 
 
-def test_a_hand_lost_for_a_frame_fades_instead_of_popping_and_a_cut_forgets_it():
+def test_a_hand_lost_for_a_frame_fades_instead_of_popping_and_reset_forgets_it():
     occluders = Occluders("hands")
     try:
         angles = np.linspace(0, 2 * np.pi, 21, endpoint=False)
@@ -115,8 +115,8 @@ def test_a_hand_lost_for_a_frame_fades_instead_of_popping_and_a_cut_forgets_it()
         occluders._hands.find = lambda image: []
         faded = occluders(light, [(face, None, None)])
         assert np.allclose(faded, first * FADE)
-        cut = np.full((160, 160, 3), 220, np.uint8)  # a new shot
-        assert occluders(cut, [(face, None, None)]) is None
+        occluders.reset()  # a shot cut
+        assert occluders(light, [(face, None, None)]) is None
     finally:
         occluders.close()
 

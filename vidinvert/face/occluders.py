@@ -6,7 +6,7 @@ The result is an occluder matte per frame: 1 where the edit must not change a pi
 over a feathered edge outside the occluder. A hand's matte is the hull of its landmarks grown by
 about a finger's width: exactly 1 there, so its pixels come out as they went in. Each frame keeps at
 least FADE of the previous frame's matte, so a hand the landmarker misses for a frame fades out over
-a few frames instead of popping; a shot cut forgets everything.
+a few frames instead of popping; `reset` (at a shot cut) forgets everything.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import numpy as np
 from vidinvert.face.align import CropTransform
 from vidinvert.face.hands import HandFinder, palm_length
 from vidinvert.face.landmarks import FaceLandmarks
-from vidinvert.video.shots import CutDetector
 
 #: A hand's region: its landmarks' hull grown by GROW palm lengths (about a finger's width), then
 #: feathered to 0 over FEATHER palm lengths further out.
@@ -89,17 +88,18 @@ class Occluders:
             from vidinvert.face.occlusion import OcclusionSegmenter
 
             self._segmenter = OcclusionSegmenter.bundled()
-        self._cuts = CutDetector()
         self._previous: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Forget the hands followed and the matte faded so far (at a shot cut)."""
+        self._previous = None
+        if self._hands is not None:
+            self._hands.reset()
 
     def __call__(self, image: np.ndarray, faces: Sequence[tuple[FaceLandmarks, np.ndarray | None,
                                                              CropTransform | None]]) -> np.ndarray | None:
         """The matte (H, W) of the frame `image` (uint8 RGB) for its faces (landmarks, aligned crop,
         crop transform), or None where nothing covers them."""
-        if self._cuts(image):
-            self._previous = None
-            if self._hands is not None:
-                self._hands.reset()
         if not faces or self.kinds == "none":
             self._previous = None
             return None

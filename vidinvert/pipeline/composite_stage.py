@@ -28,6 +28,7 @@ from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.video import FrameRecord
 from vidinvert.video.holdout import HoldoutMatte
 from vidinvert.video.records import beside
+from vidinvert.video.shots import CutDetector
 
 Faces = Sequence[tuple[FaceFrame, RenderConfig]]
 
@@ -40,6 +41,7 @@ class Compositor:
 
     def __init__(self, occluders: str = "none", holdout: HoldoutMatte | None = None, matte: bool = False) -> None:
         self.occluders = Occluders(occluders) if occluders != "none" else None
+        self._cuts = CutDetector()
         self.holdout = holdout
         self.matte = matte
 
@@ -65,6 +67,8 @@ class Compositor:
         """The frame's hold-back (H, W) in [0, 1]: 1 where nothing may change; None: nothing held."""
         mattes = []
         if self.occluders is not None:
+            if self._cuts(record.image):
+                self.occluders.reset()
             faces = [(frame.landmarks, frame.crop, frame.transform) for frame, _ in drawn]
             occluded = self.occluders(record.image, faces)
             if occluded is not None:
