@@ -40,9 +40,10 @@ def preview(input: Path, port: int, host: str, no_browser: bool, **options) -> N
     from vidinvert.loading import load_configured_models
     from vidinvert.preview.server import PreviewApp, create_app
     from vidinvert.preview.session import PreviewSession
+    from vidinvert.video import probe
     from vidinvert.video.sources import check_source
 
-    check_source(input)
+    probe(check_source(input))  # an unreadable video fails before any model loads
     config = RunConfig().with_options(**options)
     if host != "127.0.0.1":
         log.warning("listening on %s: anyone who can reach this machine and has the token can use the page", host)
