@@ -166,6 +166,14 @@ def test_an_unreadable_video_is_one_line_and_a_non_zero_exit(tmp_path, capsys):
     assert main(["preview", str(tmp_path / "missing.mp4"), "--no-browser", *MODEL_ARGS]) == 1
 
 
+def test_without_the_ui_extra_preview_says_what_to_install(face_clip, monkeypatch, capsys):  # noqa: F811
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    assert main(["preview", str(face_clip), "--no-browser", *MODEL_ARGS]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: vidinvert preview needs the ui extra: pip install 'vidinvert[ui]'")
+    assert "\n" not in err
+
+
 def test_ctrl_c_leaves_no_process_and_no_temporary_folder(face_clip):  # noqa: F811
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     process = subprocess.Popen([sys.executable, "-m", "vidinvert", "preview", str(face_clip), "--port", "0",

@@ -35,7 +35,8 @@ def preview(input: Path, port: int, host: str, no_browser: bool, **options) -> N
         import starlette  # noqa: F401
         import uvicorn
     except ImportError:
-        raise VidinvertError("vidinvert preview needs the ui extra: pip install -e '.[ui]'") from None
+        raise VidinvertError("vidinvert preview needs the ui extra: pip install 'vidinvert[ui]' "
+                             "(in a checkout: pip install -e '.[ui]')") from None
     from vidinvert.api import RunConfig
     from vidinvert.loading import load_configured_models
     from vidinvert.preview.server import PreviewApp, create_app
