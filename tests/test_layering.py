@@ -51,12 +51,13 @@ ALLOWED = {
     "demo": {"models", "video", "discover", "api"},  # api: demo/run.py only (the application layer)
     "api": {"models", "video", "face", "pipeline", "loading", "demo"},
     "commands": {"api", "models", "video", "face", "edit", "eval", "batch", "engines", "train", "discover", "demo",
-                 "metrics", "pipeline", "loading"},
+                 "metrics", "pipeline", "loading", "preview"},
+    "preview": {"api", "models", "video", "face", "edit", "pipeline"},  # the local page on the facade
     "cli": {"commands", "face"},
 }
 
 # the application layer: the facade and what sits on it
-APP = {"api.py", "cli.py", "__main__.py", "commands", "batch", "demo/run.py"}
+APP = {"api.py", "cli.py", "__main__.py", "commands", "batch", "demo/run.py", "preview"}
 
 
 def loaded_modules(module: str) -> set[str]:

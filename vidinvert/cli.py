@@ -34,6 +34,7 @@ def _register_commands() -> None:
         directions_cmd,
         edit_cmd,
         invert_cmd,
+        preview_cmd,
         probe_cmd,
         score_cmd,
         train_cmd,
@@ -51,6 +52,7 @@ def _register_commands() -> None:
     cli.add_command(train_cmd.train)
     cli.add_command(demo_cmd.demo)
     cli.add_command(batch_cmd.batch)
+    cli.add_command(preview_cmd.preview)
 
 
 _register_commands()
