@@ -90,9 +90,13 @@ class Occluders:
             self._segmenter = OcclusionSegmenter.bundled()
         self._previous: np.ndarray | None = None
 
-    def reset(self) -> None:
-        """Forget the hands followed and the matte faded so far (at a shot cut)."""
+    def forget(self) -> None:
+        """Forget the matte fading from the previous frame (before a frame shown on its own)."""
         self._previous = None
+
+    def reset(self) -> None:
+        """Forget the hands followed and the matte fading so far (at a shot cut)."""
+        self.forget()
         if self._hands is not None:
             self._hands.reset()
 

@@ -81,6 +81,12 @@ class Compositor:
             return None
         return mattes[0] if len(mattes) == 1 else 1.0 - (1.0 - mattes[0]) * (1.0 - mattes[1])
 
+    def alone(self, record: FrameRecord, faces: Faces) -> FrameRecord:
+        """One frame composited on its own, nothing carried over from the frame composited before."""
+        if self.occluders is not None:
+            self.occluders.forget()
+        return self(record, faces)
+
     def close(self) -> None:
         if self.occluders is not None:
             self.occluders.close()

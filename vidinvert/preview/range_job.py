@@ -12,6 +12,7 @@ import numpy as np
 from vidinvert.errors import VidinvertError
 from vidinvert.pipeline.execution import model_threads
 from vidinvert.pipeline.face_plans import find_and_choose, plan_tracks
+from vidinvert.pipeline.build import make_compositor
 from vidinvert.pipeline.multi_face import MultiFacePipeline
 from vidinvert.preview.edits import PreviewEdits
 from vidinvert.preview.session import PreviewSession
@@ -43,7 +44,8 @@ def range_frames(session: PreviewSession, edits: PreviewEdits, start: int, stop:
                 yield record.image
             return
         plans = plan_tracks(session.models, choice, session.fps)
-        with MultiFacePipeline(tracks, plans, serial=config.execution.serial) as pipeline, \
+        with MultiFacePipeline(tracks, plans, serial=config.execution.serial,
+                               compositor=make_compositor(config)) as pipeline, \
                 open_video(session.source, frames=frames) as video:
             faces = pipeline.faces(video)
             with contextlib.closing(faces):

@@ -56,6 +56,8 @@ class PreviewApp:
 
     def close(self) -> None:
         self.jobs.close()
+        if self.session is not None:
+            self.session.close()
         shutil.rmtree(self.temp, ignore_errors=True)
 
 

@@ -26,8 +26,8 @@ from vidinvert.face.mask import face_mask
 from vidinvert.face.tracks import FaceTracks
 from vidinvert.face.transfer import ChangeOptions
 from vidinvert.models import LoadedModels
-from vidinvert.pipeline.build import FaceChain, build_face_chain
-from vidinvert.pipeline.composite_stage import composited
+from vidinvert.pipeline.build import FaceChain, build_face_chain, make_compositor
+from vidinvert.pipeline.composite_stage import Compositor
 from vidinvert.pipeline.execution import model_threads
 from vidinvert.pipeline.face_stages import align_crops
 from vidinvert.pipeline.find_tracks import clip_tracks
@@ -61,6 +61,7 @@ class PreviewSession:
         self.tracks: FaceTracks = clip_tracks(self.source, self.config.track, quiet=True)
         self._faces: dict[int, list[FaceFrame]] = {}
         self._chains: dict[tuple, FaceChain] = {}
+        self._compositors: dict[str, Compositor] = {}  # by --occluders: each holds its hand finder
         self.lock = threading.RLock()  # one render at a time uses the models
 
     @property
@@ -126,7 +127,19 @@ class PreviewSession:
                 frames = change_fields(frames, ChangeOptions(config.render.render), "none", self.fps,
                                        stage.default_offset_size)
             face = next(iter(frames))
-            return composited(record, [(face, config.render)]).image, face
+            return self._compositor(config).alone(record, [(face, config.render)]).image, face
+
+    def _compositor(self, config: RunConfig) -> Compositor:
+        kind = config.render.occluders
+        if kind not in self._compositors:
+            self._compositors[kind] = make_compositor(config)
+        return self._compositors[kind]
+
+    def close(self) -> None:
+        """Release the compositors' hand finders."""
+        for compositor in self._compositors.values():
+            compositor.close()
+        self._compositors.clear()
 
     def view(self, edits: PreviewEdits, index: int, view: str) -> np.ndarray:
         """The picture a view shows: output, original, side by side, difference, or the mask over the frame."""
