@@ -19,9 +19,12 @@ WRIST, MIDDLE_KNUCKLE = 0, 9
 
 
 class HandFinder:
-    """Fed the frames of one stream in order; `find` gives every hand's 21 landmarks (21, 2) in pixels."""
+    """Fed the frames of one stream in order; `find` gives every hand's 21 landmarks (21, 2) in pixels.
 
-    def __init__(self, *, max_hands: int = 4, min_confidence: float = 0.5) -> None:
+    The palm detector runs on every frame until `max_hands` hands are followed, the landmarker on
+    each followed hand: two hands (one person's) cost the landmarker twice and no detection."""
+
+    def __init__(self, *, max_hands: int = 2, min_confidence: float = 0.5) -> None:
         import mediapipe as mp
 
         self._options = dict(static_image_mode=False, max_num_hands=max_hands, model_complexity=0,
