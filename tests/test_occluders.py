@@ -16,6 +16,7 @@ from _fixtures_hands import detected_hands, hand_over_face
 from vidinvert.cli import main
 from vidinvert.demo.clip import render_demo_clip
 from vidinvert.demo.model import load_default_models
+from vidinvert.eval.face_score import score_videos
 from vidinvert.face.composite import blend, paste_with_alpha
 from vidinvert.face.align import crop_transform
 from vidinvert.face.detect import MeshDetector
@@ -220,6 +221,10 @@ def test_the_matte_out_has_the_outputs_frames_and_is_zero_exactly_where_nothing_
         assert moved.any()
         assert not moved[alpha == 0].any()
         assert alpha.shape == before.shape[:2]
+    if name.endswith(".mkv"):  # `score --matte` reports the changed area the matte gives
+        report = score_videos(clip, out, matte=matte, identity=False)
+        assert report.matte["matte_frames_changed"] == FRAMES
+        assert report.matte["matte_area_median"] == pytest.approx(np.median([(a > 0).mean() for a in mattes]))
 
 
 def test_recompositing_the_input_and_the_unblended_edit_with_the_alpha_gives_the_output():

@@ -15,13 +15,18 @@ import click
 @click.option("--frames", metavar="START:END", help="Score only these frames.")
 @click.option("--no-identity", "identity", is_flag=True, flag_value=False, default=True,
               help="Skip the identity distance (dlib's embedding, about 0.1 s of CPU per face, twice a frame).")
+@click.option("--matte", type=click.Path(path_type=Path),
+              help="The edit's matte (`edit --matte-out`): also report the changed area of every frame.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def score(input: Path, output: Path, json_path: Path | None, frames: str | None, identity: bool, quiet: bool) -> None:
+def score(input: Path, output: Path, json_path: Path | None, frames: str | None, identity: bool,
+          matte: Path | None, quiet: bool) -> None:
     """Measure OUTPUT (an edit of INPUT) on the frames where INPUT has a face: PSNR and sharpness of
     the face, expression scores, temporal warp error, rigid-landmark motion and, with the identity
-    extra installed, the identity distance between input and output faces (see docs/scoring.md)."""
+    extra installed, the identity distance between input and output faces; with --matte, the changed
+    area (see docs/scoring.md)."""
     from vidinvert.eval.face_score import score_videos
 
-    report = score_videos(input, output, frames=frames, json_path=json_path, quiet=quiet, identity=identity)
+    report = score_videos(input, output, frames=frames, json_path=json_path, quiet=quiet, identity=identity,
+                          matte=matte)
     for line in report.lines():
         click.echo(line)

@@ -10,6 +10,8 @@ frames as they are made (`vidinvert.eval.pipeline_frames`).
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import os
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from vidinvert.face.align import ffhq_quad
 from vidinvert.record_files import encode_float, write_json_atomic
 from vidinvert.face.detect import MeshDetector
 from vidinvert.eval.identity_score import IdentityTrack
+from vidinvert.eval.matte_area import MatteArea
 from vidinvert.face.landmarks import FaceLandmarks
 from vidinvert.face.recognition import FaceRecognizer, recognition_available, unavailable_reason
 from vidinvert.metrics.face_quality import EXPRESSIONS, SMILE_RISE, FaceQuality
@@ -42,13 +45,15 @@ class ScoreReport:
     summary: dict[str, float]
     identity: dict | None = None
     identity_unavailable: str = ""
+    matte: dict[str, float] | None = None  # the changed area (`score --matte`), vidinvert.eval.matte_area
 
     def lines(self) -> list[str]:
         s = self.summary
         out = [f"{self.output} against {self.input}: {self.frames} frames, {int(s['face_frames'])} with a face "
                f"in the input, {int(s['output_face_frames'])} of them with a face found in the output"]
         if not self.rows:
-            return out + ["no face found in the input: nothing to score"]
+            out.append("no face found in the input: nothing to score")
+            return out if self.matte is None else out + [MatteArea.line(self.matte, self.frames)]
         out += [
             f"face PSNR           output against input   {s['psnr']:.2f} dB  (the fidelity, for a zero edit)",
             f"sharpness           output / input         {s['sharpness']:.3f}",
@@ -70,7 +75,8 @@ class ScoreReport:
                 f"{s['skin_delta_e_p95']:.2f})",
                 f"seams               step of the change     {s['seam_edit']:.2f} levels at the edit's border, "
                 f"{s['seam_crop']:.2f} at the crop's edges"]
-        return out + [self._identity_line()]
+        out.append(self._identity_line())
+        return out if self.matte is None else out + [MatteArea.line(self.matte, self.frames)]
 
     def _identity_line(self) -> str:
         if self.identity is None:
@@ -85,7 +91,8 @@ class ScoreReport:
                 "identity": ({"available": False, "reason": self.identity_unavailable} if self.identity is None
                              else {"available": True, **{k: encode_float(v) if isinstance(v, float) else v
                                                           for k, v in self.identity.items()}}),
-                "per_frame": [{k: encode_float(v) for k, v in row.items()} for row in self.rows]}
+                "per_frame": [{k: encode_float(v) for k, v in row.items()} for row in self.rows],
+                **({} if self.matte is None else {"matte": self.matte})}
 
 
 def _nearest(faces: list[FaceLandmarks], centre: np.ndarray) -> FaceLandmarks | None:
@@ -162,22 +169,38 @@ def _identity_track(identity: bool) -> tuple[IdentityTrack | None, str]:
 
 
 def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames: str | None = None,
-                 json_path: str | os.PathLike | None = None, quiet: bool = True, identity: bool = True) -> ScoreReport:
+                 json_path: str | os.PathLike | None = None, quiet: bool = True, identity: bool = True,
+                 matte: str | os.PathLike | None = None) -> ScoreReport:
     """Score OUTPUT (an edit of INPUT with the same frames) on the frames where INPUT has a face.
 
     `identity`: also the identity distance of the face, when face recognition is installed.
-    Raises VidinvertError when the videos differ in frame count or size.
+    `matte`: the edit's matte (`edit --matte-out`), for the changed area of every frame.
+    Raises VidinvertError when the videos (or the matte) differ in frame count or size.
     """
     info_in, info_out = probe(input), probe(output)
+    if matte is not None:
+        info_matte = probe(matte)
+        if (info_matte.width, info_matte.height) != (info_out.width, info_out.height):
+            raise VidinvertError(f"the matte {matte} is {info_matte.width}x{info_matte.height} but {output} is "
+                                 f"{info_out.width}x{info_out.height}")
     if (info_in.width, info_in.height) != (info_out.width, info_out.height):
         raise VidinvertError(f"{output} is {info_out.width}x{info_out.height} but {input} is "
                              f"{info_in.width}x{info_in.height}: score compares frames of one size")
     track, identity_unavailable = _identity_track(identity)
     count = 0
     with open_video(input, frames=frames) as source_video, open_video(output, frames=frames) as output_video, \
-            FaceScorer(track) as scorer, tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar:
+            FaceScorer(track) as scorer, tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar, \
+            contextlib.ExitStack() as stack:
         sources, outputs = iter(source_video), iter(output_video)
+        area, mattes = None, None
+        if matte is not None:
+            area, mattes = MatteArea(), iter(stack.enter_context(open_video(matte, frames=frames)))
         for source in sources:
+            if mattes is not None:
+                matte_record = next(mattes, None)
+                if matte_record is None:
+                    raise VidinvertError(f"the matte {matte} has fewer frames than {input} ({count})")
+                area.add(matte_record)
             result = next(outputs, None)
             if result is None:
                 raise VidinvertError(f"{output} has fewer frames than {input} ({count})")
@@ -190,7 +213,8 @@ def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames:
         if next(outputs, None) is not None:
             raise VidinvertError(f"{output} has more frames than {input} ({count})")
     report = ScoreReport(Path(input), Path(output), count, scorer.rows(), scorer.summary(),
-                         None if track is None else track.summary(), identity_unavailable)
+                         None if track is None else track.summary(), identity_unavailable,
+                         None if area is None else area.summary())
     if json_path is not None:
         write_json_atomic(Path(json_path), report.as_json())
     return report
