@@ -10,9 +10,9 @@ from vidinvert.errors import VidinvertError
 from vidinvert.face.occlusion import BUNDLED_FILE, OcclusionSegmenter
 from vidinvert.train.occluders import CUT, KINDS, OccluderAssets, occlude
 
-#: Measured on the bundled weights: real held-out hands on held-out faces score an IoU of about 0.9.
+#: Measured on the bundled weights: these 16 faces with these real hands score an IoU of 0.95.
 HAND_IOU = 0.6
-#: Clean held-out faces: the fraction of pixels marked is measured at about 0.001.
+#: Clean held-out faces: the fraction of pixels marked is measured at 0.0013 on these 16 faces.
 CLEAN_FRACTION = 0.02
 
 
