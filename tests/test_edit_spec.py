@@ -140,6 +140,7 @@ def test_a_track_no_entry_selects_is_not_edited_and_strength_0_is_an_edit(tmp_pa
     ({"faces": {"1": {"interpolation": "spline"}}}, "faces.1.interpolation: unknown interpolation 'spline'"),
     ({"faces": {"1": {"change_from": "latents:2"}}}, "faces.1.change_from: the change source's truncation"),
     ({"faces": {"1": {"direction_format": "svg"}}}, "faces.1.direction_format: unknown direction format 'svg'"),
+    ({"faces": {"1": {"occluders": "none"}}}, "faces.1.occluders: occluders is a global option"),
 ])
 def test_every_problem_is_one_line_naming_where_it_is(tmp_path, data, expected):
     path = write_spec(tmp_path / "edit.json", data)

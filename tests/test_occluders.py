@@ -84,6 +84,10 @@ def test_a_real_hand_over_the_mouth_is_left_exactly_as_it_was(shared_data, tmp_p
         moved = changed(before, after)
         assert not moved[hand].any()
         assert moved[~hand].sum() > 5000  # the rest of the face is edited
+    auto = tmp_path / "auto.mkv"  # the segmenter adds to the hands, never takes from them
+    assert main(["edit", str(composed), "-o", str(auto), "--codec", "ffv1", "--occluders", "auto", *EDIT]) == 0
+    for before, after, hand in zip(source, clip_frames(auto), hands):
+        assert not changed(before, after)[hand].any()
     loose = tmp_path / "loose.mkv"
     assert main(["edit", str(composed), "-o", str(loose), "--codec", "ffv1", "--occluders", "none", *EDIT]) == 0
     assert sum(changed(b, a)[h].sum() for b, a, h in zip(source, clip_frames(loose), hands)) > 1000

@@ -11,7 +11,7 @@ from _fixtures_video import decode_all
 from vidinvert.api import edit_video
 from vidinvert.edit.spec import load_spec, save_spec
 from vidinvert.errors import VidinvertError
-from vidinvert.preview.edits import PreviewEdits, parse_edits
+from vidinvert.preview.edits import PreviewEdits, command_line, parse_edits
 from vidinvert.preview.range_job import range_frames
 
 
@@ -67,6 +67,7 @@ def test_the_spec_holds_strengths_keyframes_and_render_options(session, tmp_path
     ({"render": "paint"}, "unknown render mode"),
     ({"strengths": {"smile": "a lot"}}, "finite number"),
     ({"keyframes": {"smile": {"x": 1}}}, "not a frame number"),
+    ({"occluders": "gloves"}, "unknown occluders 'gloves'"),
 ])
 def test_bad_edits_are_one_line(session, data, expected):
     with pytest.raises(VidinvertError, match="^" + ".*" + expected.replace("(", r"\(").replace(")", r"\)")) as caught:
@@ -77,3 +78,13 @@ def test_bad_edits_are_one_line(session, data, expected):
 def test_nothing_to_export_without_an_edit(session):
     with pytest.raises(VidinvertError, match="nothing to edit"):
         PreviewEdits(0, {"smile": 0}).spec(session.files, session.time_of, session.source.parent)
+
+
+def test_occluders_hold_for_the_run_so_they_go_on_the_command_line_not_in_the_spec(session, tmp_path):
+    edits = parse_edits({"track": 0, "strengths": {"smile": 1}, "occluders": "none"}, session.directions(),
+                        session.track_ids)
+    assert edits.options(session.files, session.time_of)["occluders"] == "none"
+    assert "occluders" not in edits.spec(session.files, session.time_of, session.source.parent).faces["0"].options
+    spec = tmp_path / "edit.json"
+    assert "--occluders none" in command_line(session.source, spec, [], edits.occluders)
+    assert "--occluders" not in command_line(session.source, spec, [], "hands")

@@ -20,7 +20,7 @@ from vidinvert.temporal import parse_filter
 #: The edits of a face entry: keys of their own, not options.
 EDIT_KEYS = ("attr", "direction")
 #: Edit and render options that are the same for every face of a run.
-RUN_WIDE = ("directions_dir", "batch_size", "side_by_side")
+RUN_WIDE = ("directions_dir", "batch_size", "side_by_side", "occluders", "holdout")  # one compositor per run
 #: The options a face entry may set, in RunConfig's order.
 FACE_OPTIONS = tuple(name for name, group in OPTION_GROUP.items()
                      if group in ("edit", "render") and name not in EDIT_KEYS + RUN_WIDE)

@@ -1,5 +1,6 @@
-"""What the page asks for: the face track, each direction's strength or keyframes, the render mode
-and mask options; and the same as the edit spec and the `vidinvert edit` command line."""
+"""What the page asks for: the face track, each direction's strength or keyframes, the render mode,
+mask and occluder options; and the same as the edit spec and the `vidinvert edit` command line
+(occluders hold for the whole run: they go on the command line, not in the spec's face entry)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from vidinvert.config import RENDER_MODES
+from vidinvert.config import OCCLUDERS, RENDER_MODES
 from vidinvert.edit.spec import EditSpec, FaceEdits
 from vidinvert.errors import VidinvertError
 
@@ -27,6 +28,7 @@ class PreviewEdits:
     keyframes: dict[str, dict[int, float]] = field(default_factory=dict)
     render: str = "warp"
     masks: dict[str, float] = field(default_factory=dict)
+    occluders: str = "hands"
 
     def active(self) -> list[str]:
         """The directions that edit: a strength other than 0, or keyframes; in a fixed order."""
@@ -45,7 +47,7 @@ class PreviewEdits:
         names = self.active()
         attr = [f"{n}={self.strength_text(n, time_of)}" for n in names if n != FILES]
         options: dict[str, Any] = {"attr": attr, "direction": files if FILES in names else (),
-                                   "render": self.render, **self.masks}
+                                   "render": self.render, "occluders": self.occluders, **self.masks}
         if FILES in names:
             options["strength"] = str(self.strength_text(FILES, time_of))
         return options
@@ -89,13 +91,17 @@ def parse_edits(data: Any, directions: list[str], tracks: list[int]) -> PreviewE
     bad = sorted(set(masks) - set(MASK_OPTIONS))
     if bad or any(v < 0 for v in masks.values()):
         raise VidinvertError(f"mask options are {', '.join(MASK_OPTIONS)}, each 0 or more")
-    return PreviewEdits(track, strengths, keyframes, render, masks)
+    occluders = data.get("occluders", "hands")
+    if occluders not in OCCLUDERS:
+        raise VidinvertError(f"unknown occluders {occluders!r}; choose one of {', '.join(OCCLUDERS)}")
+    return PreviewEdits(track, strengths, keyframes, render, masks, occluders)
 
 
-def command_line(video: Path, spec_path: Path, model_args: list[str]) -> str:
+def command_line(video: Path, spec_path: Path, model_args: list[str], occluders: str = "hands") -> str:
     """The `vidinvert edit` command that renders the exported spec."""
     output = video.with_name(video.stem + "_edited.mp4")
-    words = ["vidinvert", "edit", str(video), "--spec", str(spec_path), *model_args, "-o", str(output)]
+    run = [] if occluders == "hands" else ["--occluders", occluders]
+    words = ["vidinvert", "edit", str(video), "--spec", str(spec_path), *model_args, *run, "-o", str(output)]
     return " ".join(shlex.quote(w) for w in words)
 
 

@@ -35,7 +35,7 @@ def range_frames(session: PreviewSession, edits: PreviewEdits, start: int, stop:
     check_range(session, start, stop)
     frames = f"{start}:{stop}"
     spec = edits.spec(session.files, session.time_of, session.source.parent) if edits.active() else None
-    config = session.config.with_options(frames=frames)
+    config = session.config.with_options(frames=frames, occluders=edits.occluders)
     with session.lock, model_threads(config.execution):
         tracks, choice = find_and_choose(session.source, config, spec) if spec else (None, None)
         if choice is None or not choice.edited:  # nothing edited: `edit` writes the input's frames

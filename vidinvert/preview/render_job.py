@@ -10,7 +10,8 @@ from vidinvert.preview.jobs import Job
 from vidinvert.preview.session import PreviewSession
 
 
-def render_video(session: PreviewSession, spec: EditSpec, output: Path, overwrite: bool, job: Job) -> str:
+def render_video(session: PreviewSession, spec: EditSpec, output: Path, overwrite: bool, job: Job,
+                 occluders: str = "hands") -> str:
     """Edit the session's video with `spec` into `output`; the job counts the composited frames."""
     from vidinvert.api import edit_video
 
@@ -22,5 +23,5 @@ def render_video(session: PreviewSession, spec: EditSpec, output: Path, overwrit
 
     with session.lock:
         summary = edit_video(session.source, output, session.config, models=session.models, observe=counted,
-                             spec=spec, overwrite=overwrite, quiet=True)
+                             spec=spec, overwrite=overwrite, quiet=True, occluders=occluders)
     return str(summary.output)

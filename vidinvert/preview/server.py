@@ -32,6 +32,7 @@ from vidinvert.preview.jobs import Job, Jobs
 from vidinvert.preview.paths import writable_path
 from vidinvert.preview.range_job import check_range, range_frames
 from vidinvert.preview.render_job import render_video
+from vidinvert.config import OCCLUDERS
 from vidinvert.preview.session import PreviewSession, mask_defaults
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def create_app(state: PreviewApp) -> Starlette:
             "video": s.source.name, "frames": len(s.records), "fps": float(s.fps), "width": width, "height": height,
             "times": [r.time for r in s.records], "tracks": tracks, "directions": s.directions(),
             "strengths": s.initial, "render": s.config.render.render, "masks": mask_defaults(s.config),
+            "occluders": s.config.render.occluders, "occluder_choices": list(OCCLUDERS),
             "spec_path": s.source.stem + ".edit.json", "video_path": s.source.stem + "_edited.mp4",
             "error": None if tracks else f"no face found in {s.source.name}: nothing to edit",
         })
@@ -153,7 +155,8 @@ def create_app(state: PreviewApp) -> Starlette:
             return JSONResponse({"error": f"{path} exists", "exists": True}, status_code=409)
         written = save_spec(edits.spec(s.files, s.time_of, s.source.parent), path)
         log.warning("edit spec written to %s", written)
-        return JSONResponse({"path": str(written), "command": command_line(s.source, written, state.model_args)})
+        return JSONResponse({"path": str(written), "command": command_line(s.source, written, state.model_args,
+                                                                                 edits.occluders)})
 
     async def render(request: Request) -> Response:
         data = await body(request)
@@ -163,7 +166,8 @@ def create_app(state: PreviewApp) -> Starlette:
         if path.exists() and not overwrite:
             return JSONResponse({"error": f"{path} exists", "exists": True}, status_code=409)
         spec = edits.spec(s.files, s.time_of, s.source.parent)
-        job = state.jobs.start("render", len(s.records), lambda job: render_video(s, spec, path, overwrite, job))
+        job = state.jobs.start("render", len(s.records), lambda job: render_video(s, spec, path, overwrite, job,
+                                                                                      edits.occluders))
         return JSONResponse(job.status() | {"path": str(path)})
 
     routes = [

@@ -4,7 +4,7 @@
 const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
 let info = null;
-const edits = { track: 0, strengths: {}, keyframes: {}, render: "warp", masks: {} };
+const edits = { track: 0, strengths: {}, keyframes: {}, render: "warp", masks: {}, occluders: "hands" };
 let frameIndex = 0;
 let busy = false;
 let again = false;
@@ -279,6 +279,13 @@ async function start() {
   for (const name of info.directions) $("directions").appendChild(directionRow(name));
   for (const [name, value] of Object.entries(info.masks)) $("masks").appendChild(maskRow(name, value));
   $("render").value = info.render;
+  edits.occluders = info.occluders;
+  for (const choice of info.occluder_choices) {
+    const option = document.createElement("option");
+    option.value = option.textContent = choice;
+    $("occluders").appendChild(option);
+  }
+  $("occluders").value = info.occluders;
   $("scrub").max = info.frames - 1;
   $("range-stop").max = info.frames;
   $("range-start").max = info.frames - 1;
@@ -289,6 +296,7 @@ async function start() {
   $("track").addEventListener("change", () => { edits.track = Number($("track").value); refresh(); });
   $("view").addEventListener("change", refresh);
   $("render").addEventListener("change", () => { edits.render = $("render").value; refresh(); });
+  $("occluders").addEventListener("change", () => { edits.occluders = $("occluders").value; refresh(); });
   $("wipe").addEventListener("input", updateWipe);
   $("play").addEventListener("click", playRange);
   $("export").addEventListener("click", () => exportSpec(false));
