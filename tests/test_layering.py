@@ -46,7 +46,7 @@ ALLOWED = {
     "engines": {"models", "loading"},
     "batch": {"engines", "api"},  # a batch runs the public edit_video / invert_video
     "eval": {"models", "video", "face", "metrics", "pipeline", "engines"},
-    "train": {"models", "face", "metrics", "invert"},
+    "train": {"models", "face", "metrics", "invert", "video"},  # video: real frames as training textures
     "discover": {"models", "face", "edit", "invert", "train", "loading"},
     "demo": {"models", "video", "discover", "api"},  # api: demo/run.py only (the application layer)
     "api": {"models", "video", "face", "pipeline", "loading", "demo"},
