@@ -35,6 +35,10 @@ from vidinvert.pipeline.render_stage import Renderer
 from vidinvert.video import DEFAULT_FPS, FrameRecord
 from vidinvert.video.holdout import HoldoutMatte
 
+#: The before-and-after pair is drawn with the edit at most this many times its directions' default
+#: strengths; a stronger edit carries that pair's change scaled up (see `Renderer.read_limit`). On
+#: a real phone clip the mesh read every render at 1, tore some apart at 1.5 and found no face at 2.5.
+READ_STRENGTH = 1.25
 #: Sees a stage's output by name and returns an iterator yielding the same items.
 StageHook = Callable[[str, Iterator], Iterator]
 
@@ -176,5 +180,6 @@ def build_face_chain(models: LoadedModels, config: RunConfig, fps: float, *,
         edit_stage = make_edit_stage(G, fps, config.edit, feature_index=E.feature_index or 5, noise=renderer.noise,
                                      batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,
                                      model_dir=models.directions_dir, arithmetic=renderer.arithmetic)
+        renderer.read_limit = lambda: READ_STRENGTH * edit_stage.default_offset_size
     inverter = make_sequence_inverter(G, E, config.invert)
     return FaceChain(G, E, config, device, inverter, renderer, edit_stage, observe, fps)

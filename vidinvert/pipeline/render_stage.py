@@ -7,7 +7,7 @@ with the renderer's `noise` and `arithmetic`, so every generator call of a run s
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -37,6 +37,9 @@ class Renderer:
         self.noise = fixed_noise(G, noise, 1)
         self.batch_size = batch_size
         self.precision = precision
+        #: The largest edit offset norm a before-and-after pair is drawn with (None: no limit); set
+        #: by the pipeline once the edit stage knows its directions' default strengths.
+        self.read_limit: Callable[[], float | None] = lambda: None
 
     def arithmetic(self):
         """The context every generator call of the run computes in."""
@@ -92,11 +95,13 @@ class Renderer:
         drawn_base = [f for f in edited if self.with_before and id(f) not in moved_ids
                       and not _same(f.base, f.inverted)]
         after, before = self._draw([(f, f.edited) for f in from_inversion], [(f, f.base) for f in drawn_base])
+        drawn: dict[int, float] = {}
         if moved:
             shifted = {id(f): self.change_from.wplus(f.base.wplus, self.G.latent_avg) for f in moved}
+            moved_to = {id(f): self._read_at(shifted[id(f)], f) for f in moved}
+            drawn = {key: size for key, (_, size) in moved_to.items()}
             pair_before, pair_after = self._draw([(f, Latents(shifted[id(f)])) for f in moved],
-                                                 [(f, Latents(shifted[id(f)] + f.edited.wplus - f.base.wplus))
-                                                  for f in moved])
+                                                 [(f, Latents(moved_to[id(f)][0])) for f in moved])
             before.update(pair_before)
             after.update(pair_after)
         for frame in pending:
@@ -106,7 +111,19 @@ class Renderer:
                 yield replace(frame, face=after[id(frame)])
             else:
                 first = before[id(frame)] if id(frame) in before else _own_image(frame)
-                yield replace(frame, before=first, face=after.get(id(frame), first))
+                yield replace(frame, before=first, face=after.get(id(frame), first), drawn_offset=drawn.get(id(frame)))
+
+    def _read_at(self, shifted: torch.Tensor, frame: FaceFrame) -> tuple[torch.Tensor, float]:
+        """The W+ the "after" render of a pair is drawn from, and the norm of its offset from
+        `shifted`: the frame's whole edit offset, or along it at `read_limit`'s norm when it is
+        longer. Far along a direction the generator's face comes apart (the mesh finds no face, or
+        one torn out of shape, and the edit would be dropped); the change read at the limit is
+        carried per unit of edit and scaled to the whole offset."""
+        offset = frame.edited.wplus - frame.base.wplus
+        limit, size = self.read_limit(), float(offset.norm())
+        if limit is None or limit <= 0 or size <= limit:
+            return shifted + frame.edited.wplus - frame.base.wplus, size  # summed in this order ever since
+        return shifted + offset * (limit / size), limit
 
     def _draw(self, *groups: list[tuple[FaceFrame, Latents]]) -> list[dict[int, np.ndarray]]:
         """Every group's latents drawn in one generator call (one noise), as {id(frame): uint8 image}."""

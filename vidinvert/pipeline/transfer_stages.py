@@ -88,8 +88,9 @@ def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_siz
         if before is None or after is None or not plausible(before, after):
             return out
         points = (before, after) + _real_points(frame)
-    fraction = min(1.0, size / default_offset_size) if default_offset_size else 1.0
-    out[..., :-1] = estimate_change(frame.before, frame.face, hull, options.for_edit_size(fraction), points) / size
+    drawn = frame.drawn_offset or size  # the pair may be drawn nearer than the edit reaches
+    fraction = min(1.0, drawn / default_offset_size) if default_offset_size else 1.0
+    out[..., :-1] = estimate_change(frame.before, frame.face, hull, options.for_edit_size(fraction), points) / drawn
     out[..., -1] = 1.0
     return out
 
