@@ -204,6 +204,37 @@ def test_track_edits_only_that_track(two_faces, demo_models, tmp_path):
     assert np.abs(out[:, :, SIDE + GAP:] - source[:, :, SIDE + GAP:]).mean() > 0.1
 
 
+def test_score_faces_scores_each_track_on_its_own(two_faces, demo_models, tmp_path):
+    from vidinvert.eval.face_score import TrackScores, score_videos
+    from vidinvert.face.recognition import recognition_available
+
+    both = two_faces[0]
+    tracks = api.probe_faces(both)
+    right_id = next(t.id for t in tracks.tracks if t.segments[0].landmarks_at(0).centre[0] > SIDE)
+    edit(both, tmp_path / "right.mkv", demo_models, track=[right_id])
+    scores = score_videos(both, tmp_path / "right.mkv", faces=True, json_path=tmp_path / "s.json")
+    assert isinstance(scores, TrackScores) and [r.track for r in scores.reports] == tracks.ids()
+    by_id = {r.track: r for r in scores.reports}
+    left = by_id[1 - right_id]
+    assert left.summary["face_frames"] == 16 and left.summary["psnr"] == float("inf")  # never touched
+    edited = by_id[right_id].summary
+    assert edited["face_frames"] == edited["output_face_frames"] == 16 and 20 < edited["psnr"] < 60
+    assert edited["skin_delta_e"] > left.summary["skin_delta_e"] == 0.0
+    if recognition_available():
+        assert left.identity["median"] == 0.0 and 0 < by_id[right_id].identity["median"] < 0.6
+    assert any(line.startswith(f"track {right_id}'s face") or f"track {right_id}'s face" in line
+               for line in scores.lines())
+    import json
+
+    written = json.loads((tmp_path / "s.json").read_text())
+    assert [t["track"] for t in written["tracks"]] == tracks.ids() and len(written["tracks"][0]["per_frame"]) == 16
+    only = score_videos(both, tmp_path / "right.mkv", tracks=[right_id], identity=False)
+    assert [r.track for r in only.reports] == [right_id]
+    assert only.reports[0].summary["psnr"] == pytest.approx(edited["psnr"], rel=1e-6)  # one scorer, same pixels
+    with pytest.raises(VidinvertError, match="no track 7 in this clip; its tracks: 0, 1"):
+        score_videos(both, tmp_path / "right.mkv", tracks=[7])
+
+
 def test_a_face_below_min_face_passes_through(two_faces, demo_models, tmp_path):
     both = two_faces[0]
     summary = edit(both, tmp_path / "big.mkv", demo_models, face="all", min_face=1000)

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from vidinvert.config import TrackConfig
 from vidinvert.errors import VidinvertError
 from vidinvert.face.align import ffhq_quad
 from vidinvert.record_files import encode_float, write_json_atomic
@@ -28,9 +29,12 @@ from vidinvert.face.detect import MeshDetector
 from vidinvert.eval.identity_score import IdentityTrack
 from vidinvert.eval.matte_area import MatteArea
 from vidinvert.face.landmarks import FaceLandmarks
+from vidinvert.face.tracks import FaceTracks
 from vidinvert.face.recognition import FaceRecognizer, recognition_available, unavailable_reason
 from vidinvert.metrics.face_quality import EXPRESSIONS, SMILE_RISE, FaceQuality
+from vidinvert.pipeline.find_tracks import clip_tracks
 from vidinvert.video import open_video, probe
+from vidinvert.video.sources import check_source
 
 
 @dataclass
@@ -46,10 +50,12 @@ class ScoreReport:
     identity: dict | None = None
     identity_unavailable: str = ""
     matte: dict[str, float] | None = None  # the changed area (`score --matte`), vidinvert.eval.matte_area
+    track: int | None = None  # the input's face track scored (`score --faces`), or None: its largest face
 
     def lines(self) -> list[str]:
         s = self.summary
-        out = [f"{self.output} against {self.input}: {self.frames} frames, {int(s['face_frames'])} with a face "
+        whose = "a face" if self.track is None else f"track {self.track}'s face"
+        out = [f"{self.output} against {self.input}: {self.frames} frames, {int(s['face_frames'])} with {whose} "
                f"in the input, {int(s['output_face_frames'])} of them with a face found in the output"]
         if not self.rows:
             out.append("no face found in the input: nothing to score")
@@ -87,6 +93,7 @@ class ScoreReport:
 
     def as_json(self) -> dict:
         return {"input": str(self.input), "output": str(self.output), "frames": self.frames,
+                **({} if self.track is None else {"track": self.track}),
                 "summary": {k: encode_float(v) for k, v in self.summary.items()},
                 "identity": ({"available": False, "reason": self.identity_unavailable} if self.identity is None
                              else {"available": True, **{k: encode_float(v) if isinstance(v, float) else v
@@ -95,10 +102,12 @@ class ScoreReport:
                 **({} if self.matte is None else {"matte": self.matte})}
 
 
-def _nearest(faces: list[FaceLandmarks], centre: np.ndarray) -> FaceLandmarks | None:
+def _nearest(faces: list[FaceLandmarks], centre: np.ndarray, reach: float = math.inf) -> FaceLandmarks | None:
+    """The face whose centre is nearest to `centre`, if nearer than `reach` (pixels)."""
     if not faces:
         return None
-    return min(faces, key=lambda f: float(np.linalg.norm(f.centre - centre)))
+    face = min(faces, key=lambda f: float(np.linalg.norm(f.centre - centre)))
+    return face if float(np.linalg.norm(face.centre - centre)) < reach else None
 
 
 def _points(face: FaceLandmarks | None) -> np.ndarray | None:
@@ -113,45 +122,91 @@ def desaturate(image: np.ndarray) -> np.ndarray:
 class FaceScorer:
     """Scores a stream of (input frame, output frame) pairs of one video, given in frame order;
     close it (or use `with`) to release its face meshes (colour and grey frames, input and output).
-    With `identity`, the input's face is also measured by it."""
+    With `identity`, the input's face is also measured by it.
 
-    def __init__(self, identity: IdentityTrack | None = None) -> None:
-        self.quality = FaceQuality()
-        self.identity = identity
-        self._source_mesh = MeshDetector(video=True)
+    With `tracks` (the input's face tracks, `vidinvert.pipeline.find_tracks.clip_tracks`), every
+    track's face is scored on its own (`track_ids`: only these), and the output's face of a track is
+    the one nearest to it within half its size; without, the input's largest face is scored."""
+
+    def __init__(self, identity: IdentityTrack | None = None, tracks: FaceTracks | None = None,
+                 track_ids: list[int] | None = None) -> None:
+        self.tracks = tracks
+        self.track_ids = None if tracks is None else list(tracks.ids() if track_ids is None else track_ids)
+        keys = [None] if self.track_ids is None else self.track_ids
+        self.qualities = {key: FaceQuality() for key in keys}
+        self.identities = {key: identity if key is None else IdentityTrack(identity.recognizer)
+                           for key in keys} if identity is not None else {}
+        self._source_mesh = MeshDetector(video=True) if tracks is None else None
         self._output_mesh = MeshDetector(video=True)
         self._source_grey_mesh = MeshDetector(video=True)
         self._output_grey_mesh = MeshDetector(video=True)
 
+    @property
+    def quality(self) -> FaceQuality:
+        return self.qualities[self._only()]
+
+    @property
+    def identity(self) -> IdentityTrack | None:
+        return self.identities.get(self._only())
+
     def add(self, index: int, source: np.ndarray, output: np.ndarray) -> None:
         """Score frame `index`: uint8 RGB input and output images of one size."""
-        found = self._source_mesh.detect(source)
-        face = found[0] if found else None
-        out_face = _nearest(self._output_mesh.detect(output), face.centre) if face is not None else None
-        grey = (None, None)
-        if face is not None:
-            grey = tuple(_points(_nearest(mesh.detect(desaturate(image)), face.centre))
-                         for mesh, image in ((self._source_grey_mesh, source), (self._output_grey_mesh, output)))
-        self.quality.add(index, source, output, _points(face), _points(out_face), grey_points=grey,
-                         quad=None if face is None else ffhq_quad(face))
-        if self.identity is not None and face is not None:
-            self.identity.add(index, source, output, face)
+        if self.tracks is None:
+            found = self._source_mesh.detect(source)
+            face = found[0] if found else None
+            self._add(None, index, source, output, face, *(self._found(source, output) if face else ()))
+            return
+        present = {face.track: face.landmarks for face in self.tracks.at(index)}
+        if not any(key in present for key in self.qualities):
+            for key in self.qualities:
+                self._add(key, index, source, output, None)
+            return
+        found = self._found(source, output)
+        for key in self.qualities:
+            self._add(key, index, source, output, present.get(key), *found, gate=True)
 
-    def rows(self) -> list[dict[str, float]]:
-        """The measurements of each frame with a face in the input (its identity distance last, when measured)."""
-        rows = [s.row() for s in self.quality.scores]
-        if self.identity is not None:
+    def _found(self, source: np.ndarray, output: np.ndarray) -> tuple[list[FaceLandmarks], ...]:
+        """The faces of the output frame and of the desaturated input and output frames."""
+        return (self._output_mesh.detect(output), self._source_grey_mesh.detect(desaturate(source)),
+                self._output_grey_mesh.detect(desaturate(output)))
+
+    def _add(self, key: int | None, index: int, source: np.ndarray, output: np.ndarray,
+             face: FaceLandmarks | None, outputs=(), source_greys=(), output_greys=(), gate: bool = False) -> None:
+        quality = self.qualities[key]
+        if face is None:
+            quality.add(index, source, output, None, None)  # breaks the temporal chain
+            return
+        reach = 0.5 * face.size if gate else math.inf
+        out_face, *grey = (_nearest(faces, face.centre, reach) for faces in (outputs, source_greys, output_greys))
+        quality.add(index, source, output, face.points, _points(out_face), grey_points=tuple(map(_points, grey)),
+                    quad=ffhq_quad(face))
+        if key in self.identities:
+            self.identities[key].add(index, source, output, face)
+
+    def _only(self) -> int | None:
+        if len(self.qualities) != 1:
+            raise ValueError("a scorer of several tracks has no single face's scores: use rows(key) / summary(key)")
+        return next(iter(self.qualities))
+
+    def rows(self, key: int | None = None) -> list[dict[str, float]]:
+        """The measurements of each frame with the face in the input (its identity distance last, when
+        measured); `key`: the track's id, in a scorer of tracks."""
+        key = self._only() if key is None and None not in self.qualities else key
+        rows = [s.row() for s in self.qualities[key].scores]
+        if key in self.identities:
             for row in rows:
-                row["identity_distance"] = self.identity.distances.get(int(row["frame"]), math.nan)
+                row["identity_distance"] = self.identities[key].distances.get(int(row["frame"]), math.nan)
         return rows
 
-    def summary(self) -> dict[str, float]:
-        """`FaceQuality.summary` of the frames so far (keys `SUMMARY_KEYS`)."""
-        return self.quality.summary()
+    def summary(self, key: int | None = None) -> dict[str, float]:
+        """`FaceQuality.summary` of the frames so far (keys `SUMMARY_KEYS`); `key` as for `rows`."""
+        key = self._only() if key is None and None not in self.qualities else key
+        return self.qualities[key].summary()
 
     def close(self) -> None:
         for mesh in (self._source_mesh, self._output_mesh, self._source_grey_mesh, self._output_grey_mesh):
-            mesh.close()
+            if mesh is not None:
+                mesh.close()
 
     def __enter__(self) -> FaceScorer:
         return self
@@ -168,14 +223,36 @@ def _identity_track(identity: bool) -> tuple[IdentityTrack | None, str]:
     return IdentityTrack(FaceRecognizer()), ""
 
 
+@dataclass
+class TrackScores:
+    """`score --faces`: one `ScoreReport` per face track of the input."""
+
+    reports: list[ScoreReport]
+
+    def lines(self) -> list[str]:
+        if not self.reports:
+            return ["no face track in the input: nothing to score"]
+        return [line for report in self.reports for line in report.lines() + [""]][:-1]
+
+    def as_json(self) -> dict:
+        first = self.reports[0] if self.reports else None
+        return {"input": None if first is None else str(first.input),
+                "output": None if first is None else str(first.output),
+                "tracks": [report.as_json() for report in self.reports]}
+
+
 def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames: str | None = None,
                  json_path: str | os.PathLike | None = None, quiet: bool = True, identity: bool = True,
-                 matte: str | os.PathLike | None = None) -> ScoreReport:
+                 matte: str | os.PathLike | None = None, faces: bool = False,
+                 tracks: list[int] | None = None) -> ScoreReport | TrackScores:
     """Score OUTPUT (an edit of INPUT with the same frames) on the frames where INPUT has a face.
 
     `identity`: also the identity distance of the face, when face recognition is installed.
     `matte`: the edit's matte (`edit --matte-out`), for the changed area of every frame.
-    Raises VidinvertError when the videos (or the matte) differ in frame count or size.
+    `faces`: score every face track of the input on its own (the ids `probe --faces` lists), or
+    with `tracks` only those; the answer is then a `TrackScores`.
+    Raises VidinvertError when the videos (or the matte) differ in frame count or size, or a track
+    id is not the input's.
     """
     info_in, info_out = probe(input), probe(output)
     if matte is not None:
@@ -186,10 +263,14 @@ def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames:
     if (info_in.width, info_in.height) != (info_out.width, info_out.height):
         raise VidinvertError(f"{output} is {info_out.width}x{info_out.height} but {input} is "
                              f"{info_in.width}x{info_in.height}: score compares frames of one size")
+    face_tracks = None
+    if faces or tracks:
+        face_tracks = clip_tracks(check_source(input), TrackConfig(), frames=frames, quiet=quiet)
+        face_tracks.check_ids(tracks or [])
     track, identity_unavailable = _identity_track(identity)
     count = 0
     with open_video(input, frames=frames) as source_video, open_video(output, frames=frames) as output_video, \
-            FaceScorer(track) as scorer, tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar, \
+            FaceScorer(track, face_tracks, tracks or None) as scorer, tqdm(total=info_in.frames, unit="frame", disable=quiet, leave=False) as bar, \
             contextlib.ExitStack() as stack:
         sources, outputs = iter(source_video), iter(output_video)
         area, mattes = None, None
@@ -212,9 +293,14 @@ def score_videos(input: str | os.PathLike, output: str | os.PathLike, *, frames:
             bar.update(1)
         if next(outputs, None) is not None:
             raise VidinvertError(f"{output} has more frames than {input} ({count})")
-    report = ScoreReport(Path(input), Path(output), count, scorer.rows(), scorer.summary(),
-                         None if track is None else track.summary(), identity_unavailable,
-                         None if area is None else area.summary())
+    matte_area = None if area is None else area.summary()
+
+    def report(key: int | None) -> ScoreReport:
+        measured = scorer.identities.get(key)
+        return ScoreReport(Path(input), Path(output), count, scorer.rows(key), scorer.summary(key),
+                           None if measured is None else measured.summary(), identity_unavailable, matte_area, key)
+
+    report = report(None) if face_tracks is None else TrackScores([report(key) for key in scorer.track_ids])
     if json_path is not None:
         write_json_atomic(Path(json_path), report.as_json())
     return report
