@@ -128,3 +128,18 @@ def test_without_the_packages_the_error_says_what_to_install(monkeypatch):
     with pytest.raises(VidinvertError, match=r"needs dlib \(dlib-bin\).*pip install -e '\.\[identity\]'") as caught:
         FaceRecognizer()
     assert "\n" not in str(caught.value)
+
+
+def test_a_photo_is_read_upright_by_its_exif_orientation(tmp_path):
+    from PIL import Image
+
+    from vidinvert.images import read_rgb
+
+    picture = np.zeros((20, 40, 3), np.uint8)
+    picture[:, :20] = 255  # left half white
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: shown rotated 90 degrees clockwise
+    Image.fromarray(picture).save(tmp_path / "sideways.jpg", exif=exif, quality=95)
+    upright = read_rgb(tmp_path / "sideways.jpg")
+    assert upright.shape == (40, 20, 3)
+    assert upright[:15].mean() > 200 and upright[25:].mean() < 50  # the white half is now on top

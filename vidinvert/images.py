@@ -7,16 +7,17 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 
 from vidinvert.errors import VidinvertError
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """A photo as uint8 (H, W, 3) RGB; a VidinvertError when it cannot be read as an image."""
+    """A photo as uint8 (H, W, 3) RGB, upright as viewers show it (its EXIF orientation applied: phones
+    store portraits sideways); a VidinvertError when it cannot be read as an image."""
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert("RGB"))
+            return np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
     except (OSError, ValueError) as error:
         raise VidinvertError(f"cannot read the photo {path}: {error}") from None
 

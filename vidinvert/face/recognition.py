@@ -135,7 +135,8 @@ class FaceRecognizer:
         return self._embed_boxes(crop, [aligned_box(crop.shape[0])])[0]
 
 
-def _photo_face(path: str | os.PathLike) -> tuple[np.ndarray, FaceLandmarks]:
+def photo_face(path: str | os.PathLike) -> tuple[np.ndarray, FaceLandmarks]:
+    """The photo (uint8 RGB) and its one face; the errors of `check_photo`."""
     image = read_rgb(path)
     faces = detect(image, max_faces=PHOTO_MAX_FACES)
     if not faces:
@@ -149,10 +150,10 @@ def _photo_face(path: str | os.PathLike) -> tuple[np.ndarray, FaceLandmarks]:
 def check_photo(path: str | os.PathLike) -> FaceLandmarks:
     """The one face of a photo (mediapipe, still-image mode), without loading dlib; a VidinvertError
     when the photo cannot be read, shows no face or several."""
-    return _photo_face(path)[1]
+    return photo_face(path)[1]
 
 
 def photo_embedding(path: str | os.PathLike, recognizer: FaceRecognizer | None = None) -> np.ndarray:
     """The embedding (128,) of the one face of a photo (the errors of `check_photo`, then of loading)."""
-    image, face = _photo_face(path)
+    image, face = photo_face(path)
     return (recognizer or FaceRecognizer()).embed(image, face)

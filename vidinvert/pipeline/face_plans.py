@@ -60,7 +60,7 @@ def find_and_choose(source: Path, config: RunConfig, spec: EditSpec | None = Non
                     require_edit: bool = True) -> tuple[FaceTracks, TrackChoice]:
     """The clip's tracks and the choice among them. Photos with no face or several, and track ids the
     clip lacks, are refused before the tracking pass ends in anything heavy."""
-    from vidinvert.face.recognition import check_photo, photo_embedding, recognition_available, unavailable_reason
+    from vidinvert.face.recognition import FaceRecognizer, photo_face, recognition_available, unavailable_reason
 
     if require_edit:
         check_edits_given(config, spec)
@@ -68,13 +68,13 @@ def find_and_choose(source: Path, config: RunConfig, spec: EditSpec | None = Non
     spec_refs = spec.refs() if spec is not None else {}
     if (refs or spec_refs) and not recognition_available():
         raise VidinvertError(f"faces chosen by photo need the identity extra: {unavailable_reason()}")
-    for photo in [*refs.values(), *spec_refs.values()]:
-        check_photo(photo)
+    photo_faces = {name: photo_face(photo) for name, photo in {**refs, **spec_refs}.items()}  # refused before tracking
     out = config.output
     tracks = clip_tracks(source, config.track, frames=out.frames, fps=parse_fps(out.fps), quiet=out.quiet,
                          identity=True if refs or spec_refs else None)
     tracks.check_ids([*config.track.track, *(spec.track_ids() if spec is not None else ())])
-    embeddings = {name: photo_embedding(photo) for name, photo in {**refs, **spec_refs}.items()}
+    recognizer = FaceRecognizer() if photo_faces else None
+    embeddings = {name: recognizer.embed(image, face) for name, (image, face) in photo_faces.items()}
     photos = [embeddings[name] for name in refs]
     threshold = config.track.face_ref_threshold
 
