@@ -49,7 +49,8 @@ class FaceFrame:
     edited: Latents | None = None  # base plus the edit offset (feature tensor corrected)
     face: np.ndarray | None = None  # the rendered face: uint8 (S, S, 3) RGB
     before: np.ndarray | None = None  # warp/delta: the face rendered from `base` (before the edit)
-    drawn_offset: float | None = None  # warp/delta: norm of the edit offset `before` and `face` differ by
+    near_face: np.ndarray | None = None  # warp: a strong edit's face drawn at the read limit (`Renderer.read_limit`)
+    drawn_offset: float | None = None  # warp: norm of the edit offset `before` and `near_face` differ by
     change: np.ndarray | None = None  # warp/delta: the change field in crop coordinates (transfer)
 
     @property

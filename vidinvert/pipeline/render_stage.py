@@ -95,15 +95,17 @@ class Renderer:
         drawn_base = [f for f in edited if self.with_before and id(f) not in moved_ids
                       and not _same(f.base, f.inverted)]
         after, before = self._draw([(f, f.edited) for f in from_inversion], [(f, f.base) for f in drawn_base])
-        drawn: dict[int, float] = {}
+        near: dict[int, tuple[np.ndarray, float]] = {}
         if moved:
             shifted = {id(f): self.change_from.wplus(f.base.wplus, self.G.latent_avg) for f in moved}
-            moved_to = {id(f): self._read_at(shifted[id(f)], f) for f in moved}
-            drawn = {key: size for key, (_, size) in moved_to.items()}
-            pair_before, pair_after = self._draw([(f, Latents(shifted[id(f)])) for f in moved],
-                                                 [(f, Latents(moved_to[id(f)][0])) for f in moved])
+            nearer = [(f, limited) for f in moved if (limited := self._at_read_limit(shifted[id(f)], f))]
+            pair_before, pair_after, near_after = self._draw(
+                [(f, Latents(shifted[id(f)])) for f in moved],
+                [(f, Latents(shifted[id(f)] + f.edited.wplus - f.base.wplus)) for f in moved],
+                [(f, Latents(wplus)) for f, (wplus, _) in nearer])
             before.update(pair_before)
             after.update(pair_after)
+            near = {id(f): (near_after[id(f)], size) for f, (_, size) in nearer}
         for frame in pending:
             if frame.edited is None:
                 yield frame if frame.reconstruction is None else replace(frame, face=_own_image(frame))
@@ -111,18 +113,19 @@ class Renderer:
                 yield replace(frame, face=after[id(frame)])
             else:
                 first = before[id(frame)] if id(frame) in before else _own_image(frame)
-                yield replace(frame, before=first, face=after.get(id(frame), first), drawn_offset=drawn.get(id(frame)))
+                face_near, drawn = near.get(id(frame), (None, None))
+                yield replace(frame, before=first, face=after.get(id(frame), first), near_face=face_near,
+                              drawn_offset=drawn)
 
-    def _read_at(self, shifted: torch.Tensor, frame: FaceFrame) -> tuple[torch.Tensor, float]:
-        """The W+ the "after" render of a pair is drawn from, and the norm of its offset from
-        `shifted`: the frame's whole edit offset, or along it at `read_limit`'s norm when it is
-        longer. Far along a direction the generator's face comes apart (the mesh finds no face, or
-        one torn out of shape, and the edit would be dropped); the change read at the limit is
+    def _at_read_limit(self, shifted: torch.Tensor, frame: FaceFrame) -> tuple[torch.Tensor, float] | None:
+        """For an edit offset longer than `read_limit`: the W+ along it at the limit's norm, and that
+        norm. Far along a direction the generator's face may come apart (the mesh finds no face, or
+        one torn out of shape, and the edit would be dropped); the change read at the limit is then
         carried per unit of edit and scaled to the whole offset."""
         offset = frame.edited.wplus - frame.base.wplus
         limit, size = self.read_limit(), float(offset.norm())
         if limit is None or limit <= 0 or size <= limit:
-            return shifted + frame.edited.wplus - frame.base.wplus, size  # summed in this order ever since
+            return None
         return shifted + offset * (limit / size), limit
 
     def _draw(self, *groups: list[tuple[FaceFrame, Latents]]) -> list[dict[int, np.ndarray]]:

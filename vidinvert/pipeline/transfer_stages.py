@@ -82,17 +82,27 @@ def _weighted_field(frame: FaceFrame, options: ChangeOptions, default_offset_siz
     out = np.zeros(hull.shape + (FIELD_CHANNELS + 1,), np.float32)
     if size == 0:
         return out
-    points = None
+    points, after, drawn = None, frame.face, size
     if mesh is not None and not np.array_equal(frame.before, frame.face):
-        before, after = mesh.points(frame.before), mesh.points(frame.face)
-        if before is None or after is None or not plausible(before, after):
+        before = mesh.points(frame.before)
+        points = _read(before, mesh.points(frame.face))
+        if points is None and frame.near_face is not None:  # too far to read: read it nearer, scaled up
+            after, drawn = frame.near_face, frame.drawn_offset
+            points = _read(before, mesh.points(after))
+        if points is None:
             return out
-        points = (before, after) + _real_points(frame)
-    drawn = frame.drawn_offset or size  # the pair may be drawn nearer than the edit reaches
+        points = points + _real_points(frame)
     fraction = min(1.0, drawn / default_offset_size) if default_offset_size else 1.0
-    out[..., :-1] = estimate_change(frame.before, frame.face, hull, options.for_edit_size(fraction), points) / drawn
+    out[..., :-1] = estimate_change(frame.before, after, hull, options.for_edit_size(fraction), points) / drawn
     out[..., -1] = 1.0
     return out
+
+
+def _read(before: np.ndarray | None, after: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two renders' mesh points, when both were found and read as one face moving."""
+    if before is None or after is None or not plausible(before, after):
+        return None
+    return before, after
 
 
 def _real_points(frame: FaceFrame) -> tuple[np.ndarray, ...]:
