@@ -39,7 +39,7 @@ from vidinvert.pipeline.latents_file import LatentsRecorder
 from vidinvert.pipeline.execution import model_threads
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.pipeline.morph import morph_faces, morph_plan
-from vidinvert.pipeline.photos import PHOTO_FPS, check_one_face_config, invert_photo, run_photo
+from vidinvert.pipeline.photos import PHOTO_FPS, check_photo_config, invert_photo, run_photo
 from vidinvert.pipeline.render_stage import Renderer
 from vidinvert.pipeline.style_mix import StyleMix, make_style_mix
 from vidinvert.stage_timing import StageTime, StageTimes
@@ -385,8 +385,10 @@ def mix_images(content: str | os.PathLike, style: str | os.PathLike, output: str
     are `edit_video`'s (steps, face, render, mask_feather, overwrite...).
     """
     config = (config or RunConfig()).with_options(**options)
-    check_one_face_config(config)
+    check_photo_config(config)
     target = check_picture_target(output, config.output.overwrite)
+    if crop:  # the face the mix generates, not a render pair for the change
+        config = config.with_options(render="generated")
     content_image, style_image = read_rgb(content), read_rgb(style)
     models = load_configured_models(config.models) if models is None else as_loaded(models)
     mix = make_style_mix(invert_photo(models, config, style_image, style), layers, feature_from)
@@ -404,10 +406,15 @@ def mix_video(content: str | os.PathLike, style: str | os.PathLike, output: str 
     config = (config or RunConfig()).with_options(**options)
     check_target(check_source(content), output, config.output.overwrite)
     style_image = read_rgb(style)
+    started = time.perf_counter()
     models = load_configured_models(config.models) if models is None else as_loaded(models)
-    single = config.with_options(face="0", track=(), face_ref=())
-    mix = make_style_mix(invert_photo(models, single, style_image, style), layers, feature_from)
-    return edit_video(content, output, config, models=models, mix=mix)
+    one_face = config.with_options(face="0", track=(), face_ref=(), frames=None, save_latents=None, matte_out=None,
+                                   holdout=None)
+    mix = make_style_mix(invert_photo(models, one_face, style_image, style), layers, feature_from)
+    loading = time.perf_counter() - started  # the models and the style's inversion
+    summary = edit_video(content, output, config, models=models, mix=mix)
+    summary.load_seconds += loading
+    return summary
 
 
 def morph_images(a: str | os.PathLike, b: str | os.PathLike, output: str | os.PathLike,

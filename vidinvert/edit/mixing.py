@@ -16,14 +16,13 @@ from typing import Mapping
 
 import torch
 
+from vidinvert.config import EASES
 from vidinvert.edit.directions import parse_layers
 from vidinvert.errors import VidinvertError
 
 #: E2Style's split: of 18 layers, the content keeps the first 7 and the style gives the other 11.
 E2STYLE_LAYERS = 18
 E2STYLE_CONTENT_LAYERS = 7
-#: How the blend weight moves from A to B over a morph.
-EASES = ("linear", "smooth")
 
 
 def style_layers(n_latent: int) -> tuple[int, ...]:

@@ -37,11 +37,16 @@ class PhotoResult:
     image: np.ndarray
 
 
-def check_one_face_config(config: RunConfig) -> None:
-    """Refuse the choices among a video's face tracks, which a photo does not have."""
+def check_photo_config(config: RunConfig) -> None:
+    """Refuse what only a video has: a choice among face tracks, frame ranges, per-frame files."""
     if config.track.several:
         raise VidinvertError("--face all, --track and --face-ref choose among a video's face tracks; choose a "
                              "photo's face with --face (a size rank, left, right, ... or X,Y)")
+    video_only = {"--frames": config.output.frames, "--save-latents": config.output.save_latents,
+                  "--matte-out": config.output.matte_out, "--holdout": config.render.holdout}
+    given = [name for name, value in video_only.items() if value is not None]
+    if given:
+        raise VidinvertError(f"{', '.join(given)} apply to videos; the input here is a photo")
 
 
 def run_photo(pipeline: Pipeline, image: np.ndarray, name: str | os.PathLike) -> PhotoResult:
@@ -57,7 +62,7 @@ def run_photo(pipeline: Pipeline, image: np.ndarray, name: str | os.PathLike) ->
 
 def invert_photo(models: LoadedModels, config: RunConfig, image: np.ndarray, name: str | os.PathLike) -> Latents:
     """The inversion of the photo's face, found and aligned as `config` says (its edits left out)."""
-    check_one_face_config(config)
+    check_photo_config(config)
     plain = config.with_options(attr=(), direction=(), smooth_latents="none", smooth_features="none",
                                 smooth_offset="none", render="generated")
     with build_pipeline(models, plain, PHOTO_FPS) as pipeline:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vidinvert.config import FEATURE_SOURCES
 from vidinvert.edit.mixing import mix_layers, mix_wplus
 from vidinvert.errors import VidinvertError
 from vidinvert.pipeline.frames import Latents
-
-FEATURE_SOURCES = ("content", "style")
 
 
 @dataclass(frozen=True)
