@@ -41,6 +41,9 @@ def mix(content: Path, style: Path, output: Path, layers: str | None, feature_fr
 
     if is_photo(content):
         from vidinvert.api import mix_images
+        from vidinvert.images import check_picture_target
+
+        check_picture_target(output, options["overwrite"], overwrite_hint="--overwrite")
 
         written = mix_images(content, style, output, layers=layers, feature_from=feature_from, crop=crop, **options)
         if not options["quiet"]:

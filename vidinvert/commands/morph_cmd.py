@@ -30,6 +30,9 @@ def morph(a: Path, b: Path, output: Path, frames: int, ease: str, fps: int, size
     frame is the generator's face for a blend of the two inversions (W+ latents, feature tensor and
     generator weight residuals, whichever the encoder gives; docs/mixing.md)."""
     from vidinvert.api import morph_images
+    from vidinvert.video.outputs import check_output_path
+
+    check_output_path(None, output, options["overwrite"], overwrite_hint="--overwrite")
 
     written = morph_images(a, b, output, frames=frames, ease=ease, fps=fps, size=size, **options)
     if not options["quiet"]:

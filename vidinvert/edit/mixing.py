@@ -4,8 +4,9 @@
   E2Style replaces the last 11 of StyleGAN2's 18 layers (the content keeps layers 0-6);
   `style_layers` scales that split to a generator with another number of layers.
 - Feature tensor mixing (FeatureStyleEncoder, Fig. 8): G(F_A, w_B), the feature tensor of one
-  image with the latents of the other. The feature tensor stands in for the latents that feed the
-  layers before it, so those latents never reach the image whoever they come from.
+  image with the latents of the other, taken as they are (no Eq. 1 correction). The feature tensor
+  stands in for the activation the latents before it would make; those latents then reach the
+  image only through the skip RGB of the layers before it.
 - Interpolation (E2Style, Alg. 4; HyperInverter, 4.6): I = G(lambda B + (1 - lambda) A) for W+,
   and the same blend for feature tensors and generator weight residuals.
 """
