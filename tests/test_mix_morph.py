@@ -241,14 +241,14 @@ def test_commands_refuse_bad_input_in_one_line(faces, tmp_path, capsys):
     out = tmp_path / "out.png"
     _fails(capsys, ["mix", str(blank), str(faces[1]), "-o", str(out)], "no face found in", out)
     _fails(capsys, ["mix", str(faces[0]), str(blank), "-o", str(out)], "no face found in", out)
-    _fails(capsys, ["mix", str(faces[0]), str(tmp_path / "missing.jpg"), "-o", str(out)], "photo not found", out)
+    _fails(capsys, ["mix", str(faces[0]), str(tmp_path / "missing.jpg"), "-o", str(out)], "does not exist", out)
     _fails(capsys, ["mix", str(faces[0]), str(faces[1]), "-o", str(out), "--layers", "3-12"], "layers 0-9", out)
     _fails(capsys, ["mix", str(faces[0]), str(faces[1]), "-o", str(out), "--layers", "a-b"], "bad layer", out)
     _fails(capsys, ["mix", str(faces[0]), str(faces[1]), "-o", str(tmp_path / "out.txt")], "must be a picture",
            tmp_path / "out.txt")
     video = tmp_path / "morph.mp4"
     _fails(capsys, ["morph", str(faces[0]), str(faces[1]), "-o", str(video), "--frames", "1"], "--frames", video)
-    _fails(capsys, ["morph", str(faces[0]), str(tmp_path / "gone.png"), "-o", str(video)], "photo not found", video)
+    _fails(capsys, ["morph", str(faces[0]), str(tmp_path / "gone.png"), "-o", str(video)], "does not exist", video)
     _fails(capsys, ["morph", str(blank), str(faces[1]), "-o", str(video)], "no face found in", video)
 
 

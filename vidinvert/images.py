@@ -18,7 +18,7 @@ from vidinvert.files import atomic_path
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """A photo as uint8 (H, W, 3) RGB; a VidinvertError when it is missing or cannot be read as an image."""
     if not Path(path).is_file():
-        raise VidinvertError(f"photo not found: {path}")
+        raise VidinvertError(f"cannot read the photo {path}: it does not exist")
     try:
         with Image.open(path) as img:
             return np.asarray(img.convert("RGB"))
