@@ -23,7 +23,7 @@ RULES = {
     "vidinvert.video": ("torch", "mediapipe", "click"),  # video knows no models
     "vidinvert.face.align": ("torch", "av", "click"),
     **{f"vidinvert.edit.{name}": ("av", "mediapipe", "cv2", "click", "matplotlib")  # all of edit/: latent maths
-       for name in ("change_source", "direction_formats", "factorisation", "feature_edit", "keyframes", "registry",
+       for name in ("change_source", "direction_formats", "factorisation", "feature_edit", "keyframes", "mixing", "registry",
                     "spec", "spec_options")},
     "vidinvert.temporal": ("av", "mediapipe", "cv2", "click"),  # filters of per-frame arrays (quads, latents)
     "vidinvert.engines.ray_pool": HEAVY + ("ray",),  # Ray is imported only when a pool runs

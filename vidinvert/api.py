@@ -1,4 +1,5 @@
-"""The functions a script calls: load the models, edit or invert a video, probe a video.
+"""The functions a script calls: load the models, edit or invert a video, probe a video, mix and
+morph faces.
 
 A thin facade: settings are a RunConfig (vidinvert.config), the stages come from
 vidinvert.pipeline.build, the video pass from vidinvert.video. Every keyword of `edit_video` is
@@ -23,6 +24,7 @@ from vidinvert.config import RunConfig, TrackConfig
 from vidinvert.demo.model import load_default_models
 from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
+from vidinvert.images import check_picture_target, read_rgb, write_rgb
 from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
 from vidinvert.loading import load_configured_models, load_models
@@ -36,17 +38,23 @@ from vidinvert.pipeline.multi_face import FrameFaces, MultiFacePipeline
 from vidinvert.pipeline.latents_file import LatentsRecorder
 from vidinvert.pipeline.execution import model_threads
 from vidinvert.pipeline.precision import check_precision
+from vidinvert.pipeline.morph import morph_faces, morph_plan
+from vidinvert.pipeline.photos import PHOTO_FPS, check_photo_config, invert_photo, run_photo
+from vidinvert.pipeline.render_stage import Renderer
+from vidinvert.pipeline.style_mix import StyleMix, make_style_mix
 from vidinvert.stage_timing import StageTime, StageTimes
-from vidinvert.video import FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
+from vidinvert.video import EncodeSettings, FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
 from vidinvert.video.holdout import HoldoutMatte, check_holdout
 from vidinvert.video.matte_writer import MatteWriter, open_matte_out
+from vidinvert.video.outputs import check_output_path
+from vidinvert.video.picture_writer import write_pictures
 from vidinvert.video.sequence import parse_fps
 from vidinvert.video.sources import check_source, check_target
 
 log = logging.getLogger(__name__)
 
 __all__ = ["RunConfig", "RunSummary", "ProbeReport", "edit_video", "invert_video", "load_default_models", "load_models",
-           "probe_faces", "probe_video", "resolve_device"]
+           "mix_images", "mix_video", "morph_images", "probe_faces", "probe_video", "resolve_device"]
 
 
 @dataclass
@@ -102,7 +110,7 @@ class RunSummary:
 
 def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None, *,
                models: LoadedModels | tuple[Generator, InversionEncoder] | None = None,
-               observe: StageHook | None = None,
+               observe: StageHook | None = None, mix: StyleMix | None = None,
                **options) -> RunSummary:
     """Edit the tracked face of `input` along directions and write `output` (same frames, timing, audio).
 
@@ -110,7 +118,8 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunC
     (`edit_video(src, dst, attr=["smile=1.5"], next_steps=2)`). `models` reuses loaded models
     (`load_models`' record, or a plain (G, E) pair, which brings no directions folder of its own);
     `observe` sees every stage's output iterator by name (vidinvert.pipeline.build.STAGES) and
-    must yield the same items. With no edits and no latent smoothing this is `invert_video`.
+    must yield the same items. `mix` (`style_mix`) gives every edited face a style's latent layers,
+    after any direction edits. With no edits and no latent smoothing this is `invert_video`.
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
     appears only when complete and the input is never modified.
 
@@ -121,7 +130,7 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunC
     require_edit = options.pop("_require_edit", True)
     spec = options.pop("spec", None)
     config = (config or RunConfig()).with_options(**options)
-    return _run(input, output, config, models, observe, require_edit, spec)
+    return _run(input, output, config, models, observe, require_edit, spec, mix)
 
 
 def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None,
@@ -133,9 +142,11 @@ def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: Ru
     return edit_video(input, output, config, _require_edit=False, **options)
 
 
-def _run(input, output, config: RunConfig, models, observe, require_edit: bool, spec=None) -> RunSummary:
+def _run(input, output, config: RunConfig, models, observe, require_edit: bool, spec=None,
+         mix: StyleMix | None = None) -> RunSummary:
     started = time.perf_counter()
     out = config.output
+    require_edit = require_edit and mix is None
     if require_edit and spec is None:
         config.edit.require_edits()
     if config.render.side_by_side and out.frames:
@@ -155,12 +166,12 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
         if out.matte_out is not None:
             mattes = stack.enter_context(open_matte_out(out.matte_out, source, output, info, out.overwrite))
         return _run_checked(input, output, config, models, observe, require_edit, spec, started, source, info,
-                            selection, summary, holdout, mattes)
+                            selection, summary, holdout, mattes, mix)
 
 
 def _run_checked(input, output, config: RunConfig, models, observe, require_edit: bool, spec, started: float,
                  source: Path, info: VideoInfo, selection, summary: RunSummary, holdout: HoldoutMatte | None,
-                 mattes: MatteWriter | None) -> RunSummary:
+                 mattes: MatteWriter | None, mix: StyleMix | None) -> RunSummary:
     out = config.output
     fps = info.frame_rate
     written = None if mattes is None else (lambda record: mattes.write(record, record.matte))
@@ -194,10 +205,11 @@ def _run_checked(input, output, config: RunConfig, models, observe, require_edit
         return items if name == "decode" else times.observe(name, items)  # the transcode times decoding
 
     if tracks is None:
-        pipeline = build_pipeline(models, config, fps, observe=timed, holdout=holdout, matte=mattes is not None)
+        pipeline = build_pipeline(models, config, fps, observe=timed, holdout=holdout, matte=mattes is not None,
+                                  mix=mix)
         composite = pipeline.composite
     else:
-        plans = plan_tracks(models, summary.tracks, fps, observe=timed)
+        plans = plan_tracks(models, summary.tracks, fps, observe=timed, mix=mix)
         pipeline = MultiFacePipeline(tracks, plans, serial=config.execution.serial, observe=timed,
                                      compositor=make_compositor(config, holdout, mattes is not None))
 
@@ -356,3 +368,78 @@ def probe_faces(input: str | os.PathLike, track: TrackConfig | None = None, *, f
     track = dataclasses.replace(track or TrackConfig(), **track_options)
     source = check_source(input)
     return clip_tracks(source, track, frames=frames, fps=parse_fps(fps), quiet=quiet)
+
+
+def mix_images(content: str | os.PathLike, style: str | os.PathLike, output: str | os.PathLike,
+               config: RunConfig | None = None, *, layers: str | None = None, feature_from: str | None = None,
+               crop: bool = False, models: LoadedModels | tuple[Generator, InversionEncoder] | None = None,
+               **options) -> Path:
+    """The face of the photo `content` with the style of the face in the photo `style`, written to
+    the picture `output`; return its path.
+
+    Both faces are found, aligned and inverted as `edit_video` does a frame's; the content's W+ gets
+    the style's `layers` ('7-17'; default: E2Style's split, the last 11 of 18 layers scaled to the
+    generator), the feature tensor is `feature_from` 'content' (default) or 'style' (encoders with
+    one only), and the result reaches the content photo as `render` says, like an edit ('warp' by
+    default; docs/mixing.md). `crop` writes the generated face at the aligned crop instead. `options`
+    are `edit_video`'s (steps, face, render, mask_feather, overwrite...).
+    """
+    config = (config or RunConfig()).with_options(**options)
+    check_photo_config(config)
+    target = check_picture_target(output, config.output.overwrite)
+    if crop:  # the face the mix generates, not a render pair for the change
+        config = config.with_options(render="generated")
+    content_image, style_image = read_rgb(content), read_rgb(style)
+    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    mix = make_style_mix(invert_photo(models, config, style_image, style), layers, feature_from)
+    with build_pipeline(models, config, PHOTO_FPS, mix=mix) as pipeline:
+        result = run_photo(pipeline, content_image, content)
+    return write_rgb(target, result.frame.face if crop else result.image)
+
+
+def mix_video(content: str | os.PathLike, style: str | os.PathLike, output: str | os.PathLike,
+              config: RunConfig | None = None, *, layers: str | None = None, feature_from: str | None = None,
+              models: LoadedModels | tuple[Generator, InversionEncoder] | None = None, **options) -> RunSummary:
+    """Every frame's face of the video `content` with the style of the face in the photo `style`:
+    `edit_video` with the mix as its edit (after any direction edits), so tracking, temporal
+    smoothing and the render mode act as in any edit. `layers` and `feature_from`: see `mix_images`."""
+    config = (config or RunConfig()).with_options(**options)
+    check_target(check_source(content), output, config.output.overwrite)
+    style_image = read_rgb(style)
+    started = time.perf_counter()
+    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    one_face = config.with_options(face="0", track=(), face_ref=(), frames=None, save_latents=None, matte_out=None,
+                                   holdout=None)
+    mix = make_style_mix(invert_photo(models, one_face, style_image, style), layers, feature_from)
+    loading = time.perf_counter() - started  # the models and the style's inversion
+    summary = edit_video(content, output, config, models=models, mix=mix)
+    summary.load_seconds += loading
+    return summary
+
+
+def morph_images(a: str | os.PathLike, b: str | os.PathLike, output: str | os.PathLike,
+                 config: RunConfig | None = None, *, frames: int = 25, ease: str = "linear", fps: int = 25,
+                 size: int | None = None, models: LoadedModels | tuple[Generator, InversionEncoder] | None = None,
+                 **options) -> Path:
+    """A video of `frames` generated faces morphing from the face in photo `a` to the face in photo
+    `b` (both included), written to `output` at `fps`; return its path.
+
+    Each frame renders the blend weight * B + (1 - weight) * A of the two inversions: W+, feature
+    tensor and generator weight residuals when the encoder gives them; the weight goes from 0 to 1
+    linearly or, `ease='smooth'`, slowly at both ends. Frames are `size` px square (default: the
+    generator's). `options` are `edit_video`'s that apply (steps, face, codec, crf, overwrite...).
+    """
+    config = (config or RunConfig()).with_options(**options)
+    weights = morph_plan(frames, ease)
+    if size is not None and (size < 16 or size % 2):
+        raise VidinvertError(f"--size must be an even number of pixels, 16 or more; got {size}")
+    out = config.output
+    target = check_output_path(None, output, out.overwrite)
+    settings = EncodeSettings(out.codec, out.crf, out.preset)
+    image_a, image_b = read_rgb(a), read_rgb(b)
+    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    start, end = invert_photo(models, config, image_a, a), invert_photo(models, config, image_b, b)
+    renderer = Renderer(models.G, models.E.feature_index, batch_size=config.render.batch_size,
+                        precision=config.models.precision)
+    write_pictures(morph_faces(renderer, start, end, weights, size), target, fps, settings, out.overwrite)
+    return target

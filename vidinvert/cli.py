@@ -34,6 +34,8 @@ def _register_commands() -> None:
         directions_cmd,
         edit_cmd,
         invert_cmd,
+        mix_cmd,
+        morph_cmd,
         preview_cmd,
         probe_cmd,
         score_cmd,
@@ -53,6 +55,8 @@ def _register_commands() -> None:
     cli.add_command(demo_cmd.demo)
     cli.add_command(batch_cmd.batch)
     cli.add_command(preview_cmd.preview)
+    cli.add_command(mix_cmd.mix)
+    cli.add_command(morph_cmd.morph)
 
 
 _register_commands()

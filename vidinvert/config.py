@@ -33,6 +33,10 @@ OCCLUDERS = ("hands", "auto", "none")
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 #: Interpolations between strength keyframes.
 INTERPOLATIONS = ("linear", "smooth", "cubic")
+#: Whose feature tensor a style mix renders (`--feature-from`, vidinvert.pipeline.style_mix).
+FEATURE_SOURCES = ("content", "style")
+#: How a morph's blend weight moves from A to B (`--ease`, vidinvert.edit.mixing).
+EASES = ("linear", "smooth")
 
 
 #: Which latents the warp/delta change is drawn from (`--change-from`, vidinvert.edit.change_source).

@@ -1,8 +1,10 @@
-"""Images at the edges (uint8 HWC RGB: read from files, converted from and to the models' float NCHW in [-1, 1])."""
+"""Images at the edges (uint8 HWC RGB: read from and written to files, converted from and to the models'
+float NCHW in [-1, 1])."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -10,11 +12,14 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from vidinvert.errors import VidinvertError
+from vidinvert.files import atomic_path
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """A photo as uint8 (H, W, 3) RGB, upright as viewers show it (its EXIF orientation applied: phones
-    store portraits sideways); a VidinvertError when it cannot be read as an image."""
+    store portraits sideways); a VidinvertError when it is missing or cannot be read as an image."""
+    if not Path(path).is_file():
+        raise VidinvertError(f"cannot read the photo {path}: it does not exist")
     try:
         with Image.open(path) as img:
             return np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
@@ -37,3 +42,28 @@ def to_uint8(images: torch.Tensor, size: int | None = None) -> np.ndarray:
         images = F.interpolate(images, size=(size, size), mode="area" if size < images.shape[-1] else "bilinear")
     out = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return out.permute(0, 2, 3, 1).cpu().numpy()
+
+
+#: Extensions a picture output may have (the format is chosen by it).
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def check_picture_target(path: str | os.PathLike, overwrite: bool, overwrite_hint: str = "overwrite=True") -> Path:
+    """`path` as a Path after checking a picture may be written there: a known image extension, an
+    existing folder, no file there unless `overwrite`."""
+    target = Path(path)
+    if target.suffix.lower() not in PICTURE_SUFFIXES:
+        raise VidinvertError(f"output {target} must be a picture ({', '.join(PICTURE_SUFFIXES)})")
+    if not target.parent.is_dir():
+        raise VidinvertError(f"output directory {target.parent} does not exist")
+    if target.exists() and not overwrite:
+        raise VidinvertError(f"output {target} already exists; pass {overwrite_hint} to replace it")
+    return target
+
+
+def write_rgb(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Write uint8 RGB (H, W, 3) to `path` (format by extension): the file appears only when complete."""
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        Image.fromarray(image).save(tmp, format=Image.registered_extensions()[target.suffix.lower()])
+    return target

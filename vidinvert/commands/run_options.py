@@ -103,10 +103,7 @@ MATTE_OPTIONS = (
 SIDE_BY_SIDE_OPTION = click.option("--side-by-side", is_flag=True,
                                    help="Write the input and the result next to each other.")
 
-OUTPUT_OPTIONS = (
-    click.option("--frames", metavar="START:END", help="Process only these frames (END exclusive); others are copied."),
-    click.option("--fps", metavar="RATE", default=default("fps"),
-                 help="Frame rate of an image-sequence input (24, 25, 24000/1001...; default 24, with a warning)."),
+ENCODE_OPTIONS = (
     click.option("--codec", type=click.Choice(sorted(CODEC_NAMES)), default=default("codec"), show_default=True,
                  help="Output video codec: prores, prores4444, dnxhr, ffv1 keep 10-16-bit sources; same: the "
                       "input's codec family. A sequence output (out.%04d.png/.tif/.exr/.dpx) is encoded by its "
@@ -114,11 +111,20 @@ OUTPUT_OPTIONS = (
     click.option("--crf", type=click.IntRange(0, 51), default=default("crf"), show_default=True, help="H.264 quality."),
     click.option("--preset", type=click.Choice(X264_PRESETS), default=default("preset"), show_default=True,
                  help="H.264 speed/size preset."),
-    click.option("--overwrite", is_flag=True, help="Replace an existing output."),
+)
+OVERWRITE_OPTION = click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+QUIET_OPTION = click.option("-q", "--quiet", is_flag=True, callback=quiet_notices,
+                            help="No progress bar, notes or summary.")
+OUTPUT_OPTIONS = (
+    click.option("--frames", metavar="START:END", help="Process only these frames (END exclusive); others are copied."),
+    click.option("--fps", metavar="RATE", default=default("fps"),
+                 help="Frame rate of an image-sequence input (24, 25, 24000/1001...; default 24, with a warning)."),
+    *ENCODE_OPTIONS,
+    OVERWRITE_OPTION,
     click.option("--save-latents", type=click.Path(dir_okay=False, path_type=Path),
                  help="Also write the per-frame latents (as inverted and as rendered) and crop quads to this .npz."),
     click.option("--require-face", is_flag=True, help="Fail when no face is found (default: copy with a warning)."),
-    click.option("-q", "--quiet", is_flag=True, callback=quiet_notices, help="No progress bar, notes or summary."),
+    QUIET_OPTION,
 )
 
 EXECUTION_OPTIONS = (

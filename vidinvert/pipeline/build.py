@@ -32,6 +32,7 @@ from vidinvert.pipeline.invert_stage import invert_frames, make_sequence_inverte
 from vidinvert.pipeline.transfer_stages import change_fields
 from vidinvert.pipeline.precision import check_precision
 from vidinvert.pipeline.render_stage import Renderer
+from vidinvert.pipeline.style_mix import StyleMix
 from vidinvert.video import DEFAULT_FPS, FrameRecord
 from vidinvert.video.holdout import HoldoutMatte
 
@@ -144,12 +145,12 @@ class Pipeline:
 
 def build_pipeline(models: LoadedModels, config: RunConfig, fps: float, *,
                    observe: StageHook = unobserved, holdout: HoldoutMatte | None = None,
-                   matte: bool = False) -> Pipeline:
+                   matte: bool = False, mix: StyleMix | None = None) -> Pipeline:
     """The stages for the loaded models, a run configuration and the video's frame rate (keyframe
     times and filter cut-offs need it). Edits and directions are checked here, before any frame;
     named directions are looked up in the models' own folder first. `holdout` and `matte`: see
-    `make_compositor`."""
-    chain = build_face_chain(models, config, fps, observe=observe)
+    `make_compositor`; `mix`: every face gets this style (`build_face_chain`)."""
+    chain = build_face_chain(models, config, fps, observe=observe, mix=mix)
     detector = make_detector(config.track.landmarks, video=True, device=str(chain.device))
     tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)
     return Pipeline(chain, detector, tracker, make_compositor(config, holdout, matte))
@@ -162,13 +163,15 @@ def make_compositor(config: RunConfig, holdout: HoldoutMatte | None = None, matt
 
 
 def build_face_chain(models: LoadedModels, config: RunConfig, fps: float, *,
-                     observe: StageHook = unobserved) -> FaceChain:
-    """One face's stages from the aligned crop on, for the loaded models and a configuration."""
+                     observe: StageHook = unobserved, mix: StyleMix | None = None) -> FaceChain:
+    """One face's stages from the aligned crop on, for the loaded models and a configuration;
+    with `mix`, the editing stage gives every face the style's layers after its edits."""
     G, E = models.G, models.E
     device = G.latent_avg.device
     check_precision(config.models.precision, device)
     edit_stage = None
-    transfer = config.render.render != "generated" and config.edit.changes_latents
+    changes = config.edit.changes_latents or mix is not None
+    transfer = config.render.render != "generated" and changes
     if transfer:  # a bad filter fails before any frame, naming its option
         try:
             parse_filter(config.render.smooth_change, fps=fps, layer_groups=False)
@@ -176,10 +179,10 @@ def build_face_chain(models: LoadedModels, config: RunConfig, fps: float, *,
             raise VidinvertError(f"--smooth-change: {exc}") from None
     renderer = Renderer(G, E.feature_index, batch_size=config.render.batch_size, precision=config.models.precision,
                         with_before=transfer, change_from=ChangeSource.parse(config.render.change_from))
-    if config.edit.changes_latents:
+    if changes:
         edit_stage = make_edit_stage(G, fps, config.edit, feature_index=E.feature_index or 5, noise=renderer.noise,
                                      batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,
-                                     model_dir=models.directions_dir, arithmetic=renderer.arithmetic)
+                                     model_dir=models.directions_dir, arithmetic=renderer.arithmetic, mix=mix)
         renderer.read_limit = lambda: READ_STRENGTH * edit_stage.default_offset_size
     inverter = make_sequence_inverter(G, E, config.invert)
     return FaceChain(G, E, config, device, inverter, renderer, edit_stage, observe, fps)

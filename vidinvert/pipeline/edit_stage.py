@@ -5,7 +5,8 @@ its own filter), the edit offset sum_i strength_i(t) * delta_i is built from the
 smoothed separately (so keyframed strengths and the inversion's own jitter are filtered apart), the
 offset is added, and the feature tensor is corrected with the generator (FSE Eq. 1) under the
 renderer's noise. Per-image generator weight residuals (HyperInverter) are kept with the edit and
-smoothed by the feature tensor's filter.
+smoothed by the feature tensor's filter. A style mix (vidinvert.pipeline.style_mix) replaces the
+edited latents' style layers last.
 
 Frames without a face pass through and split the smoothing. Memory is bounded by the largest
 filter look-ahead plus one generator batch.
@@ -31,6 +32,7 @@ from vidinvert.models.stylegan2 import NoiseSpec
 from vidinvert.pipeline.expression_directions import SOURCE_FORMAT as EXPRESSION_FORMAT
 from vidinvert.pipeline.expression_directions import expression_direction, pulled, unsolved
 from vidinvert.pipeline.frames import FaceFrame, Latents
+from vidinvert.pipeline.style_mix import StyleMix
 
 
 class EditStage:
@@ -40,8 +42,9 @@ class EditStage:
                  feature_filter: TemporalFilter, offset_filter: TemporalFilter, feature_index: int = 5,
                  noise: NoiseSpec = "stored", batch_size: int = RenderConfig.batch_size,
                  arithmetic: Callable[[], AbstractContextManager] = nullcontext,
-                 delta_filter: TemporalFilter | None = None) -> None:
+                 delta_filter: TemporalFilter | None = None, mix: StyleMix | None = None) -> None:
         self.G = G
+        self.mix = mix
         self.delta_filter = delta_filter or Identity()
         self.arithmetic = arithmetic
         self.edits = list(edits)
@@ -140,16 +143,17 @@ class EditStage:
             if w is None:
                 yield frame
             else:
-                yield replace(frame, base=Latents(w, f, deltas), edited=Latents(w + offset, corrected.get(i, f), deltas))
+                edited = Latents(w + offset, corrected.get(i, f), deltas)
+                yield replace(frame, base=Latents(w, f, deltas), edited=edited if self.mix is None else self.mix(edited))
 
 
 def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, *, feature_index: int = 5,
                     noise: NoiseSpec = "stored", batch_size: int = RenderConfig.batch_size, weights_dir: str | Path | None = None,
                     model_dir: Path | None = None, arithmetic: Callable[[], AbstractContextManager] = nullcontext,
-                    **options) -> EditStage:
+                    mix: StyleMix | None = None, **options) -> EditStage:
     """The editing stage from the `edit` command's editing options (a config, or the same names as
-    keywords). `model_dir` is the folder of directions that belong to `G`. With no `attr` and no
-    `direction` the stage only smooths."""
+    keywords). `model_dir` is the folder of directions that belong to `G`. With no `attr`, no
+    `direction` and no `mix` the stage only smooths."""
     config = replace(config or EditConfig(), **options)
     edits = resolve_edits(config.attr, config.direction, config.strength, config.layers, config.direction_format,
                           config.interpolation, fps, weights_dir, config.directions_dir, model_dir,
@@ -162,5 +166,5 @@ def make_edit_stage(G: Generator, fps: float, config: EditConfig | None = None, 
         feature_filter=parse_filter(config.smooth_features, fps=fps, layer_groups=False),
         offset_filter=parse_filter(config.smooth_offset, fps=fps, layer_axis=-2),
         feature_index=feature_index, noise=noise, batch_size=batch_size, arithmetic=arithmetic,
-        delta_filter=parse_filter(config.smooth_features, fps=fps, layer_groups=False),
+        delta_filter=parse_filter(config.smooth_features, fps=fps, layer_groups=False), mix=mix,
     )

@@ -17,6 +17,7 @@ from vidinvert.face.tracks import FaceTracks, Track
 from vidinvert.models import LoadedModels
 from vidinvert.pipeline.build import StageHook, build_face_chain, unobserved
 from vidinvert.pipeline.multi_face import TrackPlan
+from vidinvert.pipeline.style_mix import StyleMix
 from vidinvert.video.sequence import parse_fps
 
 
@@ -102,8 +103,8 @@ def check_edits_given(config: RunConfig, spec: EditSpec | None) -> None:
 
 
 def plan_tracks(models: LoadedModels, choice: TrackChoice, fps: float, *,
-                observe: StageHook = unobserved) -> list[TrackPlan]:
-    """A chain of stages for each chosen track, with its own settings."""
+                observe: StageHook = unobserved, mix: StyleMix | None = None) -> list[TrackPlan]:
+    """A chain of stages for each chosen track, with its own settings (and every one the style `mix`)."""
     return [TrackPlan(track, choice.configs[track.id],
-                      build_face_chain(models, choice.configs[track.id], fps, observe=observe))
+                      build_face_chain(models, choice.configs[track.id], fps, observe=observe, mix=mix))
             for track in choice.edited]
