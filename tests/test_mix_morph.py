@@ -70,12 +70,15 @@ def test_interpolation_is_e2style_algorithm_4_for_every_part():
         blend_residuals(deltas_a, {"convs.0": deltas_b["convs.0"]}, 0.5)
 
 
+def random_latents(gen: torch.Generator, n_latent: int, channels: int, layer: str) -> Latents:
+    """Random W+ (n_latent, 512), a feature tensor (channels, 4, 4) and one layer's weight residuals."""
+    return Latents(torch.randn(n_latent, 512, generator=gen), torch.randn(channels, 4, 4, generator=gen),
+                   {layer: torch.randn(2, 2, 3, 3, generator=gen)})
+
+
 def test_morph_latents_blend_wplus_feature_and_residuals():
     gen = torch.Generator().manual_seed(2)
-    a = Latents(torch.randn(8, 512, generator=gen), torch.randn(16, 4, 4, generator=gen),
-                {"convs.1": torch.randn(2, 2, 3, 3, generator=gen)})
-    b = Latents(torch.randn(8, 512, generator=gen), torch.randn(16, 4, 4, generator=gen),
-                {"convs.1": torch.randn(2, 2, 3, 3, generator=gen)})
+    a, b = random_latents(gen, 8, 16, "convs.1"), random_latents(gen, 8, 16, "convs.1")
     mid = blend_latents(a, b, 0.25)
     assert torch.equal(mid.wplus, 0.25 * b.wplus + 0.75 * a.wplus)
     assert torch.equal(mid.feature, 0.25 * b.feature + 0.75 * a.feature)
@@ -100,10 +103,7 @@ def test_morph_weights_and_eases():
 
 def test_style_mix_takes_layers_and_the_chosen_feature_tensor():
     gen = torch.Generator().manual_seed(3)
-    content = Latents(torch.randn(10, 512, generator=gen), torch.randn(8, 4, 4, generator=gen),
-                      {"convs.0": torch.randn(2, 2, 3, 3, generator=gen)})
-    style = Latents(torch.randn(10, 512, generator=gen), torch.randn(8, 4, 4, generator=gen),
-                    {"convs.0": torch.randn(2, 2, 3, 3, generator=gen)})
+    content, style = random_latents(gen, 10, 8, "convs.0"), random_latents(gen, 10, 8, "convs.0")
     mixed = make_style_mix(style)(content)
     assert torch.equal(mixed.wplus[:4], content.wplus[:4]) and torch.equal(mixed.wplus[4:], style.wplus[4:])
     assert mixed.feature is content.feature and mixed.weight_deltas is content.weight_deltas
