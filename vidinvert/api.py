@@ -20,14 +20,14 @@ from typing import Iterator
 import numpy as np
 from tqdm import tqdm
 
-from vidinvert.config import RunConfig, TrackConfig
+from vidinvert.config import ModelConfig, RunConfig, TrackConfig
 from vidinvert.demo.model import load_default_models
 from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError
 from vidinvert.images import check_picture_target, read_rgb, write_rgb
 from vidinvert.face.detect import make_detector
 from vidinvert.face.track import FaceTracker, parse_face
-from vidinvert.loading import load_configured_models, load_models
+from vidinvert.loading import load_configured_models, load_models, with_init_encoder
 from vidinvert.models import Generator, InversionEncoder, LoadedModels
 from vidinvert.pipeline.build import StageHook, build_pipeline, make_compositor
 from vidinvert.pipeline.face_stages import track_faces
@@ -184,7 +184,7 @@ def _run_checked(input, output, config: RunConfig, models, observe, require_edit
         if not summary.tracks.edited:
             log.warning("no face track is chosen for editing in %s: the output is the input re-encoded", input)
             return _copy_unedited(source, output, config, summary, started, written)
-    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    models = load_configured_models(config.models) if models is None else as_loaded(models, config.models)
     G, E = models.G, models.E
     recorder = LatentsRecorder(config.render) if out.save_latents else None
 
@@ -257,9 +257,11 @@ def _copy_unedited(source, output, config: RunConfig, summary: RunSummary, start
     return summary
 
 
-def as_loaded(models: LoadedModels | tuple[Generator, InversionEncoder]) -> LoadedModels:
-    """Loaded models as the record, a bare (G, E) pair given no directions folder."""
-    return models if isinstance(models, LoadedModels) else LoadedModels(*models)
+def as_loaded(models: LoadedModels | tuple[Generator, InversionEncoder], settings: ModelConfig | None = None) -> LoadedModels:
+    """Loaded models as the record, a bare (G, E) pair given no directions folder; with `settings`,
+    the init encoder they name is loaded beside them."""
+    loaded = models if isinstance(models, LoadedModels) else LoadedModels(*models)
+    return loaded if settings is None else with_init_encoder(loaded, settings)
 
 
 def _frames_selected(info: VideoInfo, selection) -> int | None:
@@ -390,7 +392,7 @@ def mix_images(content: str | os.PathLike, style: str | os.PathLike, output: str
     if crop:  # the face the mix generates, not a render pair for the change
         config = config.with_options(render="generated")
     content_image, style_image = read_rgb(content), read_rgb(style)
-    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    models = load_configured_models(config.models) if models is None else as_loaded(models, config.models)
     mix = make_style_mix(invert_photo(models, config, style_image, style), layers, feature_from)
     with build_pipeline(models, config, PHOTO_FPS, mix=mix) as pipeline:
         result = run_photo(pipeline, content_image, content)
@@ -407,7 +409,7 @@ def mix_video(content: str | os.PathLike, style: str | os.PathLike, output: str 
     check_target(check_source(content), output, config.output.overwrite)
     style_image = read_rgb(style)
     started = time.perf_counter()
-    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    models = load_configured_models(config.models) if models is None else as_loaded(models, config.models)
     one_face = config.with_options(face="0", track=(), face_ref=(), frames=None, save_latents=None, matte_out=None,
                                    holdout=None)
     mix = make_style_mix(invert_photo(models, one_face, style_image, style), layers, feature_from)
@@ -437,7 +439,7 @@ def morph_images(a: str | os.PathLike, b: str | os.PathLike, output: str | os.Pa
     target = check_output_path(None, output, out.overwrite)
     settings = EncodeSettings(out.codec, out.crf, out.preset)
     image_a, image_b = read_rgb(a), read_rgb(b)
-    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    models = load_configured_models(config.models) if models is None else as_loaded(models, config.models)
     start, end = invert_photo(models, config, image_a, a), invert_photo(models, config, image_b, b)
     renderer = Renderer(models.G, models.E.feature_index, batch_size=config.render.batch_size,
                         precision=config.models.precision)

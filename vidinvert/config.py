@@ -91,10 +91,12 @@ def parse_smooth(smooth: float | str) -> float | str:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which generator and encoder, where weights are searched, the device and its arithmetic."""
+    """Which generator and encoder (and the encoder whose inversion starts it at cold starts, `init_encoder`),
+    where weights are searched, the device and its arithmetic."""
 
     generator: PathLike | None = None
     encoder: PathLike | None = None
+    init_encoder: PathLike | None = None
     weights_dir: PathLike | None = None
     device: str = "auto"
     precision: str = "fp32"
@@ -144,15 +146,19 @@ class TrackConfig:
 
 @dataclass(frozen=True)
 class InvertConfig:
-    """Refinement steps of a face's first frame and of each following (warm-started) frame."""
+    """Refinement steps of a face's first frame and of each following (warm-started) frame; with an
+    init encoder, `init_steps` of its own start each cold start that `steps` then refine."""
 
     steps: int = 5
     next_steps: int = 2
     warm_start: bool = True
+    init_steps: int = 5
 
     def __post_init__(self) -> None:
         if self.steps < 1:
             raise VidinvertError(f"--steps must be 1 or more, got {self.steps}")
+        if self.init_steps < 1:
+            raise VidinvertError(f"--init-steps must be 1 or more, got {self.init_steps}")
         if self.next_steps < 0:
             raise VidinvertError(f"--next-steps must be 0 or more, got {self.next_steps}")
 

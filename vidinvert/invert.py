@@ -14,6 +14,10 @@ alone and answers in one pass (w = average + offset).
 feature tensor and image with a few steps; when the reconstruction error jumps against a
 running baseline (a cut, a new face) that frame is inverted again from the average latent.
 A batch passed to it holds several independent sequences (one per face track) advancing together.
+
+`BootstrappedInverter(first, main, first_steps)` (ReStyle sec. 5.5, encoder bootstrapping) starts
+every inversion without `init` from `first`'s inversion and refines it with `main`; handed to a
+`SequenceInverter`, every cold start is bootstrapped and warm frames start from the previous frame.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import torch
 
 from vidinvert.errors import VidinvertError
 from vidinvert.models.encoder_base import InversionEncoder
+from vidinvert.models.same_weights import same_generator
 from vidinvert.models.stylegan2 import Generator
 
 log = logging.getLogger(__name__)
@@ -198,6 +203,47 @@ class Inverter:
         if init.wplus.shape[1:] != self.latent_avg.shape:
             raise VidinvertError(f"init latents {tuple(init.wplus.shape[1:])} do not fit this generator")
         return init
+
+
+def bootstrap(first: Inverter, second: Inverter, x: torch.Tensor, first_steps: int = 5, steps: int = 1) -> InversionResult:
+    """`second`'s `steps`-step refinement of `first`'s `first_steps`-step inversion of `x`."""
+    return BootstrappedInverter(first, second, first_steps).invert(x, steps)
+
+
+class BootstrappedInverter(Inverter):
+    """`main`'s inversion whose cold starts begin from `first`'s `first_steps`-step inversion.
+
+    Both must use the same generator. `first`'s feature tensor and weight residuals only shape the
+    reconstruction that `main`'s first step reads beside the target: that step gives `main`'s own
+    latents, feature tensor (at `main`'s index) and residuals, so encoders with different feature
+    indices, or without features, combine. Hence at least one `main` step after a cold start, and
+    `main` must refine (a one-pass encoder reads the target alone and would ignore the start).
+    """
+
+    def __init__(self, first: Inverter, main: Inverter, first_steps: int = 5) -> None:
+        if not same_generator(first.G, main.G):
+            raise VidinvertError("the two encoders of a bootstrapped inversion must use the same generator")
+        if not main.E.residual:
+            raise VidinvertError(f"the {main.E.kind} encoder answers from the target alone and cannot refine "
+                                 "another encoder's inversion; give a refining encoder as the main one")
+        if first_steps < 1:
+            raise VidinvertError(f"the first encoder's steps must be 1 or more, got {first_steps}")
+        first.E.stages(first_steps, warm=False)  # a one-pass first encoder refuses more than one step here
+        super().__init__(main.G, main.E, main.intermediate_resolution)
+        self.first = first
+        self.first_steps = first_steps
+
+    @torch.no_grad()
+    def invert(
+        self, x: torch.Tensor, steps: int = 5, init: InversionResult | None = None, return_steps: bool = False
+    ) -> InversionResult:
+        """From `init` as `Inverter.invert`; without it from `first`'s inversion, refined by `steps` (1 or
+        more) of the main encoder. Recorded steps are the main encoder's, its starting point first."""
+        if init is None:
+            if steps < 1:
+                raise VidinvertError("a bootstrapped inversion needs 1 or more steps of the main encoder")
+            init = self.first.invert(x, self.first_steps)
+        return super().invert(x, steps, init=init, return_steps=return_steps)
 
 
 @dataclass

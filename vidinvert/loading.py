@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -13,8 +14,9 @@ from vidinvert.config import ModelConfig
 from vidinvert.demo.model import load_default_models
 from vidinvert.demo.paths import DIRECTIONS_DIR, demo_model_present, is_demo_generator_file
 from vidinvert.device import resolve_device
-from vidinvert.errors import WeightsError
-from vidinvert.models import LoadedModels, load_encoder, load_generator
+from vidinvert.errors import VidinvertError, WeightsError
+from vidinvert.models import Generator, InversionEncoder, LoadedModels, load_encoder, load_generator
+from vidinvert.models.same_weights import same_generator
 from vidinvert.weights import DEFAULT_ENCODERS, DEFAULT_GENERATOR, find_weights, require_weights, search_dirs
 
 log = logging.getLogger(__name__)
@@ -77,5 +79,38 @@ def configured_directions_dir(models: ModelConfig) -> Path | None:
 
 
 def load_configured_models(models: ModelConfig) -> LoadedModels:
-    """`load_models` for a run configuration's model settings."""
-    return load_models(models.generator, models.encoder, models.weights_dir, models.device)
+    """`load_models` for a run configuration's model settings, with its init encoder."""
+    loaded = load_models(models.generator, models.encoder, models.weights_dir, models.device)
+    return with_init_encoder(loaded, models)
+
+
+def with_init_encoder(loaded: LoadedModels, models: ModelConfig) -> LoadedModels:
+    """`loaded` with the init encoder `models` names, loaded and checked against `loaded.G`
+    (unchanged when none is named or it already holds one)."""
+    if models.init_encoder is None or loaded.init_encoder is not None:
+        return loaded
+    E = load_init_encoder(models.init_encoder, loaded.G)
+    return replace(loaded, init_encoder=E, source=f"{loaded.source}, init encoder {models.init_encoder}")
+
+
+def load_init_encoder(path: str | os.PathLike, G: Generator) -> InversionEncoder:
+    """The encoder file `path` for starting another encoder's inversion with `G`, on G's device.
+
+    Refused in one line: a file that is not an encoder, latents that do not fit `G`, or a generator
+    bundled in the file (ReStyle, pSp, e4e) that differs from `G`."""
+    where = f"--init-encoder {path}"
+    if not Path(path).is_file():
+        raise VidinvertError(f"{where}: no such file")
+    device = G.latent_avg.device
+    checkpoint = load_checkpoint(path, what="init encoder")
+    E = load_encoder(path, device=device, checkpoint=checkpoint)
+    if E.n_styles != G.n_latent:
+        raise VidinvertError(f"{where}: it predicts {E.n_styles} latents but the {G.size} px generator used takes "
+                             f"{G.n_latent}; both encoders must work with the same generator")
+    if _has_decoder(checkpoint):
+        bundled = load_generator(path, device=device, checkpoint=checkpoint)
+        if not same_generator(bundled, G):
+            raise VidinvertError(f"{where}: the generator stored in it differs from the one used; both encoders "
+                                 "must work with the same generator")
+    log.info("init encoder %s (%s)", path, E.kind)
+    return E

@@ -30,6 +30,10 @@ MODEL_OPTIONS = (
                  help="StyleGAN2 generator file (rosinality layout); default: from the encoder or the weights store."),
     click.option("--encoder", type=click.Path(dir_okay=False, path_type=Path),
                  help="Encoder file (vidinvert, FeatureStyleEncoder, ReStyle pSp/e4e); default: the weights store."),
+    click.option("--init-encoder", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Encoder bootstrapping: at every cold start (a face's first frame, a cut, a restart) this "
+                      "encoder's --init-steps inversion is where --encoder's --steps start; it must work with the "
+                      "same generator. (Not the fine-tuning weights of `train encoder --init-encoder`.)"),
     click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path),
                  help="Folder searched first for weights files."),
     click.option("--device", default=default("device"), show_default=True, help="auto, cpu, cuda or cuda:N."),
@@ -44,6 +48,8 @@ INVERT_OPTIONS = (
                  help="Refinement steps for each following frame, starting from the previous frame."),
     click.option("--warm-start/--no-warm-start", default=default("warm_start"), show_default=True,
                  help="Start each frame from the previous frame's latents."),
+    click.option("--init-steps", type=click.IntRange(min=1), default=default("init_steps"), show_default=True,
+                 help="With --init-encoder: its own steps at each cold start (a one-pass encoder runs once)."),
 )
 
 SMOOTH_OPTION = click.option(

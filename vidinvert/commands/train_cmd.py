@@ -136,7 +136,8 @@ def generator(threads: int, quiet: bool, **options) -> None:
 @click.option("--fixed-point-steps", type=int, default=2, show_default=True,
               help="Steps of the neighbouring frame's inversion in the fixed-point term.")
 @click.option("--init-encoder", type=click.Path(exists=True, dir_okay=False),
-              help="Start from this encoder file's weights (fine-tuning) instead of random ones.")
+              help="Start from this encoder file's weights (fine-tuning) instead of random ones; not the "
+                   "inversion starting point that `edit`/`invert --init-encoder` (encoder bootstrapping) gives.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @schedule_options
 @click.option("--n-sample", type=int, default=8, show_default=True, help="Held-out faces in a sample grid.")

@@ -184,5 +184,8 @@ def build_face_chain(models: LoadedModels, config: RunConfig, fps: float, *,
                                      batch_size=config.render.batch_size, weights_dir=config.models.weights_dir,
                                      model_dir=models.directions_dir, arithmetic=renderer.arithmetic, mix=mix)
         renderer.read_limit = lambda: READ_STRENGTH * edit_stage.default_offset_size
-    inverter = make_sequence_inverter(G, E, config.invert)
+    if config.models.init_encoder is not None and models.init_encoder is None:
+        raise VidinvertError("--init-encoder is set but the models given hold no init encoder "
+                             "(load them with vidinvert.loading.load_configured_models)")
+    inverter = make_sequence_inverter(G, E, config.invert, models.init_encoder)
     return FaceChain(G, E, config, device, inverter, renderer, edit_stage, observe, fps)
