@@ -21,7 +21,7 @@ from vidinvert.errors import VidinvertError
 from vidinvert.hiding.bits import body_positions, capacity_bits, header_positions, read_bits, write_bits
 from vidinvert.hiding.code import code_from_bytes, generator_fingerprint, quantise
 from vidinvert.hiding.header import HEADER_BYTES, Header, HeaderError, unpack_header
-from vidinvert.hiding.stego import check_capacity
+from vidinvert.hiding.stego import check_capacity, embed, needed_bits
 from vidinvert.hiding.seal import DIGEST_BYTES, TAG_BYTES, SealError, check_key, open_body, seal
 from vidinvert.images import read_rgb
 from vidinvert.models import LoadedModels, load_encoder
@@ -100,6 +100,18 @@ def test_code_is_float16_of_the_inversion_and_reads_back_bit_for_bit():
     assert torch.equal(wt, w.half().float()) and torch.equal(ft, f.half().float())
     with pytest.raises(VidinvertError, match="float16"):
         quantise(torch.full((2, 4), 1e6))
+
+
+def test_a_carrier_whose_bits_are_the_codes_complement_is_refused_under_50_db():
+    code = quantise(torch.randn(10, 512, generator=torch.Generator().manual_seed(5)))
+    needed = needed_bits(code, encrypted=False)
+    carrier = np.random.default_rng(6).integers(0, 256, (1, -(-needed // 3), 3), dtype=np.uint8)
+    stego = embed(carrier, code, bytes(16), None, None)
+    # random carrier bits: half the values used change (MSE 1/2, 51.14 dB), give or take 0.3% of them
+    assert 51.0 < psnr(stego, carrier) < 51.3
+    opposite = stego ^ 1  # every value's last bit is now the opposite of the code's: all of them would change
+    with pytest.raises(VidinvertError, match="under 50"):
+        embed(opposite, code, bytes(16), None, None)
 
 
 def test_fingerprint_tells_generators_apart_and_not_copies():

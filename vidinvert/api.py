@@ -495,7 +495,7 @@ def hide_image(secret: str | os.PathLike, carrier: str | os.PathLike, output: st
     code = quantise(latents.wplus, latents.feature if feature else None)
     check_capacity(carrier_image.shape, code, key is not None, carrier)
     face = _render_code(models.G, code, models.E.feature_index, config)
-    stego = embed(carrier_image, code, generator_fingerprint(models.G), models.E.feature_index, key)
+    stego = embed(carrier_image, code, generator_fingerprint(models.G), models.E.feature_index, key, carrier)
     if preview_target is not None:
         write_rgb(preview_target, face)
     write_rgb(target, stego)

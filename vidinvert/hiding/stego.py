@@ -29,15 +29,26 @@ def check_capacity(shape: tuple[int, ...], code: Code, encrypted: bool, name: st
                              f"e.g. {side}x{side} pixels); its {shape[1]}x{shape[0]} pixels hold {held}")
 
 
+#: The least PSNR of a stego picture against its carrier. One bit per value changes half the values
+#: used on average (51.1 dB when every value carries a bit), but a carrier whose bits happen to be
+#: the code's complement would change them all (48.1 dB): such a picture is refused.
+MIN_PSNR_DB = 50.0
+
+
 def embed(carrier: np.ndarray, code: Code, fingerprint: bytes, feature_index: int | None,
-          key: str | None) -> np.ndarray:
-    """`carrier` (uint8 RGB) with `code` hidden in its LSBs; check_capacity first."""
+          key: str | None, name: str | os.PathLike = "the carrier") -> np.ndarray:
+    """`carrier` (uint8 RGB) with `code` hidden in its LSBs (check_capacity first); refused under MIN_PSNR_DB."""
     header = Header(fingerprint, *code.wplus.shape, None if code.feature is None else code.feature.shape,
                     None if code.feature is None else feature_index, 0)
     header, body = seal(header, code.to_bytes(), key)
     total = capacity_bits(carrier.shape)
     stego = write_bits(carrier, header.pack(), header_positions(HEADER_BYTES))
-    return write_bits(stego, body, body_positions(total, 8 * HEADER_BYTES, len(body)))
+    stego = write_bits(stego, body, body_positions(total, 8 * HEADER_BYTES, len(body)))
+    quality = psnr(stego, carrier)
+    if quality < MIN_PSNR_DB:
+        raise VidinvertError(f"hiding the code in {name} would bring its PSNR down to {quality:.1f} dB (under "
+                             f"{MIN_PSNR_DB:g}): use a carrier with more pixels")
+    return stego
 
 
 def read_header(picture: np.ndarray, name: str | os.PathLike) -> Header:
