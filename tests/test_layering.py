@@ -27,6 +27,7 @@ RULES = {
                     "spec", "spec_options")},
     "vidinvert.temporal": ("av", "mediapipe", "cv2", "click"),  # filters of per-frame arrays (quads, latents)
     "vidinvert.engines.ray_pool": HEAVY + ("ray",),  # Ray is imported only when a pool runs
+    **{f"vidinvert.hiding.{name}": HEAVY + ("click",) for name in ("bits", "header", "seal")},  # bytes and bits
 }
 
 #: Modules everyone may import: settings, errors, files and small facts.
@@ -49,7 +50,8 @@ ALLOWED = {
     "train": {"models", "face", "metrics", "invert", "video"},  # video: real frames as training textures
     "discover": {"models", "face", "edit", "invert", "train", "loading"},
     "demo": {"models", "video", "discover", "api"},  # api: demo/run.py only (the application layer)
-    "api": {"models", "video", "face", "pipeline", "loading", "demo"},
+    "hiding": {"models"},  # a latent code in a picture's bits (docs/hiding.md)
+    "api": {"models", "video", "face", "pipeline", "loading", "demo", "hiding"},
     "commands": {"api", "models", "video", "face", "edit", "eval", "batch", "engines", "train", "discover", "demo",
                  "metrics", "pipeline", "loading", "preview"},
     "preview": {"api", "models", "video", "face", "edit", "pipeline"},  # the local page on the facade

@@ -445,3 +445,103 @@ def morph_images(a: str | os.PathLike, b: str | os.PathLike, output: str | os.Pa
                         precision=config.models.precision)
     write_pictures(morph_faces(renderer, start, end, weights, size), target, fps, settings, out.overwrite)
     return target
+
+
+@dataclass(frozen=True)
+class HiddenPicture:
+    """What `hide_image` wrote: the stego picture, its PSNR against the carrier (dB), the bits the
+    code took of those the carrier holds, whether it is encrypted, and the face `reveal_image` will
+    draw (uint8 RGB at the generator's size: the render of exactly the stored code)."""
+
+    path: Path
+    psnr: float
+    bits: int
+    capacity: int
+    encrypted: bool
+    face: np.ndarray
+
+    def line(self) -> str:
+        sealed = "encrypted (AES-256-GCM)" if self.encrypted else "not encrypted (SHA-256 check)"
+        return (f"wrote {self.path}: {self.bits} bits hidden in {self.capacity} ({100 * self.bits / self.capacity:.1f}%), "
+                f"{sealed}, PSNR {self.psnr:.1f} dB against the carrier")
+
+
+def hide_image(secret: str | os.PathLike, carrier: str | os.PathLike, output: str | os.PathLike,
+               key: str | None = None, config: RunConfig | None = None, *, feature: bool = True,
+               preview: str | os.PathLike | None = None,
+               models: LoadedModels | tuple[Generator, InversionEncoder] | None = None, **options) -> HiddenPicture:
+    """Hide the face of the photo `secret` in the photo `carrier`, written to the PNG `output`
+    (E2Style's secure deep hiding; docs/hiding.md).
+
+    The face is found, aligned and inverted as `edit_video` does a frame's; its W+ latents and,
+    with `feature` and an encoder that gives one, its feature tensor are stored as float16 behind
+    a header (generator fingerprint, shapes, length), sealed with AES-256-GCM under `key` (scrypt,
+    random salt) or a SHA-256 digest without one, in the carrier's least significant bits.
+    `preview` also writes the face the code draws, which `reveal_image` gives back. `options` are
+    `edit_video`'s that apply (steps, face, landmarks, device, overwrite...).
+    """
+    from vidinvert.hiding.code import generator_fingerprint, quantise
+    from vidinvert.hiding.stego import check_capacity, embed, psnr, needed_bits
+
+    config = (config or RunConfig()).with_options(**options)
+    check_photo_config(config)
+    target = _check_stego_target(output, config.output.overwrite, (secret, carrier))
+    preview_target = None if preview is None else check_picture_target(preview, config.output.overwrite)
+    if preview_target is not None and preview_target.resolve() == target.resolve():
+        raise VidinvertError(f"--preview {preview} is the stego output itself")
+    if key == "":
+        raise VidinvertError("the key is empty; give a passphrase")
+    secret_image, carrier_image = read_rgb(secret), read_rgb(carrier)
+    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    latents = invert_photo(models, config, secret_image, secret)
+    code = quantise(latents.wplus, latents.feature if feature else None)
+    check_capacity(carrier_image.shape, code, key is not None, carrier)
+    face = _render_code(models.G, code, models.E.feature_index, config)
+    stego = embed(carrier_image, code, generator_fingerprint(models.G), models.E.feature_index, key, carrier)
+    if preview_target is not None:
+        write_rgb(preview_target, face)
+    write_rgb(target, stego)
+    return HiddenPicture(target, psnr(stego, carrier_image), needed_bits(code, key is not None), stego.size,
+                         key is not None, face)
+
+
+def reveal_image(stego: str | os.PathLike, output: str | os.PathLike, key: str | None = None,
+                 config: RunConfig | None = None, *,
+                 models: LoadedModels | tuple[Generator, InversionEncoder] | None = None, **options) -> Path:
+    """The face hidden in the picture `stego` by `hide_image`, drawn by the generator from exactly
+    the stored code and written to the picture `output` (the generator's size; PNG keeps it
+    exact). One-line errors, nothing written, for a picture with no code, a wrong or missing key,
+    a key for a code without one, a changed picture and a code hidden with another generator."""
+    from vidinvert.hiding.code import generator_fingerprint
+    from vidinvert.hiding.stego import extract, read_header
+
+    config = (config or RunConfig()).with_options(**options)
+    target = check_picture_target(output, config.output.overwrite)
+    if Path(stego).exists() and target.exists() and target.resolve() == Path(stego).resolve():
+        raise VidinvertError(f"output {output} is the stego picture itself")
+    picture = read_rgb(stego)
+    header = read_header(picture, stego)
+    models = load_configured_models(config.models) if models is None else as_loaded(models)
+    code = extract(picture, header, key, generator_fingerprint(models.G), stego)
+    return write_rgb(target, _render_code(models.G, code, header.feature_index, config))
+
+
+def _check_stego_target(output: str | os.PathLike, overwrite: bool, inputs: tuple) -> Path:
+    """The stego output: a PNG (the hidden bits survive only lossless coding), not one of the inputs."""
+    if Path(output).suffix.lower() != ".png":
+        raise VidinvertError(f"output {output} must be a .png: the hidden bits survive only lossless PNG")
+    target = check_picture_target(output, overwrite)
+    for path in inputs:
+        if target.exists() and Path(path).exists() and target.resolve() == Path(path).resolve():
+            raise VidinvertError(f"output {output} is the input {path}; write the stego picture to a new file")
+    return target
+
+
+def _render_code(G: Generator, code, feature_index: int | None, config: RunConfig) -> np.ndarray:
+    """G(code): the face the stored code draws, uint8 RGB at the generator's size."""
+    from vidinvert.images import to_uint8
+    from vidinvert.pipeline.frames import Latents
+
+    wplus, feature = code.tensors(G.latent_avg.device)
+    renderer = Renderer(G, feature_index, precision=config.models.precision)
+    return to_uint8(renderer.images([Latents(wplus, feature)]))[0]

@@ -33,6 +33,7 @@ def _register_commands() -> None:
         demo_cmd,
         directions_cmd,
         edit_cmd,
+        hide_cmd,
         invert_cmd,
         mix_cmd,
         morph_cmd,
@@ -57,6 +58,8 @@ def _register_commands() -> None:
     cli.add_command(preview_cmd.preview)
     cli.add_command(mix_cmd.mix)
     cli.add_command(morph_cmd.morph)
+    cli.add_command(hide_cmd.hide)
+    cli.add_command(hide_cmd.reveal)
 
 
 _register_commands()
