@@ -38,6 +38,7 @@ def _register_commands() -> None:
         morph_cmd,
         preview_cmd,
         probe_cmd,
+        restore_cmd,
         score_cmd,
         train_cmd,
         weights_cmd,
@@ -57,6 +58,7 @@ def _register_commands() -> None:
     cli.add_command(preview_cmd.preview)
     cli.add_command(mix_cmd.mix)
     cli.add_command(morph_cmd.morph)
+    cli.add_command(restore_cmd.restore)
 
 
 _register_commands()
