@@ -54,7 +54,8 @@ from vidinvert.video.sources import check_source, check_target
 log = logging.getLogger(__name__)
 
 __all__ = ["RunConfig", "RunSummary", "ProbeReport", "edit_video", "invert_video", "load_default_models", "load_models",
-           "mix_images", "mix_video", "morph_images", "probe_faces", "probe_video", "resolve_device"]
+           "mix_images", "mix_video", "morph_images", "probe_faces", "probe_video", "resolve_device",
+           "restore_image", "restore_video"]
 
 
 @dataclass
@@ -545,3 +546,57 @@ def _render_code(G: Generator, code, feature_index: int | None, config: RunConfi
     wplus, feature = code.tensors(G.latent_avg.device)
     renderer = Renderer(G, feature_index, precision=config.models.precision)
     return to_uint8(renderer.images([Latents(wplus, feature)]))[0]
+
+
+def _restore_config(config: RunConfig | None, options: dict) -> RunConfig:
+    """The run's settings; restoration always pastes the generated face."""
+    if options.get("render", "generated") != "generated":
+        raise VidinvertError(f"restoration pastes the generated face; render={options['render']!r} does not apply")
+    return (config or RunConfig()).with_options(**{**options, "render": "generated"})
+
+
+def _restoration(config: RunConfig, models) -> LoadedModels:
+    """The restoration models (`loading.restoration_models` unless given), saying what the encoder undoes."""
+    from vidinvert.loading import restoration_models
+
+    loaded = restoration_models(config.models) if models is None else as_loaded(models)
+    if loaded.E.degrade is None:
+        log.warning("the encoder records no degradation (it was not trained with --degrade): the face is "
+                    "inverted as `invert` does")
+    else:
+        log.info("restoration encoder trained on %s inputs", loaded.E.degrade)
+    return loaded
+
+
+def restore_image(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None, *,
+                  models: LoadedModels | tuple[Generator, InversionEncoder] | None = None, **options) -> Path:
+    """The photo `input` with its face restored, written to the picture `output`; return its path.
+
+    The face is found, aligned and inverted by the restoration encoder (`encoder`, default the
+    bundled sr4 one, docs/restoration.md) and the generated face is composited as an edit's
+    (face mask, feathering, occluders); outside the mask the photo's own pixels are kept.
+    `options` are `edit_video`'s that apply (steps, face, mask_feather, occluders, overwrite...).
+    """
+    config = _restore_config(config, options)
+    check_photo_config(config)
+    target = check_picture_target(output, config.output.overwrite)
+    image = read_rgb(input)
+    models = _restoration(config, models)
+    with build_pipeline(models, config, PHOTO_FPS) as pipeline:
+        result = run_photo(pipeline, image, input)
+    return write_rgb(target, result.image)
+
+
+def restore_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None, *,
+                  models: LoadedModels | tuple[Generator, InversionEncoder] | None = None,
+                  **options) -> RunSummary:
+    """Every frame's face of the video `input` restored as `restore_image` does a photo's, through
+    `invert_video`: tracking, warm starts, latent smoothing, timing and audio as in any run."""
+    config = _restore_config(config, options)
+    check_target(check_source(input), output, config.output.overwrite)
+    started = time.perf_counter()
+    models = _restoration(config, models)
+    loading = time.perf_counter() - started
+    summary = invert_video(input, output, config, models=models)
+    summary.load_seconds += loading
+    return summary

@@ -39,6 +39,7 @@ def _register_commands() -> None:
         morph_cmd,
         preview_cmd,
         probe_cmd,
+        restore_cmd,
         score_cmd,
         train_cmd,
         weights_cmd,
@@ -60,6 +61,7 @@ def _register_commands() -> None:
     cli.add_command(morph_cmd.morph)
     cli.add_command(hide_cmd.hide)
     cli.add_command(hide_cmd.reveal)
+    cli.add_command(restore_cmd.restore)
 
 
 _register_commands()

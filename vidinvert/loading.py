@@ -12,7 +12,7 @@ import torch
 from vidinvert.checkpoint import load_checkpoint
 from vidinvert.config import ModelConfig
 from vidinvert.demo.model import load_default_models
-from vidinvert.demo.paths import DIRECTIONS_DIR, demo_model_present, is_demo_generator_file
+from vidinvert.demo.paths import DIRECTIONS_DIR, GENERATOR_FILE, RESTORE_SR4_FILE, demo_model_present, is_demo_generator_file
 from vidinvert.device import resolve_device
 from vidinvert.errors import VidinvertError, WeightsError
 from vidinvert.models import Generator, InversionEncoder, LoadedModels, load_encoder, load_generator
@@ -114,3 +114,17 @@ def load_init_encoder(path: str | os.PathLike, G: Generator) -> InversionEncoder
                                  "must work with the same generator")
     log.info("init encoder %s (%s)", path, E.kind)
     return E
+
+
+def restoration_models(models: ModelConfig) -> LoadedModels:
+    """The models `vidinvert restore` runs: `models.encoder` or the bundled sr4 restoration encoder,
+    with `models.generator`, else the generator the encoder file carries, else the store's, else the
+    bundled one."""
+    encoder = Path(models.encoder) if models.encoder is not None else RESTORE_SR4_FILE
+    if not encoder.is_file():
+        raise WeightsError(f"restoration encoder {encoder} does not exist")
+    generator = models.generator
+    if generator is None and find_weights(DEFAULT_GENERATOR, models.weights_dir) is None \
+            and not _has_decoder(load_checkpoint(encoder, what="encoder")):
+        generator = GENERATOR_FILE
+    return with_init_encoder(load_models(generator, encoder, models.weights_dir, models.device), models)

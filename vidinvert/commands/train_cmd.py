@@ -138,6 +138,9 @@ def generator(threads: int, quiet: bool, **options) -> None:
 @click.option("--init-encoder", type=click.Path(exists=True, dir_okay=False),
               help="Start from this encoder file's weights (fine-tuning) instead of random ones; not the "
                    "inversion starting point that `edit`/`invert --init-encoder` (encoder bootstrapping) gives.")
+@click.option("--degrade", metavar="inpaint|sr4|sr8|gray",
+              help="Train a restoration encoder: it sees faces degraded so (holes, 4x or 8x lower resolution, "
+                   "grey), every loss compares with the clean face (docs/restoration.md).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @schedule_options
 @click.option("--n-sample", type=int, default=8, show_default=True, help="Held-out faces in a sample grid.")

@@ -8,6 +8,7 @@ from pathlib import Path
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 GENERATOR_FILE = DEMO_DIR / "generator.pt"
 ENCODER_FILE = DEMO_DIR / "encoder.pt"
+RESTORE_SR4_FILE = DEMO_DIR / "restore_sr4.pt"  # `vidinvert restore`'s default encoder
 DIRECTIONS_DIR = DEMO_DIR / "directions"
 MODEL_CARD = DEMO_DIR / "MODEL_CARD.md"
 

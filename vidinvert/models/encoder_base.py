@@ -49,10 +49,12 @@ class InversionEncoder(nn.Module):
     predicted), `in_channels` (3 or 6), `input_size` (pixels), `feature_index` (the styled conv
     whose output the feature tensor replaces, None without features), `latent_avg`
     ((n_styles, 512) or None: then the generator's average latent is used), `source` (what
-    file format it was loaded from).
+    file format it was loaded from), `degrade` (the degradation a restoration encoder was trained on,
+    from its file; None for an inversion encoder).
     """
 
     kind: str = ""
+    degrade: str | None = None
 
     def __init__(self, n_styles: int, in_channels: int, input_size: int, feature_index: int | None) -> None:
         super().__init__()

@@ -72,10 +72,21 @@ def load_encoder(
     if checkpoint is None:
         checkpoint = load_checkpoint(path, what="encoder")
     encoder = _encoder_from_object(checkpoint, where, input_size)
+    encoder.degrade = trained_degradation(checkpoint)
     if latent_avg is not None:
         encoder.set_latent_avg(_read_latent_avg(latent_avg))
     log.info("%s: %s", where, encoder.source)
     return encoder.to(device).eval()
+
+
+def trained_degradation(checkpoint: Any) -> str | None:
+    """The degradation an encoder file says it was trained to undo (`train encoder --degrade`):
+    `degrade` in a vidinvert-encoder file, `opts['degrade']` in a ReStyle-layout one; else None."""
+    if not isinstance(checkpoint, dict):
+        return None
+    opts = checkpoint.get("opts")
+    value = checkpoint.get("degrade", opts.get("degrade") if isinstance(opts, dict) else None)
+    return value if isinstance(value, str) else None
 
 
 def _encoder_from_object(checkpoint: Any, where: str, input_size: int | None) -> InversionEncoder:

@@ -112,8 +112,11 @@ def build_vidinvert_encoder(config: EncoderConfig) -> FeatureStyleEncoder:
     return encoder
 
 
-def save_encoder(encoder: FeatureStyleEncoder, path: str | Path, latent_avg: torch.Tensor | None = None) -> Path:
+def save_encoder(encoder: FeatureStyleEncoder, path: str | Path, latent_avg: torch.Tensor | None = None,
+                 degrade: str | None = None) -> Path:
     """Write `encoder` as a vidinvert-encoder checkpoint (version 1); returns the path written.
+
+    `degrade` names the degradation a restoration encoder was trained on (stored as `degrade`).
 
     The file is written beside its destination and renamed into place: never half-written.
     """
@@ -126,6 +129,8 @@ def save_encoder(encoder: FeatureStyleEncoder, path: str | Path, latent_avg: tor
         "config": asdict(config),
         "state_dict": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
     }
+    if degrade is not None:
+        payload["degrade"] = degrade
     if latent_avg is None:
         latent_avg = encoder.latent_avg
     if latent_avg is not None:

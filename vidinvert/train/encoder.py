@@ -57,13 +57,14 @@ from vidinvert.models.stylegan2 import Generator
 from vidinvert.models.vidinvert_encoder import BACKBONES, EncoderConfig, build_vidinvert_encoder, save_encoder
 from vidinvert.train.common import CHECKPOINT_NAME, RunSchedule, read_resume_checkpoint, run_or_resume, training_loop, MetricsLog, autocast, grad_scaler, rng_state, save_grid, set_rng_state
 from vidinvert.train.data import FaceBatches, aligned_faces
+from vidinvert.train.degrade import check_degradation, degrade
 from vidinvert.train.jitter import jitter
 from vidinvert.train.losses import identity_loss, multiscale_pixel_loss
 
 log = logging.getLogger(__name__)
 
 ENCODER_NAME = "encoder.pt"
-FIXED_ON_RESUME = ("arch", "generator", "feature_index", "input_size", "backbone", "data", "limit", "seed")
+FIXED_ON_RESUME = ("arch", "generator", "feature_index", "input_size", "backbone", "data", "limit", "seed", "degrade")
 #: Encoder architectures: ours, and the official ReStyle ones by their `opts['encoder_type']` names.
 ARCHITECTURES = ("vidinvert", *RESTYLE_ENCODER_TYPES)
 PERCEPTUAL_STAND_IN = ("multi-scale LPIPS is replaced by multi-scale pixel + gradient MSE "
@@ -99,6 +100,7 @@ class EncoderTrainConfig(RunSchedule):
     init_encoder: str | None = None
     n_sample: int = 8
     test_data: str | None = None
+    degrade: str | None = None
 
 
 class EncoderTrainer:
@@ -130,6 +132,8 @@ class EncoderTrainer:
             held = aligned_faces(source, self.G.size, cfg.cache_dir, cfg.progress, cfg.limit)
             sample_faces = FaceBatches(held, flip=False, seed=cfg.seed + 1).sample(cfg.n_sample)
         self.sample_faces = sample_faces
+        # The held-out batch is degraded once, by its own generator, so evaluation sees the same holes.
+        self.sample_inputs = degrade(sample_faces, cfg.degrade, torch.Generator().manual_seed(cfg.seed + 2))
         self.identity = self._identity_model(cfg)
         self.step = 0
         self.metrics = MetricsLog(self.out / "metrics.jsonl")
@@ -149,6 +153,7 @@ class EncoderTrainer:
             raise VidinvertError("--real-fraction and --warm-prob must lie in [0, 1]")
         if cfg.fixed_point < 0 or cfg.fixed_point_steps < 1:
             raise VidinvertError("--fixed-point must be 0 or more and --fixed-point-steps at least 1")
+        check_degradation(cfg.degrade)
 
     def _load_weights(self, path: str) -> None:
         """Start from the weights of an encoder file of the same architecture."""
@@ -186,7 +191,7 @@ class EncoderTrainer:
     def save(self) -> Path:
         """Write `checkpoint.pt` (to continue) and `encoder.pt` (to use), each atomically."""
         if self.cfg.arch == "vidinvert":
-            save_encoder(self.E, self.out / ENCODER_NAME)
+            save_encoder(self.E, self.out / ENCODER_NAME, degrade=self.cfg.degrade)
         else:
             save_checkpoint(restyle_checkpoint(self.E, self.G, self.cfg), self.out / ENCODER_NAME)
         return save_checkpoint(self.state(), self.out / CHECKPOINT_NAME)
@@ -217,7 +222,8 @@ class EncoderTrainer:
         return torch.cat([real, fake]), w_true, n_real
 
     def _start(self, x: torch.Tensor) -> InversionResult:
-        """Step 0: the average latent, or for a random subset the inversion of a jittered copy."""
+        """Step 0: the average latent, or for a random subset the inversion of a jittered copy of the
+        encoder's input `x` (the degraded image when training for restoration)."""
         state = self.inverter.average(len(x))
         warm = torch.rand(len(x), device=self.device) < self.cfg.warm_prob
         if warm.any() and self.cfg.warm_steps > 0:
@@ -232,8 +238,9 @@ class EncoderTrainer:
         """One batch refined over `refine_steps` steps, a backward pass at each, one optimiser step."""
         cfg, G, E = self.cfg, self.G, self.E
         x, w_true, n_real = self._batch()
-        state = self._start(x)
-        target = E.prepare(x)
+        seen = degrade(x, cfg.degrade)
+        state = self._start(seen)
+        target = E.prepare(seen)
         wplus, image = state.wplus.detach(), state.image.detach()
         self.optim.zero_grad(set_to_none=True)
         totals: dict[str, float] = {}
@@ -256,7 +263,7 @@ class EncoderTrainer:
         if cfg.fixed_point > 0:
             answer = self._answer(x, w_true, n_real, InversionResult(wplus, feature.detach() if feature is not None else None, image))
             with autocast(self.device, cfg.mixed_precision):
-                parts = fixed_point_loss(E, x, answer, self._neighbour(x))
+                parts = fixed_point_loss(E, seen, answer, self._neighbour(seen))
                 loss = cfg.fixed_point * sum(parts.values())
             self.scaler.scale(loss).backward()
             for name, value in parts.items():
@@ -310,19 +317,22 @@ class EncoderTrainer:
 
     @torch.no_grad()
     def samples(self) -> torch.Tensor:
-        """Rows: held-out targets, their reconstruction after 1 step, after `refine_steps` steps."""
+        """Rows: held-out targets, (with --degrade, what the encoder sees,) their reconstruction after
+        1 step and after `refine_steps` steps."""
         self.E.eval()
-        x = self.sample_faces.to(self.device)
-        result = self.inverter.invert(x, steps=self.cfg.refine_steps, return_steps=True)
+        x, seen = self.sample_faces.to(self.device), self.sample_inputs.to(self.device)
+        result = self.inverter.invert(seen, steps=self.cfg.refine_steps, return_steps=True)
         self.E.train()
-        return torch.cat([x, result.steps[1].image, result.image])
+        rows = [x, seen] if self.cfg.degrade else [x]
+        return torch.cat([*rows, result.steps[1].image, result.image])
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """PSNR (dB) of the held-out batch after 1 and after `refine_steps` steps, encoder in eval mode."""
+        """PSNR (dB) against the clean held-out batch after 1 and after `refine_steps` steps, encoder in
+        eval mode (with --degrade, inverting the degraded batch)."""
         self.E.eval()
         x = self.sample_faces.to(self.device)
-        result = self.inverter.invert(x, steps=self.cfg.refine_steps, return_steps=True)
+        result = self.inverter.invert(self.sample_inputs.to(self.device), steps=self.cfg.refine_steps, return_steps=True)
         self.E.train()
 
         def psnr(image: torch.Tensor) -> float:
@@ -382,7 +392,7 @@ def restyle_checkpoint(E: ReStyleEncoder, G: Generator, cfg: EncoderTrainConfig)
     state = {f"encoder.{k}": v.detach().cpu() for k, v in E.state_dict().items()}
     state.update({f"decoder.{k}": v.detach().cpu() for k, v in G.state_dict().items()})
     opts = {"encoder_type": cfg.arch, "input_nc": 6, "output_size": G.size, "n_iters_per_batch": cfg.refine_steps,
-            "batch_size": cfg.batch_size, "learning_rate": cfg.lr, "device": "cpu"}
+            "batch_size": cfg.batch_size, "learning_rate": cfg.lr, "device": "cpu", "degrade": cfg.degrade}
     return {"state_dict": state, "opts": opts,
             "latent_avg": G.latent_avg.detach().cpu().expand(G.n_latent, -1).clone()}
 
