@@ -46,7 +46,9 @@ def test_the_package_carries_the_model_its_card_and_a_smile_direction():
     card = MODEL_CARD.read_text()
     assert "non-commercial" in card and f"{DECLARED['size']} px" in card
     total = sum(p.stat().st_size for p in DEMO_DIR.rglob("*") if p.is_file())
-    assert total < 40 * 2**20
+    # Two encoders (the bundled one and the sr4 restoration one, 22 MB each) and the generator:
+    # the bound catches a training checkpoint or optimiser state committed by mistake.
+    assert total < 64 * 2**20
 
 
 def test_shipped_generator_draws_faces_at_its_declared_size(demo_models, one_thread):
