@@ -1,5 +1,5 @@
-"""The functions a script calls: load the models, edit or invert a video, probe a video, mix and
-morph faces.
+"""The functions a script calls: load the models, edit or invert a video, probe a video, mix, morph
+and swap faces.
 
 A thin facade: settings are a RunConfig (vidinvert.config), the stages come from
 vidinvert.pipeline.build, the video pass from vidinvert.video. Every keyword of `edit_video` is
@@ -42,6 +42,9 @@ from vidinvert.pipeline.morph import morph_faces, morph_plan
 from vidinvert.pipeline.photos import PHOTO_FPS, check_photo_config, invert_photo, run_photo
 from vidinvert.pipeline.render_stage import Renderer
 from vidinvert.pipeline.style_mix import StyleMix, make_style_mix
+from vidinvert.pipeline.face_swap import SWAP_COMMENT, FaceSwap, check_swap_config
+from vidinvert.pipeline.swap_source import find_source_face, largest_face
+from vidinvert.face.swap_paste import check_region_scale
 from vidinvert.stage_timing import StageTime, StageTimes
 from vidinvert.video import EncodeSettings, FrameRecord, VideoInfo, open_video, parse_frame_range, probe, transcode
 from vidinvert.video.holdout import HoldoutMatte, check_holdout
@@ -50,12 +53,13 @@ from vidinvert.video.outputs import check_output_path
 from vidinvert.video.picture_writer import write_pictures
 from vidinvert.video.sequence import parse_fps
 from vidinvert.video.sources import check_source, check_target
+from vidinvert.video.transcode import check_comment_target
 
 log = logging.getLogger(__name__)
 
 __all__ = ["RunConfig", "RunSummary", "ProbeReport", "edit_video", "invert_video", "load_default_models", "load_models",
            "mix_images", "mix_video", "morph_images", "probe_faces", "probe_video", "resolve_device",
-           "restore_image", "restore_video"]
+           "restore_image", "restore_video", "swap_image", "swap_video"]
 
 
 @dataclass
@@ -111,7 +115,7 @@ class RunSummary:
 
 def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None, *,
                models: LoadedModels | tuple[Generator, InversionEncoder] | None = None,
-               observe: StageHook | None = None, mix: StyleMix | None = None,
+               observe: StageHook | None = None, mix: StyleMix | None = None, swap: FaceSwap | None = None,
                **options) -> RunSummary:
     """Edit the tracked face of `input` along directions and write `output` (same frames, timing, audio).
 
@@ -120,7 +124,8 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunC
     (`load_models`' record, or a plain (G, E) pair, which brings no directions folder of its own);
     `observe` sees every stage's output iterator by name (vidinvert.pipeline.build.STAGES) and
     must yield the same items. `mix` (`style_mix`) gives every edited face a style's latent layers,
-    after any direction edits. With no edits and no latent smoothing this is `invert_video`.
+    after any direction edits; `swap` (`swap_video`) inverts every face with a source face's region
+    pasted on and tags the output. With no edits and no latent smoothing this is `invert_video`.
     Raises VidinvertError (one line) for bad input, options, weights or output paths; the output
     appears only when complete and the input is never modified.
 
@@ -131,7 +136,7 @@ def edit_video(input: str | os.PathLike, output: str | os.PathLike, config: RunC
     require_edit = options.pop("_require_edit", True)
     spec = options.pop("spec", None)
     config = (config or RunConfig()).with_options(**options)
-    return _run(input, output, config, models, observe, require_edit, spec, mix)
+    return _run(input, output, config, models, observe, require_edit, spec, mix, swap)
 
 
 def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: RunConfig | None = None,
@@ -144,10 +149,14 @@ def invert_video(input: str | os.PathLike, output: str | os.PathLike, config: Ru
 
 
 def _run(input, output, config: RunConfig, models, observe, require_edit: bool, spec=None,
-         mix: StyleMix | None = None) -> RunSummary:
+         mix: StyleMix | None = None, swap: FaceSwap | None = None) -> RunSummary:
     started = time.perf_counter()
     out = config.output
-    require_edit = require_edit and mix is None
+    require_edit = require_edit and mix is None and swap is None
+    if swap is not None:
+        check_swap_config(config)
+        if spec is not None:
+            raise VidinvertError("a swap replaces one face; --spec is not taken")
     if require_edit and spec is None:
         config.edit.require_edits()
     if config.render.side_by_side and out.frames:
@@ -167,12 +176,12 @@ def _run(input, output, config: RunConfig, models, observe, require_edit: bool, 
         if out.matte_out is not None:
             mattes = stack.enter_context(open_matte_out(out.matte_out, source, output, info, out.overwrite))
         return _run_checked(input, output, config, models, observe, require_edit, spec, started, source, info,
-                            selection, summary, holdout, mattes, mix)
+                            selection, summary, holdout, mattes, mix, swap)
 
 
 def _run_checked(input, output, config: RunConfig, models, observe, require_edit: bool, spec, started: float,
                  source: Path, info: VideoInfo, selection, summary: RunSummary, holdout: HoldoutMatte | None,
-                 mattes: MatteWriter | None, mix: StyleMix | None) -> RunSummary:
+                 mattes: MatteWriter | None, mix: StyleMix | None, swap: FaceSwap | None) -> RunSummary:
     out = config.output
     fps = info.frame_rate
     written = None if mattes is None else (lambda record: mattes.write(record, record.matte))
@@ -207,7 +216,7 @@ def _run_checked(input, output, config: RunConfig, models, observe, require_edit
 
     if tracks is None:
         pipeline = build_pipeline(models, config, fps, observe=timed, holdout=holdout, matte=mattes is not None,
-                                  mix=mix)
+                                  mix=mix, swap=swap)
         composite = pipeline.composite
     else:
         plans = plan_tracks(models, summary.tracks, fps, observe=timed, mix=mix)
@@ -236,7 +245,8 @@ def _run_checked(input, output, config: RunConfig, models, observe, require_edit
 
         result = transcode(source, output, process, frames=out.frames, codec=out.codec, crf=out.crf,
                            preset=out.preset, overwrite=out.overwrite, serial=config.execution.serial,
-                           stage_times=times, fps=out.fps, written=written)
+                           stage_times=times, fps=out.fps, written=written,
+                           comment=None if swap is None else SWAP_COMMENT)
     summary.output = result.output
     summary.frames = result.frames
     summary.processed = result.processed
@@ -416,6 +426,58 @@ def mix_video(content: str | os.PathLike, style: str | os.PathLike, output: str 
     mix = make_style_mix(invert_photo(models, one_face, style_image, style), layers, feature_from)
     loading = time.perf_counter() - started  # the models and the style's inversion
     summary = edit_video(content, output, config, models=models, mix=mix)
+    summary.load_seconds += loading
+    return summary
+
+
+def swap_image(source: str | os.PathLike, target: str | os.PathLike, output: str | os.PathLike,
+               config: RunConfig | None = None, *, region_scale: float = 1.0, colour: bool = True,
+               models: LoadedModels | tuple[Generator, InversionEncoder] | None = None, **options) -> Path:
+    """The face of the photo `target` swapped for the face in the photo `source` (E2Style's semantic
+    face swap), written to the picture `output` (.png or .jpg, tagged with SWAP_COMMENT); return its path.
+
+    The source's central face region (eyes, nose, mouth; `region_scale` times the default ellipse),
+    its colours matched to the target's skin unless `colour` is False, is pasted onto the target's
+    aligned crop; the pasted crop is inverted and the generated face composited into the target as
+    an edit is (`render` 'generated', the only mode taken; docs/swapping.md). `options` are
+    `edit_video`'s that apply to a photo (steps, face, landmarks, mask_feather, overwrite...).
+    """
+    options.setdefault("render", "generated")
+    config = (config or RunConfig()).with_options(**options)
+    check_photo_config(config)
+    check_swap_config(config)
+    check_region_scale(region_scale)
+    written = check_picture_target(output, config.output.overwrite, comment=True)
+    target_image = read_rgb(target)
+    source_face = find_source_face(source, config.track.landmarks)
+    largest_face(target_image, str(target), config.track.landmarks)
+    models = load_configured_models(config.models) if models is None else as_loaded(models, config.models)
+    swap = source_face.swap(models.E.input_size, region_scale, colour)
+    with build_pipeline(models, config, PHOTO_FPS, swap=swap) as pipeline:
+        result = run_photo(pipeline, target_image, target)
+    return write_rgb(written, result.image, comment=SWAP_COMMENT)
+
+
+def swap_video(source: str | os.PathLike, target: str | os.PathLike, output: str | os.PathLike,
+               config: RunConfig | None = None, *, region_scale: float = 1.0, colour: bool = True,
+               models: LoadedModels | tuple[Generator, InversionEncoder] | None = None, **options) -> RunSummary:
+    """Every frame's face of the video `target` swapped for the face in the photo `source`:
+    `edit_video` with the swap in its inversion stage, so tracking, crop smoothing, warm starts,
+    temporal smoothing and compositing act as in any edit, and the output (a video file, not an
+    image sequence) carries SWAP_COMMENT as its container comment. `region_scale` and `colour`:
+    see `swap_image`."""
+    options.setdefault("render", "generated")
+    config = (config or RunConfig()).with_options(**options)
+    check_swap_config(config)
+    check_region_scale(region_scale)
+    check_target(check_source(target), output, config.output.overwrite)
+    check_comment_target(output)
+    source_face = find_source_face(source, config.track.landmarks)
+    started = time.perf_counter()
+    models = load_configured_models(config.models) if models is None else as_loaded(models, config.models)
+    swap = source_face.swap(models.E.input_size, region_scale, colour)
+    loading = time.perf_counter() - started
+    summary = edit_video(target, output, config, models=models, swap=swap)
     summary.load_seconds += loading
     return summary
 

@@ -41,6 +41,7 @@ def _register_commands() -> None:
         probe_cmd,
         restore_cmd,
         score_cmd,
+        swap_cmd,
         train_cmd,
         weights_cmd,
     )
@@ -62,6 +63,7 @@ def _register_commands() -> None:
     cli.add_command(hide_cmd.hide)
     cli.add_command(hide_cmd.reveal)
     cli.add_command(restore_cmd.restore)
+    cli.add_command(swap_cmd.swap)
 
 
 _register_commands()

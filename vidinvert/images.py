@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 
 from vidinvert.errors import VidinvertError
 from vidinvert.files import atomic_path
@@ -46,14 +46,19 @@ def to_uint8(images: torch.Tensor, size: int | None = None) -> np.ndarray:
 
 #: Extensions a picture output may have (the format is chosen by it).
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+#: The picture outputs that hold a text comment: a PNG text chunk `Comment`, a JPEG COM segment.
+COMMENT_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
-def check_picture_target(path: str | os.PathLike, overwrite: bool, overwrite_hint: str = "overwrite=True") -> Path:
-    """`path` as a Path after checking a picture may be written there: a known image extension, an
-    existing folder, no file there unless `overwrite`."""
+def check_picture_target(path: str | os.PathLike, overwrite: bool, overwrite_hint: str = "overwrite=True",
+                         comment: bool = False) -> Path:
+    """`path` as a Path after checking a picture may be written there: a known image extension (one
+    that holds a text comment, with `comment`), an existing folder, no file there unless `overwrite`."""
     target = Path(path)
-    if target.suffix.lower() not in PICTURE_SUFFIXES:
-        raise VidinvertError(f"output {target} must be a picture ({', '.join(PICTURE_SUFFIXES)})")
+    suffixes = COMMENT_SUFFIXES if comment else PICTURE_SUFFIXES
+    if target.suffix.lower() not in suffixes:
+        raise VidinvertError(f"output {target} must be a picture ({', '.join(suffixes)})"
+                             + (": only these carry the output's comment tag" if comment else ""))
     if not target.parent.is_dir():
         raise VidinvertError(f"output directory {target.parent} does not exist")
     if target.exists() and not overwrite:
@@ -61,9 +66,25 @@ def check_picture_target(path: str | os.PathLike, overwrite: bool, overwrite_hin
     return target
 
 
-def write_rgb(path: str | os.PathLike, image: np.ndarray) -> Path:
-    """Write uint8 RGB (H, W, 3) to `path` (format by extension): the file appears only when complete."""
+def write_rgb(path: str | os.PathLike, image: np.ndarray, comment: str | None = None) -> Path:
+    """Write uint8 RGB (H, W, 3) to `path` (format by extension): the file appears only when complete.
+    A `comment` is stored as PNG text (key `Comment`) or a JPEG comment; other formats refuse one."""
     target = Path(path)
+    image_format = Image.registered_extensions()[target.suffix.lower()]
+    params = _comment_params(image_format, comment)
     with atomic_path(target) as tmp:
-        Image.fromarray(image).save(tmp, format=Image.registered_extensions()[target.suffix.lower()])
+        Image.fromarray(image).save(tmp, format=image_format, **params)
     return target
+
+
+def _comment_params(image_format: str, comment: str | None) -> dict:
+    """PIL's save parameters storing `comment` in a picture of `image_format`."""
+    if comment is None:
+        return {}
+    if image_format == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", comment)
+        return {"pnginfo": text}
+    if image_format == "JPEG":
+        return {"comment": comment.encode()}
+    raise VidinvertError(f"a {image_format} picture cannot hold a comment; write .png or .jpg")

@@ -45,6 +45,15 @@ EDIT_OPTIONS = (
 )
 
 
+def video_smoothing_options(input_name: str) -> tuple:
+    """`--smooth-latents` and `--smooth-features` of a command whose input `input_name` may be a
+    photo or a video (they act on a video's frames)."""
+    return (click.option("--smooth-latents", default=default("smooth_latents"), show_default=True,
+                         help=f"Video {input_name}: temporal filter for W+ latents: " + SMOOTH_HELP),
+            click.option("--smooth-features", default=default("smooth_features"), show_default=True,
+                         help=f"Video {input_name}: temporal filter for the feature tensor (one value)."))
+
+
 class ChangeSourceSpec(click.ParamType):
     """A `--change-from` value (`vidinvert.edit.change_source`), checked when the option is read."""
 

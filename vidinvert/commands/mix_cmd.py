@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from vidinvert.commands.edit_options import SMOOTH_HELP, render_options
-from vidinvert.commands.run_options import check_output, report, run_options
-from vidinvert.config import FEATURE_SOURCES, default
+from vidinvert.commands.edit_options import render_options, video_smoothing_options
+from vidinvert.commands.run_options import apply_options, check_output, report, run_options
+from vidinvert.config import FEATURE_SOURCES
 
 
 @click.command("mix")
@@ -22,10 +22,7 @@ from vidinvert.config import FEATURE_SOURCES, default
                    "encoder; an error with others). It carries pose and face shape. Default: content.")
 @click.option("--crop", is_flag=True,
               help="Photo CONTENT: write the generated mixed face at the aligned crop instead of the photo.")
-@click.option("--smooth-latents", default=default("smooth_latents"), show_default=True,
-              help="Video CONTENT: temporal filter for W+ latents: " + SMOOTH_HELP)
-@click.option("--smooth-features", default=default("smooth_features"), show_default=True,
-              help="Video CONTENT: temporal filter for the feature tensor (one value).")
+@apply_options(video_smoothing_options("CONTENT"))
 @render_options
 @run_options
 def mix(content: Path, style: Path, output: Path, layers: str | None, feature_from: str | None, crop: bool,

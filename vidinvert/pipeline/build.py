@@ -2,6 +2,8 @@
 
     decode -> landmarks -> crop smoothing -> align -> inversion -> [edit] -> render -> [change] -> composite
 
+(a face swap pastes the source's face region onto each crop for the inversion alone).
+
 `edit_video`, `invert_video`, the evaluation and the benchmarks all run what `build_pipeline`
 returns. An `observe` hook sees each stage's output iterator by name and must yield the same items
 (benchmarks time the stages with it).
@@ -26,6 +28,7 @@ from vidinvert.invert import SequenceInverter
 from vidinvert.models import Generator, InversionEncoder, LoadedModels
 from vidinvert.pipeline.composite_stage import Compositor, composite_frames
 from vidinvert.pipeline.edit_stage import EditStage, make_edit_stage
+from vidinvert.pipeline.face_swap import FaceSwap, pasted_inversion
 from vidinvert.pipeline.face_stages import align_crops, smooth_crops, track_faces
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.invert_stage import invert_frames, make_sequence_inverter
@@ -64,12 +67,13 @@ class FaceChain:
     edit_stage: EditStage | None
     observe: StageHook = field(default=unobserved)
     fps: float = DEFAULT_FPS
+    swap: FaceSwap | None = None
 
     def __call__(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
         """Aligned face frames in, inverted, edited, rendered (and, for warp/delta, changed) ones out."""
         observe = self.observe
-        frames = observe("inversion", invert_frames(frames, self.inverter, self.config.invert.warm_start, self.device,
-                                                    self.config.models.precision))
+        frames = observe("inversion", self._invert(frames) if self.swap is None
+                         else pasted_inversion(frames, self.swap, self._invert))
         if self.edit_stage is not None:
             frames = observe("edit", self.edit_stage(frames))
         frames = observe("render", self.renderer(frames))
@@ -78,6 +82,10 @@ class FaceChain:
                                                      self.config.render.smooth_change, self.fps,
                                                      self.edit_stage and self.edit_stage.default_offset_size))
         return frames
+
+    def _invert(self, frames: Iterable[FaceFrame]) -> Iterator[FaceFrame]:
+        return invert_frames(frames, self.inverter, self.config.invert.warm_start, self.device,
+                             self.config.models.precision)
 
 
 @dataclass
@@ -145,12 +153,13 @@ class Pipeline:
 
 def build_pipeline(models: LoadedModels, config: RunConfig, fps: float, *,
                    observe: StageHook = unobserved, holdout: HoldoutMatte | None = None,
-                   matte: bool = False, mix: StyleMix | None = None) -> Pipeline:
+                   matte: bool = False, mix: StyleMix | None = None, swap: FaceSwap | None = None) -> Pipeline:
     """The stages for the loaded models, a run configuration and the video's frame rate (keyframe
     times and filter cut-offs need it). Edits and directions are checked here, before any frame;
     named directions are looked up in the models' own folder first. `holdout` and `matte`: see
-    `make_compositor`; `mix`: every face gets this style (`build_face_chain`)."""
-    chain = build_face_chain(models, config, fps, observe=observe, mix=mix)
+    `make_compositor`; `mix`: every face gets this style, `swap`: this source face's region
+    (`build_face_chain`)."""
+    chain = build_face_chain(models, config, fps, observe=observe, mix=mix, swap=swap)
     detector = make_detector(config.track.landmarks, video=True, device=str(chain.device))
     tracker = FaceTracker(detector, face=parse_face(config.track.face), max_gap=config.track.max_gap)
     return Pipeline(chain, detector, tracker, make_compositor(config, holdout, matte))
@@ -163,9 +172,11 @@ def make_compositor(config: RunConfig, holdout: HoldoutMatte | None = None, matt
 
 
 def build_face_chain(models: LoadedModels, config: RunConfig, fps: float, *,
-                     observe: StageHook = unobserved, mix: StyleMix | None = None) -> FaceChain:
+                     observe: StageHook = unobserved, mix: StyleMix | None = None,
+                     swap: FaceSwap | None = None) -> FaceChain:
     """One face's stages from the aligned crop on, for the loaded models and a configuration;
-    with `mix`, the editing stage gives every face the style's layers after its edits."""
+    with `mix`, the editing stage gives every face the style's layers after its edits; with `swap`,
+    every crop is inverted with the source's face region pasted on."""
     G, E = models.G, models.E
     device = G.latent_avg.device
     check_precision(config.models.precision, device)
@@ -188,4 +199,4 @@ def build_face_chain(models: LoadedModels, config: RunConfig, fps: float, *,
         raise VidinvertError("--init-encoder is set but the models given hold no init encoder "
                              "(load them with vidinvert.loading.load_configured_models)")
     inverter = make_sequence_inverter(G, E, config.invert, models.init_encoder)
-    return FaceChain(G, E, config, device, inverter, renderer, edit_stage, observe, fps)
+    return FaceChain(G, E, config, device, inverter, renderer, edit_stage, observe, fps, swap)

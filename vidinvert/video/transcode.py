@@ -31,6 +31,7 @@ import av
 import av.container
 
 from vidinvert.concurrency import Handoffs
+from vidinvert.errors import VideoError
 from vidinvert.stage_timing import StageTimes
 from vidinvert.video.encoding import FRAME_COUNTED_FORMATS, EncodeSettings, check_container_holds
 from vidinvert.video.muxer import FrameSink, PacketLog, VideoMuxer
@@ -74,6 +75,7 @@ def transcode(
     stage_times: StageTimes | None = None,
     fps: str | float | Fraction | None = None,
     written: Callable[[FrameRecord], None] | None = None,
+    comment: str | None = None,
 ) -> TranscodeResult:
     """Re-encode ``input``'s video into ``output`` through ``process``, keeping timing and other streams.
 
@@ -87,14 +89,17 @@ def transcode(
     decoding, ``process`` and encoding on the caller's thread (same output, for debugging and
     comparison). ``stage_times`` gets the busy time of the stages "decode" and "encode" (encoding
     and muxing). ``written`` is called with every output record once it is encoded, in order.
-    Raises VideoError for unusable input or output.
+    ``comment`` replaces the container's ``comment`` tag (an image sequence, which has no container,
+    refuses one). Raises VideoError for unusable input or output.
     """
     settings = EncodeSettings(codec, crf, preset)
     selection = parse_frame_range(frames)
     source = check_source(input)
     target = check_target(source, output, overwrite)
+    if comment is not None:
+        check_comment_target(target)
     times = stage_times if stage_times is not None else StageTimes()
-    with open_source(source, fps=parse_fps(fps)) as reader, _sink(reader, target, settings, overwrite) as sink:
+    with open_source(source, fps=parse_fps(fps)) as reader, _sink(reader, target, settings, overwrite, comment) as sink:
         counter = _Counter()
         handoffs = Handoffs(serial)
         records = handoffs.ahead(times.observe("decode", _tagged_decode(reader, sink.log)), "decode", DECODE_AHEAD)
@@ -108,10 +113,18 @@ def transcode(
     return TranscodeResult(target, sink.count, counter.selected, reader.skipped_packets, sink.actions())
 
 
+def check_comment_target(target: str | os.PathLike[str]) -> None:
+    """Refuse an output that cannot carry a comment tag: a numbered image sequence."""
+    if is_pattern(target):
+        raise VideoError(f"output {target} is an image sequence, which cannot carry the comment tag; write a "
+                         "video file (.mp4, .mov, .mkv)")
+
+
 @contextlib.contextmanager
-def _sink(reader, target: Path, settings: EncodeSettings, overwrite: bool) -> Iterator[FrameSink]:
+def _sink(reader, target: Path, settings: EncodeSettings, overwrite: bool,
+          comment: str | None) -> Iterator[FrameSink]:
     """The sink writing ``target``: a sequence writer for a numbered pattern, else a video muxer on a
-    hidden file renamed into place when complete."""
+    hidden file renamed into place when complete, its ``comment`` tag set."""
     if is_pattern(target):
         if settings.codec != EncodeSettings.codec:
             logger.warning("codec %s is not used for %s: an image sequence's extension picks its format",
@@ -124,7 +137,10 @@ def _sink(reader, target: Path, settings: EncodeSettings, overwrite: bool) -> It
         check_container_holds(container, settings, target.name)
         _exact_movie_timescale(container, reader)
         _frame_counted_timing(container)
-        yield VideoMuxer(reader, container, settings, target)
+        muxer = VideoMuxer(reader, container, settings, target)
+        if comment is not None:  # after the input's tags, which the muxer copies
+            container.metadata["comment"] = comment
+        yield muxer
 
 
 def _tagged_decode(reader, log: PacketLog) -> Iterator[FrameRecord]:
