@@ -268,7 +268,9 @@ def test_an_existing_output_needs_overwrite(faces, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("command, own", [("mix", {"content", "style", "output", "layers", "feature_from", "crop"}),
-                                          ("morph", {"a", "b", "output", "frames", "ease", "fps", "size"})])
+                                          ("morph", {"a", "b", "output", "frames", "ease", "fps", "size"}),
+                                          ("swap", {"source", "target", "output", "region_scale", "colour_match",
+                                                    "render"})])
 def test_the_commands_take_run_settings_with_their_config_defaults(command, own):
     from vidinvert.cli import cli
     from vidinvert.config import DEFAULTS, OPTION_GROUP

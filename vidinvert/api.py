@@ -444,8 +444,8 @@ def swap_image(source: str | os.PathLike, target: str | os.PathLike, output: str
     """
     options.setdefault("render", "generated")
     config = (config or RunConfig()).with_options(**options)
-    check_photo_config(config)
     check_swap_config(config)
+    check_photo_config(config)
     check_region_scale(region_scale)
     written = check_picture_target(output, config.output.overwrite, comment=True)
     target_image = read_rgb(target)

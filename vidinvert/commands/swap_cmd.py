@@ -28,10 +28,10 @@ def swap(source: Path, target: Path, output: Path, region_scale: float, colour_m
     """Swap the face in TARGET (a photo or a video) for the face in the photo SOURCE_PHOTO.
 
     SOURCE_PHOTO's central face region is pasted onto TARGET's aligned face crop, the pasted crop
-    is inverted and the generator's face is composited into TARGET under the face mask, so the
-    seams are the generator's own. A photo TARGET gives a picture (-o out.png or .jpg), a video
-    one a video. Every output is tagged as face-swapped (docs/swapping.md). For research and
-    consented material only.
+    is inverted, the generator renders it as one face (blending the seams) and that face is
+    composited into TARGET under the face mask. A photo TARGET gives a picture (-o out.png or
+    .jpg), a video one a video. Every output is tagged as face-swapped (docs/swapping.md). For
+    research and consented material only.
     """
     from vidinvert.pipeline.photos import is_photo
 
