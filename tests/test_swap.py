@@ -26,7 +26,7 @@ from vidinvert.pipeline.face_swap import SWAP_COMMENT, make_face_swap, pasted_in
 from vidinvert.pipeline.frames import FaceFrame
 from vidinvert.pipeline.photos import PHOTO_FPS, run_photo
 from vidinvert.pipeline.swap_source import find_source_face
-from vidinvert.video import FrameRecord
+from vidinvert.video import FrameRecord, open_video
 
 # ----------------------------------------------------------------------------- the paste
 
@@ -160,11 +160,16 @@ def _audio_packets(path: Path) -> list[bytes]:
         return [bytes(packet) for packet in container.demux(audio=0) if packet.size]
 
 
-def test_a_video_swap_keeps_frames_timing_and_audio_and_is_tagged(bundled, faces, tmp_path):
+def test_a_video_swap_keeps_frames_timing_audio_and_the_background_and_is_tagged(bundled, faces, tmp_path):
     clip = render_demo_clip(bundled.G, tmp_path / "talk.mp4", seconds=0.2, fps=25, size=256, seed=3)
-    summary = swap_video(faces[0], clip, tmp_path / "swapped.mp4", models=bundled, quiet=True)
+    summary = swap_video(faces[0], clip, tmp_path / "swapped.mp4", models=bundled, quiet=True, codec="lossless")
     assert summary.frames == 5 and summary.edited == 5
     assert _video_frames(summary.output) == _video_frames(clip)
+    with open_video(clip) as before, open_video(summary.output) as after:
+        for original, swapped in zip(before, after, strict=True):
+            changed = np.abs(swapped.image.astype(np.int16) - original.image).max(axis=2) > 0
+            assert not changed[:16].any() and not changed[:, :16].any() and not changed[:, -16:].any()
+            assert changed.mean() > 0.05  # the face
     assert _audio_packets(summary.output) == _audio_packets(clip)
     with av.open(str(summary.output)) as container:
         assert container.metadata["comment"] == SWAP_COMMENT
